@@ -59,14 +59,20 @@ type Item struct {
 	Action Action
 	// Key is the display name: the config's for spaces in the config, the
 	// results file's for orphans.
-	Key   string
-	Space Space // zero for orphans
+	Key string
+	// RecordedKey is the results file's key for this space when it differs
+	// from Key (the config changed the name's case or surrounding white
+	// space); empty otherwise. The results entry is found under it.
+	RecordedKey string
+	Space       Space // zero for orphans
 	// Name and RequestID are carried over from the record, when there is one.
 	// Gone spaces and new ones have an empty RequestID: the applier makes one.
 	Name      string
 	RequestID string
-	// Recreate is set when the space was recorded but a refresh found it gone.
-	Recreate bool
+	// Recreate is set when the space was recorded but a refresh found it
+	// gone; Name is then empty and PreviousName holds the deleted space.
+	Recreate     bool
+	PreviousName string
 	// AddMembers and AddManagers are what the space still has to receive
 	// (all of Space.Members/Managers for Create and Retry).
 	AddMembers  []string

@@ -1,0 +1,781 @@
+package plan
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Limits of the Chat API, in characters (runes), as the API counts them.
+const (
+	MaxDisplayName = 128
+	MaxDescription = 4096
+	MaxGuidelines  = 5000
+)
+
+// Options are the facts about the run that decide what a valid file is.
+type Options struct {
+	// App is set when the run uses Chat app authentication, which can
+	// neither add Google Groups nor set a target audience.
+	App bool
+}
+
+// The keys each level of the file accepts, in the order suggestions are
+// tried. settingKeys are shared by defaults and spaces.
+var (
+	rootKeys    = []string{"defaults", "spaces"}
+	settingKeys = []string{"description", "guidelines", "history", "externalUsers", "audience", "permissions", "members", "managers"}
+	spaceKeys   = append([]string{"displayName"}, settingKeys...)
+)
+
+// Parse reads and validates a config file. file names it in problems; data
+// is its content. It returns every problem found, as Problems, or the spaces
+// with defaults applied and members normalised. It never panics, and its work
+// is linear in the size of data even when YAML aliases are used.
+func Parse(file string, data []byte, opts Options) (*Config, error) {
+	p := &parser{
+		file: file,
+		opts: opts,
+		// Without aliases every node is visited once, and a node takes at
+		// least half a byte of input; aliases may revisit nodes, up to this
+		// budget.
+		budget: 4*len(data) + 1024,
+	}
+	if doc := p.decode(data); doc != nil {
+		p.config(doc)
+	}
+	if len(p.problems) > 0 {
+		p.problems.sort()
+		return nil, p.problems
+	}
+	return &Config{File: file, Spaces: p.spaces}, nil
+}
+
+// opt is a setting that may be absent (or null, which counts as absent).
+type opt[T any] struct {
+	v   T
+	set bool
+}
+
+func (o opt[T]) or(def opt[T]) T {
+	if o.set {
+		return o.v
+	}
+	return def.v
+}
+
+// settings are what defaults and spaces have in common, as written.
+type settings struct {
+	description, guidelines, history, audience, permissions opt[string]
+	externalUsers                                           opt[bool]
+	members, managers                                       []string
+}
+
+type parser struct {
+	file     string
+	opts     Options
+	problems Problems
+	spaces   []Space
+	// budget counts nodes that may still be visited; aliases make the
+	// tree a graph, and a small file could otherwise expand exponentially.
+	budget  int
+	tooDeep bool
+}
+
+func (p *parser) add(n *yaml.Node, format string, args ...any) {
+	p.addAt(n.Line, n.Column, format, args...)
+}
+
+func (p *parser) addAt(line, col int, format string, args ...any) {
+	p.problems = append(p.problems, Problem{File: p.file, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
+}
+
+// resolve follows an alias to its anchored node and charges the visit to the
+// budget. It returns nil once the budget is spent; callers stop walking.
+func (p *parser) resolve(n *yaml.Node) *yaml.Node {
+	from := n
+	for i := 0; n != nil && n.Kind == yaml.AliasNode; i++ {
+		if i == 16 || n.Alias == nil {
+			p.add(from, "alias %q does not resolve", from.Value)
+			return nil
+		}
+		n = n.Alias
+	}
+	if p.budget--; p.budget < 0 {
+		if !p.tooDeep {
+			p.tooDeep = true
+			p.add(from, "aliases expand the file to too many values; the rest of the file was not checked")
+		}
+		return nil
+	}
+	return n
+}
+
+// decode parses the YAML into its document node, or reports why it cannot.
+func (p *parser) decode(data []byte) (doc *yaml.Node) {
+	if p.scanText(data) {
+		return nil
+	}
+	// yaml.v3 panics on a few inputs it deems internal errors; a config
+	// file must never crash the program.
+	defer func() {
+		if r := recover(); r != nil {
+			p.addAt(0, 0, "invalid YAML: %v", r)
+			doc = nil
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var first yaml.Node
+	if err := dec.Decode(&first); err != nil {
+		if errors.Is(err, io.EOF) {
+			p.addAt(1, 1, `empty file: expected a "spaces" list`)
+		} else {
+			p.syntax(data, err)
+		}
+		return nil
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		p.syntax(data, err)
+	default:
+		// A second document would be silently ignored by most readers;
+		// its spaces would never be created.
+		p.add(&next, `a second YAML document ("---"): the file must hold one document`)
+	}
+	return &first
+}
+
+var yamlLine = regexp.MustCompile(`^line (\d+): `)
+var unknownAnchor = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
+
+// syntax reports a YAML syntax error. yaml.v3 gives a line (not always the
+// exact one, and never a column) or, for an error on the first line, none.
+func (p *parser) syntax(data []byte, err error) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		p.addAt(line, 0, "invalid YAML: %s", msg[len(m[0]):])
+		return
+	}
+	if m := unknownAnchor.FindStringSubmatch(msg); m != nil {
+		if i := bytes.Index(data, []byte("*"+m[1])); i >= 0 {
+			line, col := position(data, i)
+			p.addAt(line, col, "invalid YAML: %s", msg)
+			return
+		}
+	}
+	p.addAt(1, 0, "invalid YAML: %s", msg)
+}
+
+// scanText reports bytes yaml.v3 refuses without saying where: invalid UTF-8
+// and control characters. It returns whether it found any.
+func (p *parser) scanText(data []byte) bool {
+	line, col := 1, 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			p.addAt(line, col, "the file is not valid UTF-8 (byte %#02x)", data[i])
+			return true
+		case r == '\n':
+			line, col = line+1, 1
+			i += size
+			continue
+		case !yamlPrintable(r) && !(r == '\uFEFF' && i == 0):
+			p.addAt(line, col, "control character %U is not allowed in YAML", r)
+			return true
+		}
+		col++
+		i += size
+	}
+	return false
+}
+
+// yamlPrintable is YAML 1.2's c-printable.
+func yamlPrintable(r rune) bool {
+	switch {
+	case r == '\t', r == '\n', r == '\r':
+		return true
+	case r < 0x20, r == 0x7f:
+		return false
+	case r >= 0x80 && r <= 0x9f:
+		return r == 0x85
+	case r >= 0xd800 && r <= 0xdfff, r == 0xfffe, r == 0xffff:
+		return false
+	}
+	return true
+}
+
+// position converts a byte offset to a 1-based line and column (in runes).
+func position(data []byte, off int) (line, col int) {
+	before := data[:off]
+	line = bytes.Count(before, []byte("\n")) + 1
+	if i := bytes.LastIndexByte(before, '\n'); i >= 0 {
+		before = before[i+1:]
+	}
+	return line, utf8.RuneCount(before) + 1
+}
+
+// config walks the document.
+func (p *parser) config(doc *yaml.Node) {
+	root := doc
+	if doc.Kind == yaml.DocumentNode {
+		if len(doc.Content) == 0 {
+			p.addAt(1, 1, `empty file: expected a "spaces" list`)
+			return
+		}
+		root = doc.Content[0]
+	}
+	if root = p.resolve(root); root == nil {
+		return
+	}
+	if isNull(root) {
+		p.addAt(1, 1, `empty file: expected a "spaces" list`)
+		return
+	}
+	if root.Kind != yaml.MappingNode {
+		p.add(root, `the file must be a mapping with a "spaces" list, not a %s`, kindName(root))
+		return
+	}
+	var defaults settings
+	var spacesKey, spacesNode *yaml.Node
+	p.fields(root, "at top level", rootKeys, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "defaults":
+			if v = p.resolve(v); v == nil || isNull(v) {
+				return
+			}
+			if v.Kind != yaml.MappingNode {
+				p.add(v, "defaults must be a mapping, not a %s", kindName(v))
+				return
+			}
+			p.fields(v, "in defaults", settingKeys, func(key string, k, v *yaml.Node) {
+				p.setting(&defaults, key, k, v)
+			})
+		case "spaces":
+			spacesKey, spacesNode = k, v
+		}
+	})
+	if spacesKey == nil {
+		p.add(root, `missing "spaces" list`)
+		return
+	}
+	list := p.resolve(spacesNode)
+	switch {
+	case list == nil:
+		return
+	case isNull(list):
+		p.add(spacesKey, `"spaces" is empty: list at least one space`)
+		return
+	case list.Kind != yaml.SequenceNode:
+		p.add(list, "spaces must be a list, not a %s", kindName(list))
+		return
+	case len(list.Content) == 0:
+		p.add(list, `"spaces" is empty: list at least one space`)
+		return
+	}
+	p.spaces = make([]Space, 0, len(list.Content))
+	seen := make(map[string]*yaml.Node, len(list.Content)) // NameKey → displayName node
+	for _, item := range list.Content {
+		if p.tooDeep {
+			return
+		}
+		p.space(item, &defaults, seen)
+	}
+}
+
+// space validates one entry of spaces and appends it, defaults applied.
+func (p *parser) space(item *yaml.Node, defaults *settings, seen map[string]*yaml.Node) {
+	n := p.resolve(item)
+	if n == nil {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		p.add(n, "each space must be a mapping with a displayName, not a %s", kindName(n))
+		return
+	}
+	var own settings
+	var name string
+	var nameNode *yaml.Node
+	p.fields(n, "in space", spaceKeys, func(key string, k, v *yaml.Node) {
+		if key != "displayName" {
+			p.setting(&own, key, k, v)
+			return
+		}
+		nameNode = k
+		s, ok := p.text(k, v)
+		if !ok {
+			return
+		}
+		nameNode = v
+		name = strings.TrimSpace(s)
+		switch count := utf8.RuneCountInString(name); {
+		case count == 0:
+			p.add(v, "displayName is empty")
+		case count > MaxDisplayName:
+			p.add(v, "displayName is %d characters, over the limit of %d: %s", count, MaxDisplayName, quote(name))
+		}
+	})
+	if nameNode == nil {
+		p.add(n, "space has no displayName")
+	} else if name != "" {
+		key := NameKey(name)
+		if first, dup := seen[key]; dup {
+			p.add(nameNode, "displayName %s is already used by the space at line %d (%s): names that differ only in case or surrounding white space are the same space",
+				quote(name), first.Line, quote(strings.TrimSpace(first.Value)))
+		} else {
+			seen[key] = nameNode
+		}
+	}
+	p.spaces = append(p.spaces, Space{
+		DisplayName:   name,
+		Description:   own.description.or(defaults.description),
+		Guidelines:    own.guidelines.or(defaults.guidelines),
+		History:       own.history.or(defaults.history),
+		ExternalUsers: boolPtr(own.externalUsers, defaults.externalUsers),
+		Audience:      own.audience.or(defaults.audience),
+		Permissions:   own.permissions.or(defaults.permissions),
+		// A manager must be a member first: managers not listed as
+		// members are added as members.
+		Members:  merge(defaults.members, own.members, defaults.managers, own.managers),
+		Managers: merge(defaults.managers, own.managers),
+		Line:     n.Line,
+		Col:      n.Column,
+	})
+}
+
+func boolPtr(own, def opt[bool]) *bool {
+	switch {
+	case own.set:
+		return &own.v
+	case def.set:
+		return &def.v
+	}
+	return nil
+}
+
+// fields checks a mapping's keys (unknown, duplicated, not strings) and calls
+// f for each known key, in file order, with the key's canonical spelling.
+func (p *parser) fields(m *yaml.Node, where string, known []string, f func(key string, k, v *yaml.Node)) {
+	// seen is indexed like known: duplicates are found without a map, and
+	// duplicates of unknown keys need no report beyond "unknown".
+	var seen [16]*yaml.Node
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if p.tooDeep {
+			return
+		}
+		k := p.resolve(m.Content[i])
+		if k == nil {
+			return
+		}
+		v := m.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			p.add(k, "a key %s must be a string, not a %s", where, kindName(k))
+			continue
+		}
+		if k.Tag == "!!merge" {
+			p.add(k, `merge keys ("<<") are not supported; put shared settings under defaults`)
+			continue
+		}
+		idx := -1
+		for j, name := range known {
+			if k.Value == name {
+				idx = j
+				break
+			}
+		}
+		if idx < 0 {
+			p.unknownKey(k, where, known)
+			continue
+		}
+		if first := seen[idx]; first != nil {
+			p.add(k, "duplicate key %q %s (first at line %d)", k.Value, where, first.Line)
+			continue
+		}
+		seen[idx] = k
+		f(known[idx], k, v)
+	}
+}
+
+func (p *parser) unknownKey(k *yaml.Node, where string, known []string) {
+	if where == "in defaults" && k.Value == "displayName" {
+		p.add(k, "displayName cannot be set in defaults: each space has its own")
+		return
+	}
+	if s := suggest(k.Value, known); s != "" {
+		p.add(k, "unknown key %s %s; did you mean %q?", quote(k.Value), where, s)
+		return
+	}
+	p.add(k, "unknown key %s %s (known keys: %s)", quote(k.Value), where, strings.Join(known, ", "))
+}
+
+// suggest returns the known key closest to a misspelt one, or "" when none is
+// close: same letters in another case, or an edit distance of at most 2
+// (1 for short keys).
+func suggest(key string, known []string) string {
+	if len(key) > 64 {
+		return ""
+	}
+	lower := strings.ToLower(key)
+	best, bestDist := "", 3
+	for _, k := range known {
+		kl := strings.ToLower(k)
+		if lower == kl || strings.ReplaceAll(strings.ReplaceAll(lower, "_", ""), "-", "") == kl {
+			return k
+		}
+		limit := 2
+		if len(k) < 6 {
+			limit = 1
+		}
+		if d := distance(lower, kl); d <= limit && d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein distance between two short strings, in bytes.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// setting validates one key shared by defaults and spaces into s.
+func (p *parser) setting(s *settings, key string, k, v *yaml.Node) {
+	switch key {
+	case "description", "guidelines":
+		text, ok := p.text(k, v)
+		if !ok {
+			return
+		}
+		limit := MaxDescription
+		if key == "guidelines" {
+			limit = MaxGuidelines
+		}
+		if count := utf8.RuneCountInString(text); count > limit {
+			p.add(v, "%s is %d characters, over the limit of %d: %s", key, count, limit, quote(text))
+			return
+		}
+		if key == "description" {
+			s.description = opt[string]{text, true}
+		} else {
+			s.guidelines = opt[string]{text, true}
+		}
+	case "history":
+		v = p.resolve(v)
+		if v == nil || isNull(v) {
+			return
+		}
+		if v.Kind == yaml.ScalarNode {
+			// YAML 1.1 read on/off as booleans and yaml.v3 reads
+			// true/false so; accept both spellings.
+			switch strings.ToLower(v.Value) {
+			case "on", "true":
+				if v.Tag == "!!str" || v.Tag == "!!bool" {
+					s.history = opt[string]{"on", true}
+					return
+				}
+			case "off", "false":
+				if v.Tag == "!!str" || v.Tag == "!!bool" {
+					s.history = opt[string]{"off", true}
+					return
+				}
+			}
+		}
+		p.add(v, `history must be "on" or "off", not %s`, valueOf(v))
+	case "externalUsers":
+		v = p.resolve(v)
+		if v == nil || isNull(v) {
+			return
+		}
+		if v.Kind == yaml.ScalarNode && v.Tag == "!!bool" {
+			if b, err := strconv.ParseBool(strings.ToLower(v.Value)); err == nil {
+				s.externalUsers = opt[bool]{b, true}
+				return
+			}
+		}
+		p.add(v, "externalUsers must be true or false, not %s", valueOf(v))
+	case "audience":
+		text, ok := p.text(k, v)
+		if !ok {
+			return
+		}
+		a, valid := audience(text)
+		if !valid {
+			p.add(v, `audience must be "default" or "audiences/ID", not %s`, quote(text))
+			return
+		}
+		if p.opts.App {
+			p.add(v, "audience %s: app authentication cannot set a target audience (it needs user authentication)", quote(text))
+			return
+		}
+		s.audience = opt[string]{a, true}
+	case "permissions":
+		text, ok := p.text(k, v)
+		if !ok {
+			return
+		}
+		switch lower := strings.ToLower(strings.TrimSpace(text)); lower {
+		case "collaboration", "announcement":
+			s.permissions = opt[string]{lower, true}
+		default:
+			p.add(v, `permissions must be "collaboration" or "announcement", not %s`, quote(text))
+		}
+	case "members":
+		s.members = p.members(v, "member", "members")
+	case "managers":
+		s.managers = p.members(v, "manager", "managers")
+	}
+}
+
+// audience normalises an audience value and says whether it is valid.
+func audience(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if strings.EqualFold(s, "default") {
+		return "default", true
+	}
+	id, ok := strings.CutPrefix(s, "audiences/")
+	return s, ok && validID(id)
+}
+
+// validID reports whether id can be the last part of a resource name.
+func validID(id string) bool {
+	return id != "" && !strings.ContainsFunc(id, func(r rune) bool {
+		return r == '/' || unicode.IsSpace(r) || !unicode.IsPrint(r)
+	})
+}
+
+// text returns a scalar's text. Numbers and booleans count as their text
+// (a display name "2026" needs no quotes); null counts as unset.
+func (p *parser) text(k, v *yaml.Node) (string, bool) {
+	if v = p.resolve(v); v == nil {
+		return "", false
+	}
+	if v.Kind != yaml.ScalarNode {
+		p.add(v, "%s must be a string, not a %s", k.Value, kindName(v))
+		return "", false
+	}
+	if isNull(v) {
+		if k.Value == "displayName" {
+			return "", true // reported as empty
+		}
+		return "", false
+	}
+	return v.Value, true
+}
+
+// members validates a list of members or managers and returns their
+// resource names, de-duplicated, in order.
+func (p *parser) members(v *yaml.Node, what, field string) []string {
+	if v = p.resolve(v); v == nil || isNull(v) {
+		return nil
+	}
+	if v.Kind != yaml.SequenceNode {
+		p.add(v, "%s must be a list, not %s", field, describe(v))
+		return nil
+	}
+	out := make([]string, 0, len(v.Content))
+	for _, item := range v.Content {
+		if p.tooDeep {
+			return nil
+		}
+		n := p.resolve(item)
+		if n == nil {
+			return nil
+		}
+		if n.Kind != yaml.ScalarNode || isNull(n) {
+			p.add(n, "each of %s must be a string, not a %s", field, kindName(n))
+			continue
+		}
+		name, why := Member(n.Value)
+		if why != "" {
+			p.add(n, "%s %s %s", what, quote(n.Value), why)
+			continue
+		}
+		if strings.HasPrefix(name, "groups/") {
+			if what == "manager" {
+				p.add(n, "manager %s is a Google Group: the Chat API cannot make a group a manager", quote(n.Value))
+				continue
+			}
+			if p.opts.App {
+				p.add(n, "member %s is a Google Group: app authentication cannot add Google Groups", quote(n.Value))
+				continue
+			}
+		}
+		out = append(out, name)
+	}
+	return merge(out)
+}
+
+// Member normalises a member as written in a config file to its resource
+// name: an email becomes users/EMAIL, lower-cased; users/ID and groups/ID are
+// kept (the email in users/EMAIL lower-cased). When s is none of those, it
+// returns why, as the end of a sentence starting with the value.
+func Member(s string) (name, why string) {
+	s = strings.TrimSpace(s)
+	for _, prefix := range []string{"users/", "groups/"} {
+		id, ok := strings.CutPrefix(s, prefix)
+		if !ok {
+			continue
+		}
+		if !validID(id) {
+			return "", fmt.Sprintf("is not a valid resource name: %s needs an ID without spaces or slashes", prefix)
+		}
+		if prefix == "users/" && strings.Contains(id, "@") {
+			if why := checkEmail(id); why != "" {
+				return "", why
+			}
+			return "users/" + strings.ToLower(id), ""
+		}
+		return s, ""
+	}
+	if !strings.Contains(s, "@") {
+		return "", "is not an email address, users/ID or groups/ID"
+	}
+	if why := checkEmail(s); why != "" {
+		return "", why
+	}
+	return "users/" + strings.ToLower(s), ""
+}
+
+// checkEmail is a sanity check of an email's shape, not RFC 5322: it catches
+// typos (two @, no domain, a stray space) without rejecting real addresses.
+func checkEmail(s string) string {
+	local, domain, _ := strings.Cut(s, "@")
+	switch {
+	case strings.Count(s, "@") > 1:
+		return "is not a valid email address: more than one @"
+	case strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || !unicode.IsPrint(r) || strings.ContainsRune(`,;:<>()[]\"`, r)
+	}):
+		return "is not a valid email address: it contains a space or a character not allowed"
+	case local == "":
+		return "is not a valid email address: nothing before the @"
+	case domain == "":
+		return "is not a valid email address: no domain after the @"
+	case !strings.Contains(domain, "."):
+		return "is not a valid email address: the domain has no dot"
+	case strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, ".."):
+		return "is not a valid email address: the domain has an empty part"
+	}
+	return ""
+}
+
+// merge concatenates lists of resource names, keeping the first of each.
+// Emails are already lower-cased, so equal strings are equal members.
+func merge(lists ...[]string) []string {
+	total := 0
+	for _, l := range lists {
+		total += len(l)
+	}
+	if total == 0 {
+		return nil
+	}
+	out := make([]string, 0, total)
+	if total <= 16 {
+		// Most spaces have a few members: a scan beats a map.
+		for _, l := range lists {
+			for _, m := range l {
+				if !contains(out, m) {
+					out = append(out, m)
+				}
+			}
+		}
+		return out
+	}
+	seen := make(map[string]bool, total)
+	for _, l := range lists {
+		for _, m := range l {
+			if !seen[m] {
+				seen[m] = true
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// NameKey is the form under which two display names are the same space: the
+// server treats names that differ only in case or surrounding white space as
+// one.
+func NameKey(displayName string) string {
+	return strings.ToLower(strings.TrimSpace(displayName))
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+// kindName names a node's kind as a user would.
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.DocumentNode:
+		return "document"
+	case yaml.AliasNode:
+		return "alias"
+	}
+	switch n.Tag {
+	case "!!int", "!!float":
+		return "number"
+	case "!!bool":
+		return "boolean"
+	case "!!null":
+		return "null"
+	}
+	return "string"
+}
+
+// describe names a value of the wrong kind: `the string "x"`, `a mapping`.
+func describe(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode {
+		return "the " + kindName(n) + " " + quote(n.Value)
+	}
+	return "a " + kindName(n)
+}
+
+// valueOf names a wrong value of the right kind: its quoted text, or its kind
+// when it is not a scalar.
+func valueOf(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode {
+		return quote(n.Value)
+	}
+	return "a " + kindName(n)
+}
