@@ -1,0 +1,40 @@
+# provision — see README.md. Every target works offline on a fresh clone
+# with only Go installed.
+
+GO      ?= go
+BIN     := bin
+PKGS    := ./...
+
+.PHONY: all build test demo bench chaos fuzz vet clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/provision ./cmd/provision
+	$(GO) build -o $(BIN)/chatemu ./cmd/chatemu
+
+# The whole suite, with the race detector; fuzz seed corpora run as tests.
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 $(PKGS)
+
+# The real job against the emulator on a free loopback port: no credentials.
+demo: build
+	./scripts/demo.sh
+
+bench: build
+	./scripts/bench.sh
+
+chaos: build
+	$(GO) test -race -count=1 -run 'TestChaos' -chaos.long ./cmd/provision
+
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/plan
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./internal/results
+
+vet:
+	$(GO) vet $(PKGS)
+
+clean:
+	rm -rf $(BIN) .demo

@@ -1,0 +1,47 @@
+// Command provision creates Google Chat named spaces in bulk from a YAML
+// file, and records each one's ID and URL in a results file that later runs
+// read, so runs are idempotent and resumable.
+//
+//	provision --plan spaces.yaml      # preview: no API call, nothing written
+//	provision spaces.yaml             # create what is missing
+//
+// The config lists spaces (displayName, description, guidelines, history,
+// externalUsers, audience, permissions, members, managers) with optional
+// defaults; it is validated whole before anything is called, and every
+// problem is reported as FILE:LINE:COL. The results file (default
+// CONFIG.results.json) maps each display name to its space; its journal
+// (FILE.journal) makes progress durable as it happens, and its lock
+// (FILE.lock) keeps two runs apart.
+//
+// Every create carries a requestId recorded before the call, so retries,
+// lost answers and crashes never make a second space. Calls are paced per
+// quota class (--rate, --member-rate), slow down on 429 and retry transient
+// failures with capped exponential backoff and full jitter.
+//
+// Exit status: 0 every space is present, 1 a space or member failed, 2 a
+// usage, config or credentials error (nothing applied), 130 interrupted.
+// See README.md for the config reference and authentication set-up.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		fmt.Fprintln(os.Stderr, "provision: interrupted: finishing the calls in flight and recording them (interrupt again to quit at once)")
+		cancel()
+		<-sigs
+		// The journal already holds everything that finished.
+		os.Exit(130)
+	}()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}

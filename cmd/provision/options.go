@@ -1,0 +1,167 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// options is the command line, parsed and checked; nothing in it has been
+// acted on yet.
+type options struct {
+	config      string
+	results     string
+	plan        bool
+	json        bool
+	endpoint    string
+	auth        string
+	credentials string
+	subject     string
+	customer    string
+	tokenCache  string
+	rate        float64 // space writes per minute; 0 = no client-side limit
+	memberRate  float64 // membership writes per minute; 0 = no limit
+	concurrency int
+	maxAttempts int
+	timeout     time.Duration
+	refresh     bool
+	verbose     bool
+}
+
+// usageError is a problem with the command line or the inputs it names;
+// main maps it to exit status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+var authModes = []string{"user", "service-account", "app", "adc", "token", "none"}
+
+const usageText = `Usage: provision [flags] [CONFIG]
+
+Creates the Google Chat named spaces listed in CONFIG (default spaces.yaml)
+and records each one's ID and URL in the results file, which later runs read
+to skip what is done. Run with --plan first to see what would happen.
+
+Flags:
+`
+
+const exitText = `
+Exit status:
+  0    every space in the file is present (created now or before)
+  1    at least one space failed (see the results file and stderr)
+  2    usage, config or credentials error; nothing was applied
+  130  interrupted; everything that finished is recorded, run again to resume
+`
+
+// parseArgs turns the command line into options. It is pure: it reads no
+// file and no environment, so it can be tested as a table.
+func parseArgs(args []string, help io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("provision", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.BoolVar(&o.plan, "plan", false, "dry run: print the plan and exit; no API call, nothing written")
+	fs.BoolVar(&o.json, "json", false, "print the plan (with --plan) or the run summary as JSON on stdout")
+	fs.StringVar(&o.results, "results", "", "results `FILE`, read as state and written as output (default CONFIG with extension .results.json)")
+	fs.StringVar(&o.endpoint, "endpoint", "https://chat.googleapis.com/", "Chat API base `URL` (an emulator, a proxy)")
+	fs.StringVar(&o.auth, "auth", "adc", "authentication `MODE`: "+strings.Join(authModes, ", "))
+	fs.StringVar(&o.credentials, "credentials", "", "OAuth client secrets (user) or service-account key (service-account, app) `FILE`")
+	fs.StringVar(&o.subject, "subject", "", "user `EMAIL` to impersonate with domain-wide delegation (service-account)")
+	fs.StringVar(&o.customer, "customer", "customers/my_customer", "customer `ID` set on each space under app authentication")
+	fs.StringVar(&o.tokenCache, "token-cache", "", "where --auth user caches its token (`FILE`, mode 0600; default in the user config directory)")
+	fs.Float64Var(&o.rate, "rate", 30, "space writes per minute, retries included; 0 means no client-side limit")
+	fs.Float64Var(&o.memberRate, "member-rate", 300, "membership writes per minute; 0 means no limit")
+	fs.IntVar(&o.concurrency, "concurrency", 4, "requests in flight at once")
+	fs.IntVar(&o.maxAttempts, "max-attempts", 6, "attempts per call, the first one included")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-call timeout")
+	fs.BoolVar(&o.refresh, "refresh", false, "check that recorded spaces still exist (GET) before planning")
+	fs.BoolVar(&o.verbose, "v", false, "debug logging on stderr: each call, attempt and wait (never a credential)")
+
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(help, fs)
+			return nil, flag.ErrHelp
+		}
+		return nil, usageError{err}
+	}
+	switch fs.NArg() {
+	case 0:
+		o.config = "spaces.yaml"
+	case 1:
+		o.config = fs.Arg(0)
+	default:
+		return nil, usagef("one config file expected, got %d arguments: %q", fs.NArg(), fs.Args())
+	}
+	if o.config == "" {
+		return nil, usagef("the config file name is empty")
+	}
+	if o.results == "" {
+		o.results = strings.TrimSuffix(o.config, filepath.Ext(o.config)) + ".results.json"
+	}
+	if err := o.check(); err != nil {
+		return nil, usageError{err}
+	}
+	return o, nil
+}
+
+func (o *options) check() error {
+	switch {
+	case o.rate < 0:
+		return fmt.Errorf("--rate must be 0 (no limit) or more, got %v", o.rate)
+	case o.memberRate < 0:
+		return fmt.Errorf("--member-rate must be 0 (no limit) or more, got %v", o.memberRate)
+	case o.concurrency < 1 || o.concurrency > 256:
+		return fmt.Errorf("--concurrency must be between 1 and 256, got %d", o.concurrency)
+	case o.maxAttempts < 1 || o.maxAttempts > 100:
+		return fmt.Errorf("--max-attempts must be between 1 and 100, got %d", o.maxAttempts)
+	case o.timeout <= 0:
+		return fmt.Errorf("--timeout must be positive, got %v", o.timeout)
+	case o.results == o.config:
+		return fmt.Errorf("--results %q would overwrite the config file", o.results)
+	case o.plan && o.refresh:
+		return errors.New("--refresh reads the API, but --plan makes no API call; run --refresh without --plan, or --plan alone")
+	}
+	if !contains(authModes, o.auth) {
+		return fmt.Errorf("--auth %q is not a mode; use one of %s", o.auth, strings.Join(authModes, ", "))
+	}
+	if o.subject != "" && o.auth != "service-account" {
+		return fmt.Errorf("--subject is for --auth service-account, not %q", o.auth)
+	}
+	if !strings.HasPrefix(o.customer, "customers/") || len(o.customer) == len("customers/") {
+		return fmt.Errorf("--customer %q must look like customers/ID (or customers/my_customer)", o.customer)
+	}
+	u, err := url.Parse(o.endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--endpoint %q is not an http(s) URL", o.endpoint)
+	}
+	if !strings.HasSuffix(o.endpoint, "/") {
+		o.endpoint += "/"
+	}
+	return nil
+}
+
+func printUsage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, usageText)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	fmt.Fprint(w, exitText)
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"provision/internal/apply"
+	"provision/internal/plan"
+)
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// progress reports a run as it goes, on stderr: a live bar on a terminal,
+// otherwise a plain line every few seconds (no escape sequences, for cron
+// and CI logs). Failures are printed as they happen, in both cases.
+type progress struct {
+	e     *env
+	mu    sync.Mutex
+	total    int
+	finished int
+	start time.Time
+	bar   *progressbar.ProgressBar
+	stop  chan struct{}
+	wg    sync.WaitGroup
+
+	failedMembers int
+}
+
+func newProgress(e *env, p *plan.Plan) *progress {
+	c := p.Counts()
+	pr := &progress{e: e, total: c.Create + c.Update + c.Retry, start: time.Now(), stop: make(chan struct{})}
+	if pr.total == 0 {
+		return pr
+	}
+	if e.terminal {
+		pr.bar = progressbar.NewOptions(pr.total,
+			progressbar.OptionSetWriter(e.stderr),
+			progressbar.OptionSetDescription("spaces"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+		return pr
+	}
+	pr.wg.Add(1)
+	go pr.tick()
+	return pr
+}
+
+func (pr *progress) tick() {
+	defer pr.wg.Done()
+	t := time.NewTicker(pr.e.tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-pr.stop:
+			return
+		case <-t.C:
+			pr.mu.Lock()
+			done := pr.finished
+			pr.mu.Unlock()
+			el := time.Since(pr.start)
+			perMin := float64(done) / el.Minutes()
+			eta := "unknown"
+			if done > 0 {
+				eta = (time.Duration(float64(el) / float64(done) * float64(pr.total-done))).Round(time.Second).String()
+			}
+			fmt.Fprintf(pr.e.stderr, "progress: %d/%d spaces (%d%%), %.1f/min, elapsed %s, ETA %s\n",
+				done, pr.total, done*100/pr.total, perMin, el.Round(time.Second), eta)
+		}
+	}
+}
+
+// done is apply's OnDone: it runs on the workers' goroutines.
+func (pr *progress) done(o apply.Outcome) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if o.Interrupted {
+		return
+	}
+	pr.finished++
+	if o.Entry.Members != nil {
+		pr.failedMembers += o.Entry.Members.Failed + len(o.Entry.Members.Missing)
+	}
+	if o.Err != nil {
+		if pr.bar != nil {
+			pr.bar.Clear()
+		}
+		fmt.Fprintf(pr.e.stderr, "failed: %q: %v\n", o.Key, o.Err)
+	} else if o.Entry.Members != nil && len(o.Entry.Members.Missing) > 0 {
+		fmt.Fprintf(pr.e.stderr, "warning: %q: the API did not add %d %s: %v (the next run tries them one by one)\n",
+			o.Key, len(o.Entry.Members.Missing), plural(len(o.Entry.Members.Missing), "member", "members"), o.Entry.Members.Missing)
+	}
+	if pr.bar != nil {
+		pr.bar.Add(1)
+	}
+}
+
+func (pr *progress) memberFailures() int {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	return pr.failedMembers
+}
+
+func (pr *progress) finish() {
+	close(pr.stop)
+	pr.wg.Wait()
+	if pr.bar != nil {
+		pr.bar.Finish()
+	}
+}
+
+// summary is the final report; its JSON form is what --json prints.
+type summary struct {
+	*apply.Summary
+	Orphaned       int     `json:"orphaned"`
+	ElapsedSeconds float64 `json:"elapsedSeconds"`
+	// RatePerMinute is space writes per minute over the run.
+	RatePerMinute float64 `json:"ratePerMinute"`
+	Results       string  `json:"results"`
+}
+
+func (e *env) printSummary(o *options, p *plan.Plan, s *apply.Summary) error {
+	sum := summary{Summary: s, Orphaned: p.Counts().Orphan, ElapsedSeconds: s.Elapsed.Seconds(), Results: o.results}
+	if m := s.Elapsed.Minutes(); m > 0 {
+		sum.RatePerMinute = float64(s.SpaceWrites) / m
+	}
+	if o.json {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "\nDone in %s: %d created, %d existing, %d updated, %d failed, %d unchanged, %d interrupted.\n",
+		s.Elapsed.Round(10*time.Millisecond), s.Created, s.Existing, s.Updated, s.Failed, s.Skipped, s.Interrupted)
+	if s.MembersAdded+s.MembersInvited+s.MembersFailed+s.MembersMissing+s.ManagersSet > 0 {
+		fmt.Fprintf(w, "Members: %d added, %d invited, %d failed, %d missing; %d managers set.\n",
+			s.MembersAdded, s.MembersInvited, s.MembersFailed, s.MembersMissing, s.ManagersSet)
+	}
+	fmt.Fprintf(w, "API: %d space writes (%.1f/min), %d membership writes, %d reads; %d retries, %d throttled (429).\n",
+		s.SpaceWrites, sum.RatePerMinute, s.MemberWrites, s.Reads, s.Retries, s.Throttled)
+	fmt.Fprintf(w, "Results: %s\n", o.results)
+	return nil
+}

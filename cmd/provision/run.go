@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	chat "google.golang.org/api/chat/v1"
+	"google.golang.org/api/option"
+
+	"provision/internal/apply"
+	"provision/internal/auth"
+	"provision/internal/plan"
+	"provision/internal/results"
+)
+
+// Exit statuses (SPEC §3).
+const (
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+// env is what run takes from the process beyond its arguments, so tests
+// can hand in their own.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	// terminal says stderr is a terminal with a person at it: progress is
+	// a live bar, and --auth user may ask for consent in a browser.
+	terminal    bool
+	openBrowser func(string) error
+	// backoff overrides the waits between attempts (tests).
+	backoff apply.Backoff
+	// tick is how often progress is logged when stderr is not a terminal.
+	tick time.Duration
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv, tick: 5 * time.Second}
+	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
+		e.terminal = true
+		e.openBrowser = auth.SystemBrowser
+	}
+	return e.run(ctx, args)
+}
+
+func (e *env) run(ctx context.Context, args []string) int {
+	o, err := parseArgs(args, e.stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err == nil {
+		err = e.provision(ctx, o)
+	}
+	return e.exit(err)
+}
+
+// exit reports err and maps it to an exit status.
+func (e *env) exit(err error) int {
+	var ue usageError
+	var failed errFailed
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &failed):
+		return exitFailed
+	case errors.Is(err, errInterrupted):
+		return exitInterrupted
+	case errors.As(err, &ue):
+		var problems plan.Problems
+		if errors.As(err, &problems) {
+			for _, p := range problems {
+				fmt.Fprintln(e.stderr, p)
+			}
+			fmt.Fprintf(e.stderr, "provision: %d %s in the config; nothing was applied\n", len(problems), plural(len(problems), "problem", "problems"))
+			return exitUsage
+		}
+		fmt.Fprintf(e.stderr, "provision: %v\n", err)
+		if strings.HasPrefix(err.Error(), "flag") || strings.Contains(err.Error(), "flag provided") {
+			fmt.Fprintln(e.stderr, "Run 'provision -h' for usage.")
+		}
+		return exitUsage
+	}
+	fmt.Fprintf(e.stderr, "provision: %v\n", err)
+	return exitFailed
+}
+
+// errFailed says the run finished with failures it has already reported.
+type errFailed struct{}
+
+func (errFailed) Error() string { return "some spaces or members failed" }
+
+var errInterrupted = errors.New("interrupted")
+
+func (e *env) provision(ctx context.Context, o *options) error {
+	data, err := os.ReadFile(o.config)
+	if err != nil {
+		return usagef("reading the config: %w", err)
+	}
+	cfg, err := plan.Parse(o.config, data, plan.Options{App: o.auth == string(auth.App)})
+	if err != nil {
+		return usageError{err}
+	}
+	if o.plan {
+		f, err := results.Load(o.results)
+		if err != nil {
+			return usagef("reading the results file: %w", err)
+		}
+		return e.printPlan(o, plan.Diff(cfg, recorded(f, nil)))
+	}
+	return e.apply(ctx, o, cfg)
+}
+
+func (e *env) printPlan(o *options, p *plan.Plan) error {
+	if o.json {
+		return plan.WriteJSON(e.stdout, p)
+	}
+	return plan.WriteText(e.stdout, p)
+}
+
+func (e *env) apply(ctx context.Context, o *options, cfg *plan.Config) error {
+	level := slog.LevelInfo
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	base := &http.Client{Transport: &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		MaxIdleConnsPerHost: o.concurrency * 2,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second,
+	}, Timeout: o.timeout + 5*time.Second}
+	creds, err := auth.New(ctx, auth.Config{
+		Mode:        auth.Mode(o.auth),
+		Credentials: o.credentials,
+		Subject:     o.subject,
+		TokenCache:  o.tokenCache,
+		Scopes:      auth.Scopes(auth.Mode(o.auth), hasMembers(cfg)),
+		Endpoint:    o.endpoint,
+		Interactive: e.terminal,
+		OpenBrowser: e.openBrowser,
+		Prompt:      e.stderr,
+		Getenv:      e.getenv,
+		HTTPClient:  base,
+		Logger:      log,
+	})
+	if err != nil {
+		if errors.Is(err, auth.ErrUsage) || errors.Is(err, context.Canceled) {
+			return usageError{err}
+		}
+		return usagef("authentication: %w", err)
+	}
+	svc, err := chat.NewService(ctx, option.WithEndpoint(o.endpoint), option.WithHTTPClient(creds.HTTPClient))
+	if err != nil {
+		return usagef("setting up the Chat client: %w", err)
+	}
+
+	store, err := results.Open(o.results)
+	if err != nil {
+		return usageError{err}
+	}
+	err = e.applyWith(ctx, o, cfg, svc, store, creds, log)
+	if cerr := store.Close(); cerr != nil {
+		fmt.Fprintf(e.stderr, "provision: writing the results file: %v\n", cerr)
+		if err == nil {
+			err = errFailed{}
+		}
+	}
+	return err
+}
+
+func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *chat.Service, store *results.Store, creds *auth.Credentials, log *slog.Logger) error {
+	opts := apply.Options{
+		Concurrency: o.concurrency,
+		MaxAttempts: o.maxAttempts,
+		Timeout:     o.timeout,
+		Spaces:      apply.NewLimiter(o.rate),
+		Members:     apply.NewLimiter(o.memberRate),
+		Reads:       apply.NewLimiter(3000),
+		App:         o.auth == string(auth.App),
+		Customer:    o.customer,
+		Backoff:     e.backoff,
+		Logger:      log,
+	}
+	if o.subject != "" {
+		opts.Caller = "users/" + strings.ToLower(o.subject)
+	}
+
+	var gone map[string]bool
+	if o.refresh {
+		names := make(map[string]string)
+		for k, en := range store.Snapshot().Spaces {
+			if en.Name != "" && en.Status != results.Failed {
+				names[k] = en.Name
+			}
+		}
+		var err error
+		gone, err = apply.Refresh(ctx, svc, names, opts)
+		if err != nil {
+			return e.stopped(err, creds)
+		}
+	}
+	p := plan.Diff(cfg, recorded(store.Snapshot(), gone))
+	if !o.json {
+		if err := plan.WriteText(e.stdout, p); err != nil {
+			return err
+		}
+	}
+	prog := newProgress(e, p)
+	opts.OnDone = prog.done
+	sum, err := apply.Run(ctx, svc, store, p, opts)
+	prog.finish()
+	if err := e.printSummary(o, p, sum); err != nil {
+		return err
+	}
+	switch {
+	case err != nil:
+		return e.stopped(err, creds)
+	case sum.Failed > 0 || prog.memberFailures() > 0:
+		return errFailed{}
+	}
+	return nil
+}
+
+// stopped explains why a run ended early.
+func (e *env) stopped(err error, creds *auth.Credentials) error {
+	var denied *apply.DeniedError
+	switch {
+	case errors.As(err, &denied):
+		fmt.Fprintf(e.stderr, "provision: stopped: %v\n%s\n", denied, creds.Hint(denied.Code))
+		return usageError{errors.New("the credentials were refused; nothing more was sent")}
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(e.stderr, "provision: interrupted; everything that finished is recorded, run again to resume")
+		return errInterrupted
+	}
+	return err
+}
+
+func hasMembers(cfg *plan.Config) bool {
+	for _, s := range cfg.Spaces {
+		if len(s.Members) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// recorded turns the results file into the planner's view of it. gone
+// lists the spaces a refresh found deleted.
+func recorded(f *results.File, gone map[string]bool) map[string]plan.Recorded {
+	m := make(map[string]plan.Recorded, len(f.Spaces))
+	for k, en := range f.Spaces {
+		r := plan.Recorded{Status: string(en.Status), Name: en.Name, RequestID: en.RequestID, Gone: gone[k]}
+		if en.Applied != nil {
+			r.Members, r.Managers = en.Applied.Members, en.Applied.Managers
+		}
+		m[k] = r
+	}
+	return m
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -1,0 +1,322 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	chat "google.golang.org/api/chat/v1"
+
+	"provision/internal/results"
+)
+
+// maxSetupMembers is how many memberships spaces.setup takes besides the
+// caller (SetUpSpaceRequest.memberships in the discovery document).
+const maxSetupMembers = 49
+
+// setupMembers picks the members sent with spaces.setup: at most 49, never
+// the caller, whom the API adds itself.
+func (r *runner) setupMembers(members []string) []string {
+	out := make([]string, 0, min(len(members), maxSetupMembers))
+	for _, m := range members {
+		if len(out) == maxSetupMembers {
+			break
+		}
+		if !r.isCaller(m) {
+			out = append(out, m)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func (r *runner) isCaller(m string) bool {
+	return r.opts.Caller != "" && strings.EqualFold(m, r.opts.Caller)
+}
+
+func membership(m string) *chat.Membership {
+	if strings.HasPrefix(m, "groups/") {
+		return &chat.Membership{GroupMember: &chat.Group{Name: m}}
+	}
+	return &chat.Membership{Member: &chat.User{Name: m, Type: "HUMAN"}}
+}
+
+func memberships(ms []string) []*chat.Membership {
+	out := make([]*chat.Membership, len(ms))
+	for i, m := range ms {
+		out[i] = membership(m)
+	}
+	return out
+}
+
+// alias is the member part of a membership name that the API resolves for
+// a get: the email (or user ID) for users.
+func alias(space, m string) string {
+	return space + "/members/" + strings.TrimPrefix(m, "users/")
+}
+
+// verifySetup checks which of the members sent with setup the space really
+// has, since setup silently skips members the caller may not add. One list
+// of the space's memberships settles it when every user and group is there;
+// otherwise each user is looked up by email to name the missing ones.
+// Verified members are recorded as received; missing ones are left for the
+// next run to add one by one.
+func (r *runner) verifySetup(ctx context.Context, k string, entry *results.Entry, setup []string) ([]string, error) {
+	var users, joined, invited int
+	groups := make(map[string]bool)
+	token := ""
+	for {
+		var page *chat.ListMembershipsResponse
+		err := r.do(ctx, r.opts.Reads, "members.list", entry.Name, func(cctx context.Context) error {
+			var err error
+			page, err = r.svc.Spaces.Members.List(entry.Name).ShowGroups(true).ShowInvited(true).
+				PageSize(1000).PageToken(token).Context(cctx).Do()
+			return err
+		})
+		if err != nil {
+			return nil, r.verifyFailed(k, entry, err)
+		}
+		for _, m := range page.Memberships {
+			switch {
+			case m.GroupMember != nil:
+				groups[m.GroupMember.Name] = true
+			case m.Member != nil && m.Member.Type == "HUMAN" && m.Role != "ROLE_MANAGER":
+				// The caller is the space's manager; everyone setup added
+				// is a plain member.
+				users++
+				if m.State == "INVITED" {
+					invited++
+				} else {
+					joined++
+				}
+			}
+		}
+		if token = page.NextPageToken; token == "" {
+			break
+		}
+	}
+
+	var wantUsers []string
+	var done, missing []string
+	for _, m := range setup {
+		switch {
+		case strings.HasPrefix(m, "groups/"):
+			if groups[m] {
+				done = append(done, m)
+			} else {
+				missing = append(missing, m)
+			}
+		default:
+			wantUsers = append(wantUsers, m)
+		}
+	}
+	if users >= len(wantUsers) {
+		done = append(done, wantUsers...)
+	} else {
+		joined, invited = 0, 0
+		for _, m := range wantUsers {
+			var got *chat.Membership
+			err := r.do(ctx, r.opts.Reads, "members.get", alias(entry.Name, m), func(cctx context.Context) error {
+				var err error
+				got, err = r.svc.Spaces.Members.Get(alias(entry.Name, m)).Context(cctx).Do()
+				return err
+			})
+			switch {
+			case err == nil && got.State != "NOT_A_MEMBER":
+				done = append(done, m)
+				if got.State == "INVITED" {
+					invited++
+				} else {
+					joined++
+				}
+			case err == nil || classify(err).kind == notFound:
+				missing = append(missing, m)
+			default:
+				return nil, r.verifyFailed(k, entry, err)
+			}
+		}
+	}
+	if !r.opts.App && r.opts.Caller != "" {
+		done = append(done, r.opts.Caller)
+	}
+	r.stats.membersAdded.Add(int64(joined))
+	r.stats.membersInvited.Add(int64(invited))
+	r.stats.membersMissing.Add(int64(len(missing)))
+	entry.Applied = &results.Applied{Members: done}
+	entry.Members = &results.MemberStats{Added: joined, Invited: invited, Missing: missing}
+	if err := r.record(results.Event{Space: k, Entry: entry}); err != nil {
+		return nil, err
+	}
+	return done, nil
+}
+
+// verifyFailed records that the setup members could not be checked. They
+// stay unrecorded, so the next run adds them one by one (ALREADY_EXISTS
+// counts as added), which converges either way.
+func (r *runner) verifyFailed(k string, entry *results.Entry, err error) error {
+	entry.Members = &results.MemberStats{Pending: entry.Members.Pending}
+	if rerr := r.record(results.Event{Space: k, Entry: entry}); rerr != nil {
+		return rerr
+	}
+	return fmt.Errorf("checking the members of %s: %w", entry.Name, err)
+}
+
+// members adds members one by one and makes managers of managers, the
+// membership writes the plan still needs for this space. Each success is
+// recorded as it happens; the entry's counts are recorded at the end.
+func (r *runner) members(ctx context.Context, k string, entry *results.Entry, add, managers []string) error {
+	if entry.Name == "" || (len(add) == 0 && len(managers) == 0) {
+		return nil
+	}
+	stats := results.MemberStats{}
+	if entry.Members != nil {
+		stats = *entry.Members
+	}
+	stats.Failed, stats.Pending = 0, nil
+	var firstErr error
+	fail := func(what string, err error) {
+		stats.Failed++
+		r.stats.membersFailed.Add(1)
+		if firstErr == nil {
+			firstErr = fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	names := make(map[string]string) // member → membership name
+	stopped := false
+	for i, m := range add {
+		if ctx.Err() != nil {
+			stats.Pending = append(stats.Pending, add[i:]...)
+			stopped = true
+			break
+		}
+		if r.isCaller(m) {
+			// Already the space's manager: nothing to send.
+			if err := r.record(results.Event{Space: k, Member: m}); err != nil {
+				return err
+			}
+			continue
+		}
+		var got *chat.Membership
+		err := r.do(ctx, r.opts.Members, "members.create", entry.Name+" "+m, func(cctx context.Context) error {
+			var err error
+			got, err = r.svc.Spaces.Members.Create(entry.Name, membership(m)).Context(cctx).Do()
+			return err
+		})
+		if err != nil {
+			e := classify(err)
+			switch {
+			case isStop(ctx, err):
+				stats.Pending = append(stats.Pending, add[i:]...)
+				stopped = true
+			case e.kind == exists:
+				got = nil // a member already: as good as added
+			default:
+				r.denied(e)
+				fail("adding "+m, e)
+				continue
+			}
+			if stopped {
+				break
+			}
+		} else {
+			names[m] = got.Name
+			if got.State == "INVITED" {
+				stats.Invited++
+				r.stats.membersInvited.Add(1)
+			} else {
+				stats.Added++
+				r.stats.membersAdded.Add(1)
+			}
+		}
+		stats.Missing = without(stats.Missing, []string{m})
+		if err := r.record(results.Event{Space: k, Member: m}); err != nil {
+			return err
+		}
+	}
+	for i, m := range managers {
+		if stopped || ctx.Err() != nil {
+			stats.Pending = append(stats.Pending, managers[i:]...)
+			break
+		}
+		if r.isCaller(m) {
+			if err := r.record(results.Event{Space: k, Manager: m}); err != nil {
+				return err
+			}
+			continue
+		}
+		err := r.promote(ctx, entry.Name, m, names[m])
+		if err == nil {
+			r.stats.managersSet.Add(1)
+		}
+		if err != nil {
+			if isStop(ctx, err) {
+				stats.Pending = append(stats.Pending, managers[i:]...)
+				break
+			}
+			r.denied(classify(err))
+			fail("making "+m+" a manager", err)
+			continue
+		}
+		if err := r.record(results.Event{Space: k, Manager: m}); err != nil {
+			return err
+		}
+	}
+	// The journal now holds what this space received; fold in the counts.
+	if cur := r.rec.Entry(k); cur != nil {
+		*entry = *cur
+	}
+	entry.Members = &stats
+	if err := r.record(results.Event{Space: k, Entry: entry}); err != nil {
+		return err
+	}
+	if stopped {
+		return context.Cause(ctx)
+	}
+	return firstErr
+}
+
+// promote makes member m of space a manager. The membership's name comes
+// from the create that added m, or from a get by email: lists carry numeric
+// user IDs, so they cannot tell which membership is whose.
+func (r *runner) promote(ctx context.Context, space, m, name string) error {
+	if name == "" {
+		var got *chat.Membership
+		err := r.do(ctx, r.opts.Reads, "members.get", alias(space, m), func(cctx context.Context) error {
+			var err error
+			got, err = r.svc.Spaces.Members.Get(alias(space, m)).Context(cctx).Do()
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("finding the membership: %w", err)
+		}
+		if got.Role == "ROLE_MANAGER" {
+			return nil
+		}
+		name = got.Name
+	}
+	return r.do(ctx, r.opts.Members, "members.patch", name, func(cctx context.Context) error {
+		_, err := r.svc.Spaces.Members.Patch(name, &chat.Membership{Role: "ROLE_MANAGER"}).
+			UpdateMask("role").Context(cctx).Do()
+		return err
+	})
+}
+
+// without returns list less the elements of drop, compared without case.
+func without(list, drop []string) []string {
+	if len(drop) == 0 || len(list) == 0 {
+		return list
+	}
+	skip := make(map[string]bool, len(drop))
+	for _, d := range drop {
+		skip[strings.ToLower(d)] = true
+	}
+	var out []string
+	for _, m := range list {
+		if !skip[strings.ToLower(m)] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
