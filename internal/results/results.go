@@ -1,5 +1,3 @@
-// Package results owns the results file, its journal and its lock: the state
-// that runs share. No other package touches those files.
 package results
 
 import "time"

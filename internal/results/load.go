@@ -1,0 +1,248 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"time"
+)
+
+// Load reads the results file at path and replays its journal over it,
+// read-only: it never writes, and it takes no lock, so it shows the state
+// even while a run holds it (as of the last complete journal line). A
+// missing file is an empty File. Entries with an empty status are shown as
+// failed (see the package comment).
+func Load(path string) (*File, error) {
+	st, _, _, err := load(path)
+	if err != nil {
+		return nil, err
+	}
+	normalize(st.file)
+	return st.file, nil
+}
+
+// load reads path and its journal into a state. It also returns the size of
+// the results file and of the journal, for Open.
+func load(path string) (st *state, fileSize, journalSize int64, err error) {
+	f, fileSize, err := readFile(path)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	st = newState(f)
+	journalSize, err = replay(journalPath(path), st)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	return st, fileSize, journalSize, nil
+}
+
+func journalPath(path string) string { return path + ".journal" }
+func lockPath(path string) string    { return path + ".lock" }
+
+// readFile reads and checks the results file; a missing file is empty.
+func readFile(path string) (*File, int64, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return newFile(), 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading results file: %w", err)
+	}
+	f, err := parse(path, data)
+	if err != nil {
+		return nil, 0, err
+	}
+	return f, int64(len(data)), nil
+}
+
+// parse decodes a results file strictly. Errors name the file and, where
+// the position is known, its line and column.
+func parse(path string, data []byte) (*File, error) {
+	at := func(off int64, err error) error {
+		line, col := position(data, off)
+		return fmt.Errorf("results file %q: line %d, column %d: %w", path, line, col, err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("results file %q: empty", path)
+	}
+	// A full syntax check first gives exact offsets for malformed JSON and
+	// trailing data; the walk below can then trust the syntax.
+	var raw json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) {
+			// The offset is just past the offending byte.
+			return nil, at(syn.Offset-1, err)
+		}
+		return nil, fmt.Errorf("results file %q: %w", path, err)
+	}
+
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, _ := dec.Token(); tok != json.Delim('{') {
+		return nil, at(0, errors.New("not a JSON object"))
+	}
+	f := &File{Spaces: map[string]*Entry{}}
+	seen := map[string]bool{}
+	for dec.More() {
+		key, raw, keyOff, valOff, err := member(dec)
+		if err != nil {
+			return nil, at(dec.InputOffset(), err)
+		}
+		if seen[key] {
+			return nil, at(keyOff, fmt.Errorf("duplicate key %q", key))
+		}
+		seen[key] = true
+		switch key {
+		case "version":
+			if err := decodeStrict(raw, &f.Version); err != nil {
+				return nil, at(valOff, fmt.Errorf("version: %w", err))
+			}
+			if f.Version != Version {
+				return nil, at(valOff, fmt.Errorf("unsupported version %d (this program reads version %d)", f.Version, Version))
+			}
+		case "updatedAt":
+			var t *time.Time
+			if err := decodeStrict(raw, &t); err != nil {
+				return nil, at(valOff, fmt.Errorf("updatedAt: %w", err))
+			}
+			if t != nil {
+				f.UpdatedAt = *t
+			}
+		case "spaces":
+			if err := parseSpaces(raw, valOff, f.Spaces, at); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, at(keyOff, fmt.Errorf("unknown field %q", key))
+		}
+	}
+	if !seen["version"] {
+		return nil, at(0, errors.New("missing version"))
+	}
+	return f, nil
+}
+
+// member reads the next key and value of an object whose syntax has been
+// checked, with the offsets of the end of the key and the start of the
+// value.
+func member(dec *json.Decoder) (key string, raw json.RawMessage, keyOff, valOff int64, err error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return "", nil, 0, 0, err
+	}
+	key, ok := tok.(string)
+	if !ok {
+		return "", nil, 0, 0, fmt.Errorf("unexpected %v", tok)
+	}
+	keyOff = dec.InputOffset()
+	if err := dec.Decode(&raw); err != nil {
+		return "", nil, 0, 0, err
+	}
+	return key, raw, keyOff, dec.InputOffset() - int64(len(raw)), nil
+}
+
+// parseSpaces decodes the value of "spaces" (an object, or null for none),
+// which starts at offset base of the file.
+func parseSpaces(raw []byte, base int64, spaces map[string]*Entry, at func(int64, error) error) error {
+	if string(raw) == "null" {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, _ := dec.Token(); tok != json.Delim('{') {
+		return at(base, errors.New("spaces: not an object"))
+	}
+	for dec.More() {
+		key, raw, keyOff, valOff, err := member(dec)
+		if err != nil {
+			return at(base+dec.InputOffset(), fmt.Errorf("spaces: %w", err))
+		}
+		if _, dup := spaces[key]; dup {
+			return at(base+keyOff, fmt.Errorf("spaces: duplicate key %q", key))
+		}
+		e, err := parseEntry(raw)
+		if err != nil {
+			off := base + valOff
+			if typ := (*json.UnmarshalTypeError)(nil); errors.As(err, &typ) {
+				off += typ.Offset
+			}
+			return at(off, fmt.Errorf("spaces[%q]: %w", key, err))
+		}
+		spaces[key] = e
+	}
+	return nil
+}
+
+// parseEntry decodes and checks one entry, rejecting unknown fields.
+func parseEntry(raw []byte) (*Entry, error) {
+	if string(raw) == "null" {
+		return nil, errors.New("null entry")
+	}
+	var e *Entry
+	if err := decodeStrict(raw, &e); err != nil {
+		return nil, err
+	}
+	if e == nil {
+		return nil, errors.New("null entry")
+	}
+	if err := checkEntry(e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// decodeStrict decodes exactly one JSON value from data into v, rejecting
+// unknown fields and anything after the value.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("unexpected data after the value")
+	}
+	return nil
+}
+
+// position converts a byte offset in data to a 1-based line and column.
+func position(data []byte, off int64) (line, col int) {
+	off = max(0, min(off, int64(len(data))))
+	before := data[:off]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = int(off) - (bytes.LastIndexByte(before, '\n') + 1) + 1
+	return line, col
+}
+
+// replay applies the journal at path, if any, to st and returns its size.
+// Only complete lines count: whatever follows the last newline was being
+// appended when the writer died, and its Record never returned.
+func replay(path string, st *state) (int64, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading results journal: %w", err)
+	}
+	complete := data[:bytes.LastIndexByte(data, '\n')+1]
+	for n := 1; len(complete) > 0; n++ {
+		line, rest, _ := bytes.Cut(complete, []byte("\n"))
+		complete = rest
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var ev Event
+		if err := decodeStrict(line, &ev); err != nil {
+			return 0, fmt.Errorf("results journal %q: line %d: %w", path, n, err)
+		}
+		if err := checkEvent(&ev); err != nil {
+			return 0, fmt.Errorf("results journal %q: line %d: %w", path, n, err)
+		}
+		st.apply(&ev)
+	}
+	return int64(len(data)), nil
+}

@@ -1,0 +1,415 @@
+package results
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+	"github.com/google/renameio/v2"
+)
+
+// ErrLocked is returned by Open when another run holds the results file.
+var ErrLocked = errors.New("results file is in use by another run")
+
+// ErrClosed is returned by Record after Close.
+var ErrClosed = errors.New("results store is closed")
+
+// minFold is the least journal size that triggers a fold: below it, the
+// journal is cheaper to keep appending to than the results file to rewrite.
+const minFold = 1 << 20
+
+// Option configures a Store.
+type Option func(*options)
+
+type options struct {
+	sync      bool
+	foldEvery int64
+	clock     func() time.Time
+}
+
+// WithoutSync makes Record return without waiting for fsync, giving up the
+// durability guarantee. For tests and benchmarks only.
+func WithoutSync() Option { return func(o *options) { o.sync = false } }
+
+// WithFoldEvery folds the journal into the results file whenever it has
+// grown past n bytes. The default is the size of the results file last
+// written, and at least 1 MiB, which keeps the total cost of folds linear in
+// the bytes recorded.
+func WithFoldEvery(n int64) Option { return func(o *options) { o.foldEvery = n } }
+
+// WithClock sets the clock that stamps updatedAt and the lock file.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.clock = now } }
+
+// Store is the state of one run: the results file, its journal and its
+// lock, held from Open to Close. Its methods are safe for concurrent use.
+type Store struct {
+	path    string
+	opts    options
+	lock    *flock.Flock
+	journal *os.File
+
+	// mu guards st against readers while the flusher applies events; the
+	// flusher is the only writer, so it reads st without the lock.
+	mu sync.RWMutex
+	st *state
+
+	// qmu guards the queue of lines waiting for the flusher.
+	qmu    sync.Mutex
+	queue  *batch
+	closed bool
+	err    error // first journal write error: later Records fail with it
+
+	kick chan struct{} // buffered(1): there is a batch to write
+	stop chan struct{} // closed by Close
+	done chan struct{} // closed when the flusher has drained and exited
+
+	// Owned by the flusher goroutine (and by Open and Close around it).
+	journalSize int64 // bytes in the journal
+	foldBase    int64 // journal size at the last failed fold
+	lastSize    int64 // size of the results file last read or written
+}
+
+// batch is the lines of concurrent Record calls, written and synced once.
+type batch struct {
+	buf    []byte
+	events []Event
+	err    error
+	done   chan struct{}
+}
+
+type holder struct {
+	PID   int       `json:"pid"`
+	Host  string    `json:"host"`
+	Since time.Time `json:"since"`
+}
+
+// Open takes the lock of the results file at path for a run, reads the file
+// and its journal, and folds the journal into the file, so the run starts
+// from a clean state. It fails with an error wrapping ErrLocked if another
+// run holds the lock, and changes nothing if the state cannot be read.
+func Open(path string, opts ...Option) (*Store, error) {
+	o := options{sync: true, clock: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	s := &Store{
+		path: path,
+		opts: o,
+		kick: make(chan struct{}, 1),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	if err := s.takeLock(); err != nil {
+		return nil, err
+	}
+	if err := s.open(); err != nil {
+		s.releaseLock()
+		return nil, err
+	}
+	go s.flush()
+	return s, nil
+}
+
+// takeLock takes the lock without waiting and writes who holds it.
+func (s *Store) takeLock() error {
+	lp := lockPath(s.path)
+	s.lock = flock.New(lp, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o644))
+	ok, err := s.lock.TryLock()
+	if err != nil {
+		return fmt.Errorf("locking results file: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrLocked, describeHolder(lp))
+	}
+	host, _ := os.Hostname()
+	info, _ := json.Marshal(holder{PID: os.Getpid(), Host: host, Since: s.opts.clock().UTC().Truncate(time.Second)})
+	// A second descriptor: flock locks belong to the open file description
+	// that took them, so closing this one keeps the lock.
+	if err := os.WriteFile(lp, append(info, '\n'), 0o644); err != nil {
+		s.releaseLock()
+		return fmt.Errorf("writing lock file: %w", err)
+	}
+	return nil
+}
+
+// describeHolder names the lock file and what it says about its holder.
+func describeHolder(lp string) string {
+	data, err := os.ReadFile(lp)
+	var h holder
+	if err != nil || json.Unmarshal(data, &h) != nil || h.PID == 0 {
+		return fmt.Sprintf("%q is locked by a run that has not said who it is", lp)
+	}
+	return fmt.Sprintf("%q is locked by pid %d on host %q since %s", lp, h.PID, h.Host, h.Since.Format(time.RFC3339))
+}
+
+func (s *Store) releaseLock() {
+	// Clear the holder while still holding the lock, so the file left behind
+	// names no one; the lock itself goes with the descriptor.
+	_ = os.Truncate(lockPath(s.path), 0)
+	if err := s.lock.Unlock(); err != nil {
+		slog.Warn("releasing results lock", "path", lockPath(s.path), "err", err)
+	}
+}
+
+// open loads the state and folds a leftover journal into the results file.
+func (s *Store) open() error {
+	st, fileSize, journalSize, err := load(s.path)
+	if err != nil {
+		return err
+	}
+	s.st = st
+	s.lastSize = fileSize
+	jp := journalPath(s.path)
+	s.journal, err = os.OpenFile(jp, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("opening results journal: %w", err)
+	}
+	s.journalSize = journalSize
+	if journalSize > 0 {
+		// A previous run died: make its journal part of the results file.
+		if err := s.fold(); err != nil {
+			s.journal.Close()
+			return err
+		}
+	}
+	// Make the journal's directory entry durable, or an fsync'd line could
+	// vanish with it.
+	if err := s.syncDir(); err != nil {
+		s.journal.Close()
+		return err
+	}
+	return nil
+}
+
+// Entry returns a copy of the entry recorded for the display name key, or
+// nil if there is none. It reflects every Record that has returned.
+func (s *Store) Entry(key string) *Entry {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e := s.st.file.Spaces[key]
+	if e == nil {
+		return nil
+	}
+	return normalized(e.clone())
+}
+
+// Snapshot returns a copy of the whole state, as the results file would be
+// written now (apart from updatedAt).
+func (s *Store) Snapshot() *File {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.st.snapshot()
+}
+
+// Record appends ev to the journal and applies it to the state. It returns
+// once the event is on disk (fsync), so a crash from then on cannot lose
+// it; concurrent calls share one write and one fsync. An Entry event
+// replaces the whole entry of ev.Space with a copy of ev.Entry (include
+// Applied to keep it); Member and Manager add one name to the entry's
+// Applied lists, creating the entry, with an empty status, if needed. An
+// invalid event is refused before anything is written. After a write error
+// the journal may hold a partial line, and every later Record fails.
+func (s *Store) Record(ev Event) error {
+	if err := checkEvent(&ev); err != nil {
+		return fmt.Errorf("recording %q: %w", ev.Space, err)
+	}
+	ev.Entry = ev.Entry.clone() // the caller may reuse its entry once we return
+	line, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("recording %q: %w", ev.Space, err)
+	}
+	s.qmu.Lock()
+	if s.closed {
+		s.qmu.Unlock()
+		return ErrClosed
+	}
+	if s.err != nil {
+		err := s.err
+		s.qmu.Unlock()
+		return err
+	}
+	b := s.queue
+	if b == nil {
+		b = &batch{done: make(chan struct{})}
+		s.queue = b
+	}
+	b.buf = append(append(b.buf, line...), '\n')
+	b.events = append(b.events, ev)
+	s.qmu.Unlock()
+
+	select {
+	case s.kick <- struct{}{}:
+	default: // the flusher has been told already
+	}
+	<-b.done
+	return b.err
+}
+
+// flush is the single writer of the journal. While it writes and syncs one
+// batch, the next one fills up: this is the group commit.
+func (s *Store) flush() {
+	defer close(s.done)
+	for {
+		select {
+		case <-s.kick:
+			s.drain()
+		case <-s.stop:
+			s.drain()
+			return
+		}
+	}
+}
+
+func (s *Store) drain() {
+	for {
+		s.qmu.Lock()
+		b := s.queue
+		s.queue = nil
+		failed := s.err
+		s.qmu.Unlock()
+		if b == nil {
+			return
+		}
+		if failed != nil {
+			b.err = failed
+		} else {
+			b.err = s.commit(b)
+		}
+		close(b.done)
+	}
+}
+
+// commit writes and syncs one batch, applies it to the state, and folds
+// the journal if it has grown enough. The fold happens before the batch's
+// callers return, so once a Record returns after a fold, the results file
+// alone holds it.
+func (s *Store) commit(b *batch) error {
+	_, err := s.journal.Write(b.buf)
+	if err == nil && s.opts.sync {
+		err = s.journal.Sync()
+	}
+	if err != nil {
+		err = fmt.Errorf("writing results journal %q: %w", journalPath(s.path), err)
+		s.qmu.Lock()
+		s.err = err
+		s.qmu.Unlock()
+		return err
+	}
+	s.journalSize += int64(len(b.buf))
+
+	s.mu.Lock()
+	for i := range b.events {
+		s.st.apply(&b.events[i])
+	}
+	s.mu.Unlock()
+
+	if s.journalSize-s.foldBase >= s.foldThreshold() {
+		if err := s.fold(); err != nil {
+			// The events are safe in the journal; try again once as much
+			// again has been written, rather than on every batch.
+			slog.Warn("folding results journal", "path", s.path, "err", err)
+			s.foldBase = s.journalSize
+		}
+	}
+	return nil
+}
+
+func (s *Store) foldThreshold() int64 {
+	if s.opts.foldEvery > 0 {
+		return s.opts.foldEvery
+	}
+	return max(minFold, s.lastSize)
+}
+
+// fold writes the state to the results file and then empties the journal.
+// In that order: a crash in between leaves a journal whose replay over the
+// new file changes nothing.
+func (s *Store) fold() error {
+	if err := s.write(); err != nil {
+		return err
+	}
+	if err := s.journal.Truncate(0); err != nil {
+		return fmt.Errorf("truncating results journal: %w", err)
+	}
+	if s.opts.sync {
+		if err := s.journal.Sync(); err != nil {
+			return fmt.Errorf("syncing results journal: %w", err)
+		}
+	}
+	s.journalSize, s.foldBase = 0, 0
+	return nil
+}
+
+// write replaces the results file with the state, atomically and durably.
+func (s *Store) write() error {
+	now := s.opts.clock().UTC().Truncate(time.Second)
+	data, err := s.st.encode(now)
+	if err != nil {
+		return err
+	}
+	err = renameio.WriteFile(s.path, data, 0o644, renameio.WithTempDir(filepath.Dir(s.path)))
+	if err != nil {
+		return fmt.Errorf("writing results file: %w", err)
+	}
+	if err := s.syncDir(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.st.file.UpdatedAt = now
+	s.mu.Unlock()
+	s.lastSize = int64(len(data))
+	return nil
+}
+
+// syncDir makes renames and creations in the results file's directory
+// durable.
+func (s *Store) syncDir() error {
+	if !s.opts.sync {
+		return nil
+	}
+	d, err := os.Open(filepath.Dir(s.path))
+	if err != nil {
+		return fmt.Errorf("syncing results directory: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("syncing results directory: %w", err)
+	}
+	return nil
+}
+
+// Close waits for pending Records, writes the results file a last time,
+// removes the journal and releases the lock. After Close the results file
+// alone holds everything. If the last write fails, the journal is kept and
+// the next Open replays it. Calling Close again does nothing.
+func (s *Store) Close() error {
+	s.qmu.Lock()
+	if s.closed {
+		s.qmu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.qmu.Unlock()
+	close(s.stop)
+	<-s.done
+
+	err := s.write()
+	if cerr := s.journal.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("closing results journal: %w", cerr)
+	}
+	if err == nil {
+		// Had this been lost in a crash, the journal would only replay
+		// what the results file already holds.
+		if rerr := os.Remove(journalPath(s.path)); rerr != nil {
+			err = fmt.Errorf("removing results journal: %w", rerr)
+		}
+	}
+	s.releaseLock()
+	return err
+}
