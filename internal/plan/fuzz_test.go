@@ -1,0 +1,84 @@
+package plan
+
+import (
+	"errors"
+	"os"
+	"slices"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// FuzzParse checks that Parse never panics, never hangs, and keeps its
+// contract: either a valid config or a non-empty, sorted list of problems.
+// Its seed corpus lives in testdata/fuzz/FuzzParse, so plain go test runs it.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("spaces:\n  - displayName: a\n"))
+	// The example as it is now, beside the copy in the corpus.
+	if data, err := os.ReadFile("../../spaces.example.yaml"); err == nil {
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, opts := range []Options{{}, {App: true}} {
+			cfg, err := parseWithin(t, data, opts, 10*time.Second)
+			if err != nil {
+				var ps Problems
+				if !errors.As(err, &ps) || len(ps) == 0 {
+					t.Fatalf("Parse(%q) error = %#v, want non-empty Problems", data, err)
+				}
+				if cfg != nil {
+					t.Fatalf("Parse(%q) returned a config and problems", data)
+				}
+				if !slices.IsSortedFunc(ps, func(a, b Problem) int {
+					if a.Line != b.Line {
+						return a.Line - b.Line
+					}
+					return a.Col - b.Col
+				}) {
+					t.Fatalf("Parse(%q) problems not sorted: %v", data, ps)
+				}
+				continue
+			}
+			if len(cfg.Spaces) == 0 {
+				t.Fatalf("Parse(%q) = a config without spaces, no error", data)
+			}
+			seen := map[string]bool{}
+			for _, s := range cfg.Spaces {
+				n := utf8.RuneCountInString(s.DisplayName)
+				if n == 0 || n > MaxDisplayName || seen[NameKey(s.DisplayName)] {
+					t.Fatalf("Parse(%q) accepted display name %q", data, s.DisplayName)
+				}
+				seen[NameKey(s.DisplayName)] = true
+				for _, m := range s.Managers {
+					if !slices.Contains(s.Members, m) {
+						t.Fatalf("Parse(%q): manager %q of %q is not a member", data, m, s.DisplayName)
+					}
+				}
+			}
+		}
+	})
+}
+
+// parseWithin runs Parse and fails the test if it has not returned within
+// limit: a guard against hangs, far above any normal run.
+func parseWithin(t *testing.T, data []byte, opts Options, limit time.Duration) (*Config, error) {
+	t.Helper()
+	type result struct {
+		cfg *Config
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		cfg, err := Parse("f.yaml", data, opts)
+		done <- result{cfg, err}
+	}()
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		return r.cfg, r.err
+	case <-timer.C:
+		t.Fatalf("Parse(%q) did not return within %v", data, limit)
+		return nil, nil
+	}
+}

@@ -1,0 +1,105 @@
+package plan
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+const renderConfig = `defaults:
+  members: [lead@example.com]
+spaces:
+  - displayName: "Onboarding 2026-Q1: Platform"
+    members: [alice@example.com, bob@example.com, carol@example.com, groups/platform]
+    managers: [alice@example.com]
+  - displayName: Old team
+    members: [dan@example.com, erin@example.com]
+  - displayName: "Onboarding 2026-Q1: Sales"
+    members: [frank@example.com, grace@example.com, heidi@example.com]
+    managers: [frank@example.com]
+  - displayName: "Onboarding 2026-Q1: Design"
+    members: [ivan@example.com]
+  - displayName: "Onboarding 2026-Q1: Support"
+    members: [judy@example.com, mallory@example.com, niaj@example.com]
+  - displayName: "Onboarding 2026-Q1: Security"
+    managers: [olivia@example.com]
+  - displayName: "onboarding 2026-q1: legal"
+    members: [peggy@example.com]
+`
+
+func renderPlan(t *testing.T) *Plan {
+	t.Helper()
+	cfg, err := Parse("spaces.yaml", []byte(renderConfig), Options{})
+	if err != nil {
+		t.Fatalf("Parse(renderConfig) = %v", err)
+	}
+	return Diff(cfg, map[string]Recorded{
+		"Old team":                     {Status: "created", Name: "spaces/AAAA1234567", RequestID: "r-old", Gone: true},
+		"Onboarding 2026-Q1: Sales":    {Status: "created", Name: "spaces/SALES", RequestID: "r-sales", Members: users("lead", "frank")},
+		"Onboarding 2026-Q1: Design":   {Status: "existing", Name: "spaces/DESIGN", Members: users("lead", "ivan")},
+		"Onboarding 2026-Q1: Support":  {Status: "failed", RequestID: "r-support"},
+		"Onboarding 2026-Q1: Security": {Status: "created", Name: "spaces/SEC", Members: users("lead", "olivia")},
+		"Onboarding 2026-Q1: Legal":    {Status: "created", Name: "spaces/LEGAL", Members: users("lead", "peggy")},
+		"Legacy space":                 {Status: "created", Name: "spaces/AAAALEGACY"},
+		"Failed long ago":              {Status: "failed", RequestID: "r-failed"},
+	})
+}
+
+func TestWriteText(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	if err := WriteText(&b, renderPlan(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "plan.txt.golden", b.Bytes())
+}
+
+func TestWriteTextNoChanges(t *testing.T) {
+	t.Parallel()
+	cfg, err := Parse("spaces.yaml", []byte("spaces:\n  - displayName: A\n    members: [a@example.com]\n"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Diff(cfg, map[string]Recorded{"A": {Status: "created", Name: "spaces/A", Members: users("a")}})
+	var b bytes.Buffer
+	if err := WriteText(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "nochanges.txt.golden", b.Bytes())
+}
+
+func TestWriteJSON(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	if err := WriteJSON(&b, renderPlan(t)); err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(b.Bytes()) {
+		t.Fatalf("WriteJSON wrote invalid JSON:\n%s", b.Bytes())
+	}
+	golden(t, "plan.json.golden", b.Bytes())
+}
