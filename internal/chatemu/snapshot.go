@@ -1,0 +1,156 @@
+package chatemu
+
+import (
+	"fmt"
+	"strings"
+
+	chat "google.golang.org/api/chat/v1"
+)
+
+// Member is a snapshot of one membership, for tests.
+type Member struct {
+	Name  string // spaces/{space}/members/{id}
+	User  string // users/{numeric id}; "" for a group
+	Email string // the email the user was added with, when known
+	Group string // groups/{id}; "" for a user
+	Role  string // ROLE_MEMBER, ROLE_MANAGER…
+	State string // JOINED or INVITED
+	// Adds counts the requests to add this member (setup or members.create),
+	// the first one included; above 1 means a client tried to add it again.
+	// It is 0 for the caller, who is added by the create itself.
+	Adds        int
+	RoleUpdates int
+}
+
+// spaceID accepts "spaces/ID" or "ID".
+func spaceID(name string) string { return strings.TrimPrefix(name, "spaces/") }
+
+// Spaces returns every existing space in creation order, as spaces.get would
+// return it, hidden ones (AddHiddenSpace) included.
+func (s *Server) Spaces() []*chat.Space {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*chat.Space, 0, s.st.live)
+	for _, sp := range s.st.order {
+		if sp != nil {
+			out = append(out, sp.snapshot())
+		}
+	}
+	return out
+}
+
+// Space returns one space by name ("spaces/ID" or "ID").
+func (s *Server) Space(name string) (*chat.Space, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sp := s.st.spaces[spaceID(name)]
+	if sp == nil {
+		return nil, false
+	}
+	return sp.snapshot(), true
+}
+
+// RequestID returns the requestId that created a space, "" if none.
+func (s *Server) RequestID(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sp := s.st.spaces[spaceID(name)]; sp != nil {
+		return sp.request
+	}
+	return ""
+}
+
+// Members returns a space's memberships in the order they were made, the
+// caller's first; nil if the space does not exist.
+func (s *Server) Members(name string) []Member {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sp := s.st.spaces[spaceID(name)]
+	if sp == nil {
+		return nil
+	}
+	out := make([]Member, 0, len(sp.members))
+	for _, m := range sp.members {
+		mm := Member{
+			Name:        "spaces/" + sp.id + "/members/" + m.id,
+			Email:       m.email,
+			Role:        m.role,
+			State:       m.state,
+			Adds:        int(m.adds),
+			RoleUpdates: int(m.roleUpdates),
+		}
+		if m.group {
+			mm.Group = "groups/" + m.id
+		} else {
+			mm.User = "users/" + m.id
+		}
+		out = append(out, mm)
+	}
+	return out
+}
+
+// DeleteSpace deletes a space as if someone had since removed it, without
+// counting a call or charging a quota. It reports whether the space existed.
+func (s *Server) DeleteSpace(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sp := s.st.spaces[spaceID(name)]
+	if sp == nil {
+		return false
+	}
+	s.remove(sp)
+	return true
+}
+
+// AddSpace makes a space with the caller as manager, as an earlier run would
+// have, without counting a call or charging a quota. It returns its name.
+func (s *Server) AddSpace(displayName string) (string, error) {
+	return s.seed(displayName, false)
+}
+
+// AddHiddenSpace makes a space someone else created: its display name is
+// taken (creates of it get ALREADY_EXISTS), but the caller is not a member,
+// so lists leave it out and gets answer PERMISSION_DENIED.
+func (s *Server) AddHiddenSpace(displayName string) (string, error) {
+	return s.seed(displayName, true)
+}
+
+func (s *Server) seed(displayName string, hidden bool) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in := &spaceIn{DisplayName: displayName, SpaceType: "SPACE"}
+	conflicts := s.ctr.conflicts
+	if e := s.checkSpace(in); e != nil {
+		s.ctr.conflicts = conflicts
+		return "", fmt.Errorf("adding space %q: %w", displayName, e)
+	}
+	return "spaces/" + s.insert(in, "", s.cfg.now(), hidden).id, nil
+}
+
+// snapshot renders a space as spaces.get would, plus the input-only
+// predefinedPermissionSettings it was created with, for tests to check.
+func (s *space) snapshot() *chat.Space {
+	o := s.out()
+	sp := &chat.Space{
+		PredefinedPermissionSettings: s.permissions,
+		Name:                         o.Name,
+		Type:                         o.Type,
+		DisplayName:                  o.DisplayName,
+		SpaceThreadingState:          o.SpaceThreadingState,
+		SpaceType:                    o.SpaceType,
+		SpaceHistoryState:            o.SpaceHistoryState,
+		ExternalUserAllowed:          o.ExternalUserAllowed,
+		AccessSettings:               &chat.AccessSettings{AccessState: o.AccessSettings.AccessState, Audience: o.AccessSettings.Audience},
+		MembershipCount: &chat.MembershipCount{
+			JoinedDirectHumanUserCount: int64(o.MembershipCount.JoinedDirectHumanUserCount),
+			JoinedGroupCount:           int64(o.MembershipCount.JoinedGroupCount),
+		},
+		CreateTime: o.CreateTime,
+		SpaceUri:   o.SpaceURI,
+		Customer:   o.Customer,
+	}
+	if o.SpaceDetails != nil {
+		sp.SpaceDetails = &chat.SpaceDetails{Description: o.SpaceDetails.Description, Guidelines: o.SpaceDetails.Guidelines}
+	}
+	return sp
+}
