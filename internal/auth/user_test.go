@@ -1,0 +1,359 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// syncBuffer is a bytes.Buffer safe for the writes of several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// userSetup is one user-mode scenario: an OAuth stand-in, a Chat stand-in,
+// client secrets and a token cache path in a fresh directory.
+type userSetup struct {
+	oauth   *oauthServer
+	chat    *chatServer
+	secrets string
+	cache   string
+	prompt  *syncBuffer
+}
+
+func newUserSetup(t *testing.T) *userSetup {
+	t.Helper()
+	dir := t.TempDir()
+	s := &userSetup{oauth: newOAuthServer(t), chat: newChatServer(t), prompt: new(syncBuffer)}
+	s.secrets = s.oauth.clientSecretsFile(t, dir)
+	s.cache = filepath.Join(dir, "state", "token.json")
+	return s
+}
+
+func (s *userSetup) config(members bool, interactive bool, open func(string) error) Config {
+	return Config{
+		Mode: User, Credentials: s.secrets, TokenCache: s.cache, Scopes: Scopes(User, members),
+		Endpoint: s.chat.URL, Interactive: interactive, OpenBrowser: open, Prompt: s.prompt,
+		Getenv: envMap(nil),
+	}
+}
+
+func readCache(t *testing.T, path string) cache {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading the token cache: %v", err)
+	}
+	var c cache
+	if err := json.Unmarshal(data, &c); err != nil {
+		t.Fatalf("token cache: %v", err)
+	}
+	return c
+}
+
+func checkMode(t *testing.T, path string, want os.FileMode) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		return
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fi.Mode().Perm(); got != want {
+		t.Errorf("mode of %s = %v, want %v", path, got, want)
+	}
+}
+
+// seedCache writes a cache holding a token with refresh token rt (valid at
+// the OAuth stand-in for the same scopes) that expired an hour ago.
+func (s *userSetup) seedCache(t *testing.T, scopes []string, rt string, expiry time.Time) {
+	t.Helper()
+	s.oauth.addRefreshToken(rt, scopes)
+	s.oauth.set(func(o *oauthServer) { o.secrets = append(o.secrets, "seeded-access-token") })
+	if err := saveCache(s.cache, &cache{ClientID: testClientID, Scopes: scopes, Token: &oauth2.Token{AccessToken: "seeded-access-token", TokenType: "Bearer", RefreshToken: rt, Expiry: expiry}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUserConsentThenCache runs the loopback flow end to end with a test
+// browser, then a second, non-interactive run that uses the cache.
+func TestUserConsentThenCache(t *testing.T) {
+	t.Parallel()
+	s := newUserSetup(t)
+	b := newBrowser(t)
+	creds, err := New(context.Background(), s.config(true, true, b.open))
+	if err != nil {
+		t.Fatalf("New(user) = %v, prompt:\n%s", err, s.prompt)
+	}
+	if b.runs.Load() != 1 {
+		t.Fatalf("browser opened %d times, want 1", b.runs.Load())
+	}
+	if code, page := b.result(); code != http.StatusOK || !strings.Contains(page, "signed in") {
+		t.Errorf("browser's last page = %d %q, want 200 and a signed-in note", code, page)
+	}
+	for _, want := range []string{"No token is cached", s.oauth.URL + "/auth?", "code_challenge=", "ssh -L", "Signed in."} {
+		if !strings.Contains(s.prompt.String(), want) {
+			t.Errorf("prompt does not contain %q:\n%s", want, s.prompt)
+		}
+	}
+	c := readCache(t, s.cache)
+	checkMode(t, s.cache, 0o600)
+	checkMode(t, filepath.Dir(s.cache), 0o700)
+	if c.ClientID != testClientID || !slices.Equal(c.Scopes, Scopes(User, true)) || c.Token.RefreshToken == "" {
+		t.Errorf("cache = client %q scopes %q refresh token set %v; want %q, %q, true", c.ClientID, c.Scopes, c.Token.RefreshToken != "", testClientID, Scopes(User, true))
+	}
+	if got, want := s.chat.get(t, creds), "Bearer "+c.Token.AccessToken; got != want {
+		t.Errorf("Authorization = %q, want %q", got, want)
+	}
+	if !strings.Contains(creds.Identity, testClientID) || !strings.Contains(creds.Identity, s.cache) {
+		t.Errorf("Identity = %q, want the client ID and the cache path", creds.Identity)
+	}
+
+	// Later, a scheduled run: no terminal, no browser, same token.
+	creds2, err := New(context.Background(), s.config(true, false, noBrowser(t)))
+	if err != nil {
+		t.Fatalf("second New(user) = %v", err)
+	}
+	if got, want := s.chat.get(t, creds2), "Bearer "+c.Token.AccessToken; got != want {
+		t.Errorf("second run Authorization = %q, want the cached %q", got, want)
+	}
+	if n := s.oauth.grantCount(grantCode); n != 1 {
+		t.Errorf("authorization_code grants = %d, want 1", n)
+	}
+	// A run that needs fewer scopes still uses the cache.
+	if _, err := New(context.Background(), s.config(false, false, noBrowser(t))); err != nil {
+		t.Errorf("New(user, fewer scopes) = %v, want the cache used", err)
+	}
+}
+
+func TestUserCallbackRejected(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name           string
+		state, errCode string
+		want           string
+	}{
+		{"wrong state", "forged-state", "", "state does not match"},
+		{"denied", "", "access_denied", "access_denied"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := newUserSetup(t)
+			s.oauth.set(func(o *oauthServer) { o.authState, o.authError = tc.state, tc.errCode })
+			b := newBrowser(t)
+			_, err := New(context.Background(), s.config(false, true, b.open))
+			if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("New(user) = %v, want an ErrUsage error mentioning %q", err, tc.want)
+			}
+			if code, page := b.result(); code != http.StatusBadRequest || !strings.Contains(page, tc.want) {
+				t.Errorf("browser's page = %d %q, want 400 mentioning %q", code, page, tc.want)
+			}
+			if n := s.oauth.grantCount(grantCode); n != 0 {
+				t.Errorf("authorization_code grants = %d, want 0", n)
+			}
+			if _, err := os.Stat(s.cache); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("token cache exists after a failed sign-in (%v)", err)
+			}
+		})
+	}
+}
+
+// TestUserPastedRedirect is a browser on another machine: it cannot reach
+// the loopback port, and the person pastes the address instead.
+func TestUserPastedRedirect(t *testing.T) {
+	t.Parallel()
+	s := newUserSetup(t)
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	cfg := s.config(false, true, func(u string) error {
+		noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := noFollow.Get(u)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		go io.WriteString(pw, "not an address\n"+resp.Header.Get("Location")+"\n")
+		return nil
+	})
+	cfg.Input = pr
+	if _, err := New(context.Background(), cfg); err != nil {
+		t.Fatalf("New(user) with a pasted address = %v", err)
+	}
+	if !strings.Contains(s.prompt.String(), "paste") || !strings.Contains(s.prompt.String(), "not the address") {
+		t.Errorf("prompt lacks the paste instructions or the retry note:\n%s", s.prompt)
+	}
+	if n := s.oauth.grantCount(grantCode); n != 1 {
+		t.Errorf("authorization_code grants = %d, want 1", n)
+	}
+}
+
+func TestUserRefreshPersisted(t *testing.T) {
+	t.Parallel()
+	s := newUserSetup(t)
+	s.oauth.set(func(o *oauthServer) { o.rotate = true })
+	s.seedCache(t, Scopes(User, false), "old-refresh-token", time.Now().Add(-time.Hour))
+	if runtime.GOOS != "windows" {
+		os.Chmod(s.cache, 0o644) // as if a user copied it carelessly
+	}
+	creds, err := New(context.Background(), s.config(false, false, noBrowser(t)))
+	if err != nil {
+		t.Fatalf("New(user) with an expired cached token = %v", err)
+	}
+	c := readCache(t, s.cache)
+	checkMode(t, s.cache, 0o600)
+	if c.Token.AccessToken == "seeded-access-token" || c.Token.RefreshToken == "old-refresh-token" {
+		t.Fatalf("cache after refresh holds access %q refresh %q, want new ones", c.Token.AccessToken, c.Token.RefreshToken)
+	}
+	if !s.oauth.isValidRefresh(c.Token.RefreshToken) || !slices.Equal(c.Scopes, Scopes(User, false)) {
+		t.Errorf("cache = refresh token valid %v, scopes %q; want valid and %q", s.oauth.isValidRefresh(c.Token.RefreshToken), c.Scopes, Scopes(User, false))
+	}
+	if got, want := s.chat.get(t, creds), "Bearer "+c.Token.AccessToken; got != want {
+		t.Errorf("Authorization = %q, want %q", got, want)
+	}
+}
+
+// TestUserRotationUnderLoad refreshes on every call (tokens expire at once)
+// from many goroutines, with a refresh token that rotates each time: the
+// cache must end with the refresh token that is valid now.
+func TestUserRotationUnderLoad(t *testing.T) {
+	t.Parallel()
+	s := newUserSetup(t)
+	// Within oauth2's expiry margin: every Token() refreshes.
+	s.oauth.set(func(o *oauthServer) { o.rotate, o.expiresIn = true, 1 })
+	s.seedCache(t, Scopes(User, false), "first-refresh-token", time.Now().Add(-time.Hour))
+	creds, err := New(context.Background(), s.config(false, false, noBrowser(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 5 {
+				resp, err := creds.HTTPClient.Get(s.chat.URL)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	c := readCache(t, s.cache)
+	if !s.oauth.isValidRefresh(c.Token.RefreshToken) {
+		t.Errorf("cached refresh token %q is no longer valid: a rotation was lost", c.Token.RefreshToken)
+	}
+	if n := s.oauth.grantCount(grantRefresh); n < 40 {
+		t.Errorf("refresh grants = %d, want at least 40 (one per call)", n)
+	}
+}
+
+func TestUserCacheUnusable(t *testing.T) {
+	t.Parallel()
+	valid := time.Now().Add(time.Hour)
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, s *userSetup)
+		want  string
+	}{
+		{"no cache", func(*testing.T, *userSetup) {}, "no token is cached"},
+		{"missing scope", func(t *testing.T, s *userSetup) {
+			s.seedCache(t, Scopes(User, false), "rt-1", valid)
+		}, "lacks chat.memberships (needed to add members and managers)"},
+		{"damaged", func(t *testing.T, s *userSetup) {
+			os.MkdirAll(filepath.Dir(s.cache), 0o700)
+			writeFile(t, filepath.Dir(s.cache), filepath.Base(s.cache), "{not json")
+		}, "damaged"},
+		{"other client", func(t *testing.T, s *userSetup) {
+			saveCache(s.cache, &cache{ClientID: "other.apps.googleusercontent.com", Scopes: Scopes(User, true), Token: &oauth2.Token{AccessToken: "a", RefreshToken: "r", Expiry: valid}})
+		}, "another OAuth client"},
+		{"revoked", func(t *testing.T, s *userSetup) {
+			s.seedCache(t, Scopes(User, true), "rt-2", time.Now().Add(-time.Hour))
+			s.oauth.set(func(o *oauthServer) { o.refuse[grantRefresh] = "invalid_grant" })
+		}, "invalid_grant"},
+		{"expired without refresh token", func(t *testing.T, s *userSetup) {
+			saveCache(s.cache, &cache{ClientID: testClientID, Scopes: Scopes(User, true), Token: &oauth2.Token{AccessToken: "a", Expiry: time.Now().Add(-time.Hour)}})
+		}, "no refresh token"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			// Without a terminal: an ErrUsage error that says why and what to do.
+			s := newUserSetup(t)
+			tc.setup(t, s)
+			_, err := New(context.Background(), s.config(true, false, noBrowser(t)))
+			if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "from a terminal") {
+				t.Fatalf("New(user, non-interactive) = %v, want an ErrUsage error mentioning %q and what to do", err, tc.want)
+			}
+			if n := s.chat.calls.Load(); n != 0 {
+				t.Errorf("Chat calls = %d, want 0", n)
+			}
+
+			// At a terminal: a new consent, saying why, and a new cache.
+			b := newBrowser(t)
+			if _, err := New(context.Background(), s.config(true, true, b.open)); err != nil {
+				t.Fatalf("New(user, interactive) = %v", err)
+			}
+			if b.runs.Load() != 1 || !strings.Contains(strings.ToLower(s.prompt.String()), strings.ToLower(tc.want)) {
+				t.Errorf("browser runs = %d, prompt = %q; want 1 and the reason %q", b.runs.Load(), s.prompt, tc.want)
+			}
+			if c := readCache(t, s.cache); c.ClientID != testClientID || !slices.Equal(c.Scopes, Scopes(User, true)) {
+				t.Errorf("cache after consent = %q %q, want %q %q", c.ClientID, c.Scopes, testClientID, Scopes(User, true))
+			}
+		})
+	}
+}
+
+// TestUserPartialConsent: the person unticked a permission.
+func TestUserPartialConsent(t *testing.T) {
+	t.Parallel()
+	s := newUserSetup(t)
+	s.oauth.set(func(o *oauthServer) {
+		o.grant = func(req []string) []string {
+			return slices.DeleteFunc(slices.Clone(req), func(x string) bool { return strings.HasSuffix(x, "chat.memberships") })
+		}
+	})
+	_, err := New(context.Background(), s.config(true, true, newBrowser(t).open))
+	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "did not grant chat.memberships") {
+		t.Fatalf("New(user) after a partial consent = %v, want an ErrUsage error naming chat.memberships", err)
+	}
+	if _, err := os.Stat(s.cache); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("token cache written after a partial consent (%v)", err)
+	}
+}
+
+func TestUserConsentCancelled(t *testing.T) {
+	t.Parallel()
+	s := newUserSetup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := New(ctx, s.config(false, true, func(string) error { cancel(); return nil }))
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("New(user) with the context cancelled while waiting = %v, want context.Canceled", err)
+	}
+}
