@@ -67,13 +67,13 @@ type oauthServer struct {
 	t *testing.T
 
 	// Behaviour, changed through set.
-	authState   string                     // state to send back instead of the real one
-	authError   string                     // error= to send back instead of a code
+	authState   string                      // state to send back instead of the real one
+	authError   string                      // error= to send back instead of a code
 	grant       func(req []string) []string // scopes granted; nil grants all
-	rotate      bool                       // refresh_token grants issue a new refresh token
-	expiresIn   int                        // access token lifetime; 0 means 3600
-	refuse      map[string]string          // grant type → OAuth error code to answer
-	noRefreshRT bool                       // authorization_code grants issue no refresh token
+	rotate      bool                        // refresh_token grants issue a new refresh token
+	expiresIn   int                         // access token lifetime; 0 means 3600
+	refuse      map[string]string           // grant type → OAuth error code to answer
+	noRefreshRT bool                        // authorization_code grants issue no refresh token
 
 	mu      sync.Mutex
 	codes   map[string]codeGrant
@@ -404,11 +404,11 @@ func (c *chatServer) get(t *testing.T, creds *Credentials) string {
 // follows the consent address to the auth endpoint, which redirects to the
 // loopback server. It records the final page and how many times it ran.
 type browser struct {
-	t     *testing.T
-	runs  atomic.Int64
-	mu    sync.Mutex
-	page  string
-	code  int
+	t    *testing.T
+	runs atomic.Int64
+	mu   sync.Mutex
+	page string
+	code int
 }
 
 func newBrowser(t *testing.T) *browser { return &browser{t: t} }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -189,15 +190,25 @@ func fetchFirst(ts oauth2.TokenSource, what string, advice func(code string) str
 	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 {
-		code := re.ErrorCode
+		code, desc := re.ErrorCode, re.ErrorDescription
+		if code == "" {
+			// The JWT flow leaves the OAuth error in the body.
+			var body struct {
+				Error       string `json:"error"`
+				Description string `json:"error_description"`
+			}
+			if json.Unmarshal(re.Body, &body) == nil {
+				code, desc = body.Error, body.Description
+			}
+		}
 		msg := what + ": the token endpoint refused the credentials ("
 		if code == "" {
 			msg += re.Response.Status
 		} else {
 			msg += code
 		}
-		if re.ErrorDescription != "" {
-			msg += ": " + re.ErrorDescription
+		if desc != "" {
+			msg += ": " + desc
 		}
 		msg += ")"
 		if advice != nil {
