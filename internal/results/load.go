@@ -28,16 +28,24 @@ func Load(path string) (*File, error) {
 // load reads path and its journal into a state. It also returns the size of
 // the results file and of the journal, for Open.
 func load(path string) (st *state, fileSize, journalSize int64, err error) {
+	// The journal is read first. Without the lock, a run may fold between
+	// the two reads; the file read second is then newer than the journal,
+	// and replaying a journal over a file that holds its effect is harmless.
+	// In the other order the fold would empty the journal unseen.
+	jpath := journalPath(path)
+	journal, err := os.ReadFile(jpath)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, 0, fmt.Errorf("reading results journal: %w", err)
+	}
 	f, fileSize, err := readFile(path)
 	if err != nil {
 		return nil, 0, 0, err
 	}
 	st = newState(f)
-	journalSize, err = replay(journalPath(path), st)
-	if err != nil {
+	if err := replay(jpath, journal, st); err != nil {
 		return nil, 0, 0, err
 	}
-	return st, fileSize, journalSize, nil
+	return st, fileSize, int64(len(journal)), nil
 }
 
 func journalPath(path string) string { return path + ".journal" }
@@ -217,17 +225,10 @@ func position(data []byte, off int64) (line, col int) {
 	return line, col
 }
 
-// replay applies the journal at path, if any, to st and returns its size.
-// Only complete lines count: whatever follows the last newline was being
-// appended when the writer died, and its Record never returned.
-func replay(path string, st *state) (int64, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("reading results journal: %w", err)
-	}
+// replay applies the journal data, read from path, to st. Only complete
+// lines count: whatever follows the last newline was being appended when
+// the writer died, and its Record never returned.
+func replay(path string, data []byte, st *state) error {
 	complete := data[:bytes.LastIndexByte(data, '\n')+1]
 	for n := 1; len(complete) > 0; n++ {
 		line, rest, _ := bytes.Cut(complete, []byte("\n"))
@@ -237,12 +238,12 @@ func replay(path string, st *state) (int64, error) {
 		}
 		var ev Event
 		if err := decodeStrict(line, &ev); err != nil {
-			return 0, fmt.Errorf("results journal %q: line %d: %w", path, n, err)
+			return fmt.Errorf("results journal %q: line %d: %w", path, n, err)
 		}
 		if err := checkEvent(&ev); err != nil {
-			return 0, fmt.Errorf("results journal %q: line %d: %w", path, n, err)
+			return fmt.Errorf("results journal %q: line %d: %w", path, n, err)
 		}
 		st.apply(&ev)
 	}
-	return int64(len(data)), nil
+	return nil
 }

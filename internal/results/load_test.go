@@ -211,13 +211,18 @@ func TestLoadBad(t *testing.T) {
 
 func TestLoadUnreadable(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "dir.json")
-	if err := os.Mkdir(path, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	_, err := Load(path)
-	if err == nil || !strings.Contains(err.Error(), path) {
-		t.Errorf("Load(%q) = %v, want an error naming the file", path, err)
+	for _, suffix := range []string{"", ".journal"} {
+		t.Run("dir"+suffix, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "r.json")
+			if err := os.Mkdir(path+suffix, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(path)
+			if err == nil || !strings.Contains(err.Error(), path+suffix) {
+				t.Errorf("Load(%q) with a directory at %q = %v, want an error naming it", path, path+suffix, err)
+			}
+		})
 	}
 }
 

@@ -1,0 +1,50 @@
+package results
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzLoad feeds Load arbitrary results files and journals. It must never
+// panic, and whatever it accepts must be writable and read back the same:
+// a fold never writes a file that the next run cannot read.
+func FuzzLoad(f *testing.F) {
+	f.Add([]byte(validFile), []byte(""))
+	f.Add([]byte(`{"version":1,"spaces":{}}`), []byte(`{"space":"A","member":"users/1"}`+"\n"+`{"space":"B","ent`))
+	f.Fuzz(func(t *testing.T, file, journal []byte) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "r.json")
+		if err := os.WriteFile(path, file, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path+".journal", journal, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Load(path)
+		if err != nil {
+			return
+		}
+		for k, e := range got.Spaces {
+			if err := checkEntry(e); err != nil {
+				t.Fatalf("Load accepted entry %q that cannot be written: %v", k, err)
+			}
+		}
+		enc, err := encodeFile(got)
+		if err != nil {
+			t.Fatalf("encodeFile(Load) = %v", err)
+		}
+		again, err := parse(path, enc)
+		if err != nil {
+			t.Fatalf("parse(encodeFile(Load)) = %v, want the written file readable\n%s", err, enc)
+		}
+		enc2, err := encodeFile(again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(enc, enc2) {
+			t.Fatalf("written file changed on reading it back:\n%s\nthen\n%s", enc, enc2)
+		}
+	})
+}
