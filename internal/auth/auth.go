@@ -377,7 +377,7 @@ func Hint(m Mode, code int) string {
 		if unauth {
 			return "the delegated token was refused: check the service-account key is still active"
 		}
-		return "domain-wide delegation may not cover these scopes: in the Admin console (Security > Access and data control > API controls > Domain-wide delegation) grant the service account's client ID the scopes listed by -v; also check that the Chat API is enabled and a Chat app is configured in the key's Cloud project, and that --subject has Google Chat"
+		return "domain-wide delegation may not cover these scopes: in the Admin console (Security > Access and data control > API controls > Manage Domain Wide Delegation) grant the service account's client ID the scopes listed by -v; also check that the Chat API is enabled and a Chat app is configured in the key's Cloud project, and that --subject has Google Chat"
 	case App:
 		if unauth {
 			return "the app's token was refused: check the service-account key is still active"

@@ -83,7 +83,7 @@ func TestHint(t *testing.T) {
 			t.Errorf("Hint(%q, 404) = %q, want \"\"", m, got)
 		}
 	}
-	for m, want := range map[Mode]string{ServiceAccount: "Domain-wide delegation", App: "approved", User: "consent screen"} {
+	for m, want := range map[Mode]string{ServiceAccount: "Manage Domain Wide Delegation", App: "approved", User: "consent screen"} {
 		if got := Hint(m, 403); !strings.Contains(got, want) {
 			t.Errorf("Hint(%q, 403) = %q, want it to mention %q", m, got, want)
 		}

@@ -42,7 +42,7 @@ func newServiceAccount(tsCtx context.Context, cfg Config) (*Credentials, error) 
 		advice = func(code string) string {
 			switch code {
 			case "unauthorized_client", "access_denied":
-				return fmt.Sprintf("domain-wide delegation is not set up: in the Admin console (Security > Access and data control > API controls > Domain-wide delegation), add client ID %s with the scopes %s", f.ClientID, strings.Join(cfg.Scopes, ","))
+				return fmt.Sprintf("domain-wide delegation is not set up: in the Admin console (Security > Access and data control > API controls > Manage Domain Wide Delegation), add client ID %s with the scopes %s", f.ClientID, strings.Join(cfg.Scopes, ","))
 			case "invalid_grant":
 				return fmt.Sprintf("check that %q is an active user of the domain and that the key has not been deleted", cfg.Subject)
 			}

@@ -65,7 +65,7 @@ func TestServiceAccountRefused(t *testing.T) {
 		code string
 		want []string
 	}{
-		{"unauthorized_client", []string{"unauthorized_client", "Domain-wide delegation", testSAClientID, scopeSpacesCreate}},
+		{"unauthorized_client", []string{"unauthorized_client", "Manage Domain Wide Delegation", testSAClientID, scopeSpacesCreate}},
 		{"invalid_grant", []string{"invalid_grant", `"admin@example.com"`}},
 	} {
 		t.Run(tc.code, func(t *testing.T) {
