@@ -64,3 +64,10 @@ func user(email string) *chat.Membership {
 func group(id string) *chat.Membership {
 	return &chat.Membership{GroupMember: &chat.Group{Name: "groups/" + id}}
 }
+
+// serveLocal calls the handler in-process, without a network.
+func serveLocal(srv *Server, method, path, body string) (int, []byte) {
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader(body)))
+	return rec.Code, rec.Body.Bytes()
+}
