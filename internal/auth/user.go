@@ -68,6 +68,9 @@ func newUser(ctx, tsCtx context.Context, cfg Config) (*Credentials, error) {
 	if err != nil {
 		return nil, usagef("credentials file %q: %w", f.path, err)
 	}
+	// Google takes the client secret in the form, as google.Endpoint says;
+	// auto-detection would cost a failed request first.
+	conf.Endpoint.AuthStyle = oauth2.AuthStyleInParams
 	path := cfg.TokenCache
 	if path == "" {
 		if path, err = DefaultTokenCache(); err != nil {
@@ -267,6 +270,7 @@ func consent(ctx context.Context, cfg Config, conf *oauth2.Config) (*oauth2.Toke
 
 	ctx, cancel := context.WithTimeout(ctx, consentTimeout)
 	defer cancel()
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, cfg.HTTPClient) // for Exchange
 	var res callback
 	select {
 	case res = <-results:

@@ -13,11 +13,16 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"golang.org/x/oauth2"
 )
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // syncBuffer is a bytes.Buffer safe for the writes of several goroutines.
 type syncBuffer struct {
@@ -108,7 +113,13 @@ func TestUserConsentThenCache(t *testing.T) {
 	t.Parallel()
 	s := newUserSetup(t)
 	b := newBrowser(t)
-	creds, err := New(context.Background(), s.config(true, true, b.open))
+	cfg := s.config(true, true, b.open)
+	var trips atomic.Int64
+	cfg.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		trips.Add(1)
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	creds, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("New(user) = %v, prompt:\n%s", err, s.prompt)
 	}
@@ -131,6 +142,9 @@ func TestUserConsentThenCache(t *testing.T) {
 	}
 	if got, want := s.chat.get(t, creds), "Bearer "+c.Token.AccessToken; got != want {
 		t.Errorf("Authorization = %q, want %q", got, want)
+	}
+	if n := trips.Load(); n != 2 {
+		t.Errorf("requests through Config.HTTPClient = %d, want 2 (one code exchange, one Chat call)", n)
 	}
 	if !strings.Contains(creds.Identity, testClientID) || !strings.Contains(creds.Identity, s.cache) {
 		t.Errorf("Identity = %q, want the client ID and the cache path", creds.Identity)
