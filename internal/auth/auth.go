@@ -121,14 +121,14 @@ func Scopes(m Mode, members bool) []string {
 	return nil
 }
 
-// ShortScope returns a scope without its https://www.googleapis.com/auth/
+// shortScope returns a scope without its https://www.googleapis.com/auth/
 // prefix, for messages.
-func ShortScope(s string) string { return strings.TrimPrefix(s, scopePrefix) }
+func shortScope(s string) string { return strings.TrimPrefix(s, scopePrefix) }
 
 func shortScopes(ss []string) string {
 	short := make([]string, len(ss))
 	for i, s := range ss {
-		short[i] = ShortScope(s)
+		short[i] = shortScope(s)
 	}
 	return strings.Join(short, ", ")
 }
@@ -159,7 +159,8 @@ type Config struct {
 	// stand-in); nil only prints it. Its error is reported, not fatal.
 	OpenBrowser func(url string) error
 	// Prompt receives the consent address and messages for the person at
-	// the terminal (stderr); nil discards them.
+	// the terminal (stderr); nil discards them, so set it whenever
+	// Interactive is.
 	Prompt io.Writer
 	// Input, when set, is read for the address the browser was sent back
 	// to, pasted by a person whose browser runs on another machine (SSH).

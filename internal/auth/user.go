@@ -360,7 +360,7 @@ func missingScopes(need, have []string) []string {
 func describeScopes(ss []string) string {
 	parts := make([]string, len(ss))
 	for i, s := range ss {
-		parts[i] = ShortScope(s)
+		parts[i] = shortScope(s)
 		if p := scopePurpose[s]; p != "" {
 			parts[i] += " (needed " + p + ")"
 		}
