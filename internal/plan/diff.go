@@ -93,6 +93,16 @@ func missing(want, received []string) []string {
 	if len(received) == 0 {
 		return slices.Clip(want)
 	}
+	if len(received) <= 16 {
+		// Most spaces have a few members: a scan beats building a map.
+		var out []string
+		for _, m := range want {
+			if !slices.ContainsFunc(received, func(r string) bool { return sameMember(m, r) }) {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
 	have := make(map[string]bool, len(received))
 	for _, m := range received {
 		have[memberKey(m)] = true
@@ -104,6 +114,11 @@ func missing(want, received []string) []string {
 		}
 	}
 	return out
+}
+
+// sameMember reports whether two resource names are the same member.
+func sameMember(a, b string) bool {
+	return a == b || (strings.Contains(a, "@") && strings.EqualFold(a, b))
 }
 
 // memberKey compares members: emails in any case are one person, other IDs

@@ -182,6 +182,12 @@ func (p *parser) syntax(data []byte, err error) {
 func (p *parser) scanText(data []byte) bool {
 	line, col := 1, 1
 	for i := 0; i < len(data); {
+		if c := data[i]; c >= 0x20 && c < 0x7f {
+			// Printable ASCII, most of any config: no decoding.
+			col++
+			i++
+			continue
+		}
 		r, size := utf8.DecodeRune(data[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:

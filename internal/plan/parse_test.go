@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -294,6 +294,11 @@ spaces:
 			name: "many members de-duplicated",
 			yaml: "spaces:\n  - displayName: a\n    members: [" + strings.Repeat("x@example.com, y@example.com, ", 20) + "z@example.com]\n",
 			want: []Space{{DisplayName: "a", Line: 2, Col: 5, Members: []string{"users/x@example.com", "users/y@example.com", "users/z@example.com"}}},
+		},
+		{
+			name: "byte order mark and CRLF line ends",
+			yaml: "\uFEFFspaces:\r\n  - displayName: a\r\n    members: [a@example.com]\r\n",
+			want: []Space{{DisplayName: "a", Line: 2, Col: 5, Members: []string{"users/a@example.com"}}},
 		},
 		{
 			name: "aliases are followed",
