@@ -59,7 +59,7 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			it.AddMembers, it.AddManagers = slices.Clip(s.Members), slices.Clip(s.Managers)
 		case rec.Status == "created" || rec.Status == "existing":
 			it.Name, it.RequestID = rec.Name, rec.RequestID
-			it.AddMembers = missing(s.Members, rec.Members)
+			it.AddMembers = missing(s.Members, rec.Members, rec.Managers)
 			it.AddManagers = missing(s.Managers, rec.Managers)
 			it.Action = Exists
 			if len(it.AddMembers) > 0 || len(it.AddManagers) > 0 {
@@ -70,7 +70,7 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			// same requestId returns the space if the server made it.
 			it.Action = Retry
 			it.Name, it.RequestID = rec.Name, rec.RequestID
-			it.AddMembers = missing(s.Members, rec.Members)
+			it.AddMembers = missing(s.Members, rec.Members, rec.Managers)
 			it.AddManagers = missing(s.Managers, rec.Managers)
 		}
 		p.Items = append(p.Items, it)
@@ -88,28 +88,37 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 }
 
 // missing returns the names in want that have not been received, comparing
-// emails case-insensitively. It returns nil when nothing is missing.
-func missing(want, received []string) []string {
-	if len(received) == 0 {
+// emails case-insensitively. It returns nil when nothing is missing. A
+// manager has been a member first, so managers received count as members.
+func missing(want []string, received ...[]string) []string {
+	n := 0
+	for _, l := range received {
+		n += len(l)
+	}
+	if n == 0 {
 		return slices.Clip(want)
 	}
-	if len(received) <= 16 {
-		// Most spaces have a few members: a scan beats building a map.
-		var out []string
-		for _, m := range want {
-			if !slices.ContainsFunc(received, func(r string) bool { return sameMember(m, r) }) {
-				out = append(out, m)
+	has := func(m string) bool {
+		for _, l := range received {
+			if slices.ContainsFunc(l, func(r string) bool { return sameMember(m, r) }) {
+				return true
 			}
 		}
-		return out
+		return false
 	}
-	have := make(map[string]bool, len(received))
-	for _, m := range received {
-		have[memberKey(m)] = true
+	if n > 16 {
+		// Beyond a few members, a set keeps the diff linear.
+		set := make(map[string]bool, n)
+		for _, l := range received {
+			for _, m := range l {
+				set[memberKey(m)] = true
+			}
+		}
+		has = func(m string) bool { return set[memberKey(m)] }
 	}
 	var out []string
 	for _, m := range want {
-		if !have[memberKey(m)] {
+		if !has(m) {
 			out = append(out, m)
 		}
 	}

@@ -51,6 +51,20 @@ func TestDiff(t *testing.T) {
 			want:     []Item{{Action: Update, Key: "A", Space: a, Name: "spaces/A1", AddManagers: users("alice")}},
 		},
 		{
+			name:   "recorded manager counts as a member received",
+			spaces: []Space{a},
+			recorded: map[string]Recorded{"A": {Status: "created", Name: "spaces/A1",
+				Members: users("bob"), Managers: users("Alice")}},
+			want: []Item{{Action: Exists, Key: "A", Space: a, Name: "spaces/A1"}},
+		},
+		{
+			name:     "many members: only the new one",
+			spaces:   []Space{space("B", users("m01", "m02", "m03", "m04", "m05", "m06", "m07", "m08", "m09", "m10", "m11", "m12", "m13", "m14", "m15", "m16", "m17", "NEW"), nil)},
+			recorded: map[string]Recorded{"B": {Status: "created", Members: users("M01", "m02", "m03", "m04", "m05", "m06", "m07", "m08", "m09", "m10", "m11", "m12", "m13", "m14", "m15", "m16", "m17")}},
+			want: []Item{{Action: Update, Key: "B", AddMembers: users("NEW"),
+				Space: space("B", users("m01", "m02", "m03", "m04", "m05", "m06", "m07", "m08", "m09", "m10", "m11", "m12", "m13", "m14", "m15", "m16", "m17", "NEW"), nil)}},
+		},
+		{
 			name:     "failed: retry with the same requestId, members not yet received",
 			spaces:   []Space{a},
 			recorded: map[string]Recorded{"A": {Status: "failed", RequestID: "r1", Members: users("bob")}},
@@ -134,5 +148,14 @@ func TestCounts(t *testing.T) {
 	}
 	if c := (Counts{Unchanged: 3, Orphan: 1}); c.Changes() {
 		t.Errorf("%+v.Changes() = true, want false", c)
+	}
+}
+
+func TestAudienceName(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"": "", "default": "audiences/default", "audiences/x1": "audiences/x1"} {
+		if got := (Space{Audience: in}).AudienceName(); got != want {
+			t.Errorf("Space{Audience: %q}.AudienceName() = %q, want %q", in, got, want)
+		}
 	}
 }

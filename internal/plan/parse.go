@@ -54,7 +54,7 @@ func Parse(file string, data []byte, opts Options) (*Config, error) {
 	}
 	if len(p.problems) > 0 {
 		p.problems.sort()
-		return nil, p.problems
+		return nil, p.problems.unique()
 	}
 	return &Config{File: file, Spaces: p.spaces}, nil
 }

@@ -190,6 +190,8 @@ func TestParseProblems(t *testing.T) {
 			[]string{`f.yaml:3:15: member "groups/eng" is a Google Group: app authentication cannot add Google Groups`}},
 		{"group in defaults under app auth, reported once", "defaults:\n  members: [groups/eng]\n" + one("displayName: a") + "  - displayName: b\n", Options{App: true},
 			[]string{`f.yaml:2:13: member "groups/eng" is a Google Group: app authentication cannot add Google Groups`}},
+		{"problem under an anchor reported once", "defaults:\n  members: &m [bob]\n" + one("displayName: a", "managers: *m") + "  - {displayName: b, members: *m}\n", Options{},
+			[]string{`f.yaml:2:16: member "bob" is not an email address, users/ID or groups/ID`, `f.yaml:2:16: manager "bob" is not an email address, users/ID or groups/ID`}},
 		{"long value is cut", one("displayName: a", "permissions: "+strings.Repeat("x", 100)), Options{},
 			[]string{`f.yaml:3:18: permissions must be "collaboration" or "announcement", not "` + strings.Repeat("x", 60) + `…"`}},
 		{"every problem at once, sorted",

@@ -37,6 +37,15 @@ type Space struct {
 	Line, Col int
 }
 
+// AudienceName is the Audience as the Chat API takes it: "default" is the
+// config's short form of "audiences/default".
+func (s Space) AudienceName() string {
+	if s.Audience == "default" {
+		return "audiences/default"
+	}
+	return s.Audience
+}
+
 // Config is a parsed and validated config file.
 type Config struct {
 	File   string

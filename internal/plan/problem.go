@@ -55,6 +55,20 @@ func (ps Problems) sort() {
 	})
 }
 
+// unique drops repeated problems: a value under an anchor is checked once
+// for each alias that refers to it.
+func (ps Problems) unique() Problems {
+	seen := make(map[Problem]bool, len(ps))
+	out := ps[:0]
+	for _, p := range ps {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // maxQuoted is how many characters of a value a message quotes.
 const maxQuoted = 60
 
