@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -130,11 +131,11 @@ func (o *options) check() error {
 	case o.plan && o.refresh:
 		return errors.New("--refresh reads the API, but --plan makes no API call; run --refresh without --plan, or --plan alone")
 	}
-	if !contains(authModes, o.auth) {
+	if !slices.Contains(authModes, o.auth) {
 		return fmt.Errorf("--auth %q is not a mode; use one of %s", o.auth, strings.Join(authModes, ", "))
 	}
-	if o.subject != "" && o.auth != "service-account" {
-		return fmt.Errorf("--subject is for --auth service-account, not %q", o.auth)
+	if o.subject != "" && o.auth != "service-account" && o.auth != "adc" {
+		return fmt.Errorf("--subject is for --auth service-account (or adc with a service-account key), not %q", o.auth)
 	}
 	if !strings.HasPrefix(o.customer, "customers/") || len(o.customer) == len("customers/") {
 		return fmt.Errorf("--customer %q must look like customers/ID (or customers/my_customer)", o.customer)
@@ -155,13 +156,4 @@ func printUsage(w io.Writer, fs *flag.FlagSet) {
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)
 	fmt.Fprint(w, exitText)
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -20,14 +20,14 @@ func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 // otherwise a plain line every few seconds (no escape sequences, for cron
 // and CI logs). Failures are printed as they happen, in both cases.
 type progress struct {
-	e     *env
-	mu    sync.Mutex
+	e        *env
+	mu       sync.Mutex
 	total    int
 	finished int
-	start time.Time
-	bar   *progressbar.ProgressBar
-	stop  chan struct{}
-	wg    sync.WaitGroup
+	start    time.Time
+	bar      *progressbar.ProgressBar
+	stop     chan struct{}
+	wg       sync.WaitGroup
 
 	failedMembers int
 }

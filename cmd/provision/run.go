@@ -38,6 +38,9 @@ type env struct {
 	// a live bar, and --auth user may ask for consent in a browser.
 	terminal    bool
 	openBrowser func(string) error
+	// input is where a person may paste the address a remote browser was
+	// sent back to (--auth user over SSH).
+	input io.Reader
 	// backoff overrides the waits between attempts (tests).
 	backoff apply.Backoff
 	// tick is how often progress is logged when stderr is not a terminal.
@@ -49,6 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
 		e.terminal = true
 		e.openBrowser = auth.SystemBrowser
+		e.input = os.Stdin
 	}
 	return e.run(ctx, args)
 }
@@ -115,7 +119,7 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		if err != nil {
 			return usagef("reading the results file: %w", err)
 		}
-		return e.printPlan(o, plan.Diff(cfg, recorded(f, nil)))
+		return e.printPlan(o, plan.Diff(cfg, apply.Recorded(f, nil)))
 	}
 	return e.apply(ctx, o, cfg)
 }
@@ -149,6 +153,7 @@ func (e *env) apply(ctx context.Context, o *options, cfg *plan.Config) error {
 		Interactive: e.terminal,
 		OpenBrowser: e.openBrowser,
 		Prompt:      e.stderr,
+		Input:       e.input,
 		Getenv:      e.getenv,
 		HTTPClient:  base,
 		Logger:      log,
@@ -209,7 +214,7 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 			return e.stopped(err, creds)
 		}
 	}
-	p := plan.Diff(cfg, recorded(store.Snapshot(), gone))
+	p := plan.Diff(cfg, apply.Recorded(store.Snapshot(), gone))
 	if !o.json {
 		if err := plan.WriteText(e.stdout, p); err != nil {
 			return err
@@ -252,20 +257,6 @@ func hasMembers(cfg *plan.Config) bool {
 		}
 	}
 	return false
-}
-
-// recorded turns the results file into the planner's view of it. gone
-// lists the spaces a refresh found deleted.
-func recorded(f *results.File, gone map[string]bool) map[string]plan.Recorded {
-	m := make(map[string]plan.Recorded, len(f.Spaces))
-	for k, en := range f.Spaces {
-		r := plan.Recorded{Status: string(en.Status), Name: en.Name, RequestID: en.RequestID, Gone: gone[k]}
-		if en.Applied != nil {
-			r.Members, r.Managers = en.Applied.Members, en.Applied.Managers
-		}
-		m[k] = r
-	}
-	return m
 }
 
 func plural(n int, one, many string) string {

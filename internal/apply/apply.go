@@ -192,21 +192,22 @@ func Run(ctx context.Context, svc *chat.Service, rec Recorder, p *plan.Plan, o O
 			}
 		}()
 	}
-feed:
 	for _, it := range p.Items {
 		switch it.Action {
 		case plan.Create, plan.Retry, plan.Update:
 			sum.Planned++
 		case plan.Exists:
 			sum.Skipped++
-			continue
-		default:
+		}
+	}
+feed:
+	for _, it := range p.Items {
+		if it.Action != plan.Create && it.Action != plan.Retry && it.Action != plan.Update {
 			continue
 		}
 		select {
 		case todo <- it:
 		case <-ctx.Done():
-			sum.Interrupted++
 			break feed
 		}
 	}
@@ -490,3 +491,16 @@ func (r *runner) adopt(ctx context.Context, displayName string) (*chat.Space, er
 	return nil, fmt.Errorf("a space named %q already exists in the organization but is not visible to the caller; rename it in the config or ask its managers to add you", displayName)
 }
 
+// Recorded turns the results file into the planner's view of it. gone lists
+// the spaces a Refresh found deleted.
+func Recorded(f *results.File, gone map[string]bool) map[string]plan.Recorded {
+	m := make(map[string]plan.Recorded, len(f.Spaces))
+	for k, en := range f.Spaces {
+		r := plan.Recorded{Status: string(en.Status), Name: en.Name, RequestID: en.RequestID, Gone: gone[k]}
+		if en.Applied != nil {
+			r.Members, r.Managers = en.Applied.Members, en.Applied.Managers
+		}
+		m[k] = r
+	}
+	return m
+}
