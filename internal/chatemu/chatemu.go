@@ -103,6 +103,10 @@ type route struct {
 	handle  func(*Server, *call) (int, any, *apiError)
 }
 
+// name is the method as counters report it, in the short form the project
+// uses: "spaces.create", "members.patch".
+func (rt *route) name() string { return strings.Replace(rt.id, "spaces.members.", "members.", 1) }
+
 var routes = []route{
 	{id: "spaces.create", verb: "POST", path: "spaces", class: classSpaceWrite, params: []string{"requestId"}, creates: true, handle: (*Server).createSpace},
 	{id: "spaces.setup", verb: "POST", path: "spaces:setup", class: classSpaceWrite, creates: true, handle: (*Server).setupSpace},
@@ -173,7 +177,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, args, known := match(r.Method, r.URL.Path)
 	name := "unknown"
 	if rt != nil {
-		name = rt.id
+		name = rt.name()
 	}
 	code, out, lost := s.serveAPI(r, rt, args, known)
 	if code < 0 {
@@ -198,7 +202,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveAPI(r *http.Request, rt *route, args []string, known bool) (code int, out any, lost bool) {
 	name := "unknown"
 	if rt != nil {
-		name = rt.id
+		name = rt.name()
 	}
 	fail := func(e *apiError) (int, any, bool) {
 		s.mu.Lock()
