@@ -1,11 +1,4 @@
 // Package chatemu is an in-memory emulator of the Google Chat API calls provision makes.
-//
-// A Server is an http.Handler: serve it with httptest.NewServer in tests, or
-// with cmd/chatemu as a real server. It speaks the JSON of the discovery
-// document (chat-api.json) and Google's error shape, keeps requestId
-// idempotency and display-name uniqueness, enforces sliding-window quotas,
-// injects faults on request, and counts what it sees. docs/emulator.md lists
-// what of the real API it does not model.
 package chatemu
 
 import (
@@ -25,7 +18,13 @@ import (
 // members and maximal details) is far smaller.
 const maxBody = 1 << 20
 
-// Server is the emulator. Its zero value is not usable; call New.
+// Server is the emulator, an http.Handler: serve it with httptest.NewServer
+// in tests, or with cmd/chatemu as a real server. It speaks the JSON of the
+// discovery document (chat-api.json) and Google's error shape, keeps
+// requestId idempotency and display-name uniqueness, enforces sliding-window
+// quotas, injects faults on request, and counts what it sees.
+// docs/emulator.md lists what of the real API it does not model. Its zero
+// value is not usable; call New.
 type Server struct {
 	cfg      config
 	callerID string // numeric ID of the caller
