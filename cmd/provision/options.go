@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"provision/internal/plan"
 )
 
 // options is the command line, parsed and checked; nothing in it has been
@@ -24,6 +26,7 @@ type options struct {
 	credentials string
 	subject     string
 	customer    string
+	caller      string
 	tokenCache  string
 	rate        float64 // space writes per minute; 0 = no client-side limit
 	memberRate  float64 // membership writes per minute; 0 = no limit
@@ -78,6 +81,7 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 	fs.StringVar(&o.credentials, "credentials", "", "OAuth client secrets (user) or service-account key (service-account, app) `FILE`")
 	fs.StringVar(&o.subject, "subject", "", "user `EMAIL` to impersonate with domain-wide delegation (service-account)")
 	fs.StringVar(&o.customer, "customer", "customers/my_customer", "customer `ID` set on each space under app authentication")
+	fs.StringVar(&o.caller, "caller", "", "your own `EMAIL`: the API adds the caller to every space it creates, so it is left out of member lists (default --subject)")
 	fs.StringVar(&o.tokenCache, "token-cache", "", "where --auth user caches its token (`FILE`, mode 0600; default in the user config directory)")
 	fs.Float64Var(&o.rate, "rate", 30, "space writes per minute, retries included; 0 means no client-side limit")
 	fs.Float64Var(&o.memberRate, "member-rate", 300, "membership writes per minute; 0 means no limit")
@@ -139,6 +143,16 @@ func (o *options) check() error {
 	}
 	if !strings.HasPrefix(o.customer, "customers/") || len(o.customer) == len("customers/") {
 		return fmt.Errorf("--customer %q must look like customers/ID (or customers/my_customer)", o.customer)
+	}
+	if o.caller == "" {
+		o.caller = o.subject
+	}
+	if o.caller != "" {
+		if name, why := plan.Member(o.caller); why != "" || !strings.HasPrefix(name, "users/") {
+			return fmt.Errorf("--caller %q is not a user's email or users/ID", o.caller)
+		} else {
+			o.caller = name
+		}
 	}
 	u, err := url.Parse(o.endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

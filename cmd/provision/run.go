@@ -196,9 +196,7 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 		Backoff:     e.backoff,
 		Logger:      log,
 	}
-	if o.subject != "" {
-		opts.Caller = "users/" + strings.ToLower(o.subject)
-	}
+	opts.Caller = o.caller
 
 	var gone map[string]bool
 	if o.refresh {

@@ -294,15 +294,18 @@ func (r *runner) apply(ctx context.Context, it plan.Item) Outcome {
 			entry = *e
 		}
 	} else {
-		var done []string
+		var tried []string
 		var err error
-		entry, done, err = r.createSpace(ctx, k, it)
+		entry, tried, err = r.createSpace(ctx, k, it)
 		if err != nil || entry.Status == results.Failed {
 			out.Entry, out.Err = entry, err
 			out.Interrupted = isStop(ctx, err)
 			return out
 		}
-		toAdd = without(toAdd, done)
+		// Members setup skipped are reported as missing and left for the
+		// next run, which adds them one by one and records the API's reason
+		// if it refuses.
+		toAdd = without(toAdd, tried)
 	}
 	err := r.members(ctx, k, &entry, toAdd, it.AddManagers)
 	out.Entry, out.Err = entry, err
@@ -320,7 +323,7 @@ const interruptedMsg = "interrupted before the answer was recorded; the next run
 
 // createSpace creates the space (with setup when it has members and the
 // caller is a user) or adopts an existing one of the same name. It returns
-// the recorded entry and the members setup added.
+// the recorded entry and the members sent with setup.
 func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (results.Entry, []string, error) {
 	reqID := it.RequestID
 	if reqID == "" {
@@ -398,17 +401,26 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 	if setup == nil {
 		return entry, nil, nil
 	}
-	done, err := r.verifySetup(ctx, k, &entry, setup)
-	return entry, done, err
+	err = r.verifySetup(ctx, k, &entry, setup)
+	return entry, setup, err
 }
 
-// denied stops the run on an authentication failure that will fail every
-// call: any 401, or a 403 before anything has succeeded.
+// denied stops the run on a space write refused in a way that will refuse
+// every call: a 401, or a 403 before any space write has succeeded (wrong
+// scopes, Chat app not configured).
 func (r *runner) denied(e *apiError) {
 	if e.kind != denied || (e.code == 403 && r.anyOK.Load()) {
 		return
 	}
 	r.stop(fmt.Errorf("%w: %w", ErrStopped, &DeniedError{Code: e.code, Message: e.Error()}))
+}
+
+// unauthenticated stops the run on a 401 from a membership call. A 403
+// there is about one member (one the caller may not add), not the run.
+func (r *runner) unauthenticated(e *apiError) {
+	if e.kind == denied && e.code == 401 {
+		r.denied(e)
+	}
 }
 
 // space is the API body for a config space.

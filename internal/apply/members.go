@@ -63,7 +63,7 @@ func alias(space, m string) string {
 // otherwise each user is looked up by email to name the missing ones.
 // Verified members are recorded as received; missing ones are left for the
 // next run to add one by one.
-func (r *runner) verifySetup(ctx context.Context, k string, entry *results.Entry, setup []string) ([]string, error) {
+func (r *runner) verifySetup(ctx context.Context, k string, entry *results.Entry, setup []string) error {
 	var users, joined, invited int
 	groups := make(map[string]bool)
 	token := ""
@@ -76,12 +76,13 @@ func (r *runner) verifySetup(ctx context.Context, k string, entry *results.Entry
 			return err
 		})
 		if err != nil {
-			return nil, r.verifyFailed(k, entry, err)
+			return r.verifyFailed(k, entry, err)
 		}
 		for _, m := range page.Memberships {
 			switch {
 			case m.GroupMember != nil:
 				groups[m.GroupMember.Name] = true
+				joined++
 			case m.Member != nil && m.Member.Type == "HUMAN" && m.Role != "ROLE_MANAGER":
 				// The caller is the space's manager; everyone setup added
 				// is a plain member.
@@ -115,7 +116,7 @@ func (r *runner) verifySetup(ctx context.Context, k string, entry *results.Entry
 	if users >= len(wantUsers) {
 		done = append(done, wantUsers...)
 	} else {
-		joined, invited = 0, 0
+		joined, invited = len(done), 0
 		for _, m := range wantUsers {
 			var got *chat.Membership
 			err := r.do(ctx, r.opts.Reads, "members.get", alias(entry.Name, m), func(cctx context.Context) error {
@@ -134,7 +135,7 @@ func (r *runner) verifySetup(ctx context.Context, k string, entry *results.Entry
 			case err == nil || classify(err).kind == notFound:
 				missing = append(missing, m)
 			default:
-				return nil, r.verifyFailed(k, entry, err)
+				return r.verifyFailed(k, entry, err)
 			}
 		}
 	}
@@ -146,10 +147,7 @@ func (r *runner) verifySetup(ctx context.Context, k string, entry *results.Entry
 	r.stats.membersMissing.Add(int64(len(missing)))
 	entry.Applied = &results.Applied{Members: done}
 	entry.Members = &results.MemberStats{Added: joined, Invited: invited, Missing: missing}
-	if err := r.record(results.Event{Space: k, Entry: entry}); err != nil {
-		return nil, err
-	}
-	return done, nil
+	return r.record(results.Event{Space: k, Entry: entry})
 }
 
 // verifyFailed records that the setup members could not be checked. They
@@ -198,6 +196,8 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 			}
 			continue
 		}
+		// Tried now: whatever the answer, it is no longer what setup skipped.
+		stats.Missing = without(stats.Missing, []string{m})
 		var got *chat.Membership
 		err := r.do(ctx, r.opts.Members, "members.create", entry.Name+" "+m, func(cctx context.Context) error {
 			var err error
@@ -213,7 +213,7 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 			case e.kind == exists:
 				got = nil // a member already: as good as added
 			default:
-				r.denied(e)
+				r.unauthenticated(e)
 				fail("adding "+m, e)
 				continue
 			}
@@ -230,7 +230,6 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 				r.stats.membersAdded.Add(1)
 			}
 		}
-		stats.Missing = without(stats.Missing, []string{m})
 		if err := r.record(results.Event{Space: k, Member: m}); err != nil {
 			return err
 		}
@@ -255,7 +254,7 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 				stats.Pending = append(stats.Pending, managers[i:]...)
 				break
 			}
-			r.denied(classify(err))
+			r.unauthenticated(classify(err))
 			fail("making "+m+" a manager", err)
 			continue
 		}
