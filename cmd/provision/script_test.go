@@ -1,0 +1,88 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"provision/internal/chatemu"
+)
+
+type emuKey struct{}
+
+// TestScript runs the sessions under testdata/script. Each script has its
+// own emulator, quotas off, at $EMU, and these commands besides provision:
+//
+//	emu spaces N   the emulator holds N spaces, none a duplicate
+//	emu hide NAME  someone else owns a space named NAME, invisible to us
+//	json FILE      FILE (or stdout) is exactly one JSON document
+func TestScript(t *testing.T) {
+	t.Parallel()
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(e *testscript.Env) error {
+			emu := chatemu.New(chatemu.WithSpaceQuota(0), chatemu.WithMemberQuota(0), chatemu.WithReadQuota(0))
+			srv := httptest.NewServer(emu)
+			e.Defer(srv.Close)
+			e.Setenv("EMU", srv.URL)
+			e.Values[emuKey{}] = emu
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"emu":  cmdEmu,
+			"json": cmdJSON,
+		},
+	})
+}
+
+func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! emu")
+	}
+	emu := ts.Value(emuKey{}).(*chatemu.Server)
+	if len(args) != 2 {
+		ts.Fatalf("usage: emu spaces N | emu hide NAME")
+	}
+	switch args[0] {
+	case "spaces":
+		want, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		st := emu.Stats()
+		if st.Spaces != want || st.Duplicates != 0 {
+			ts.Fatalf("emulator has %d spaces (%d duplicates), want %d (0 duplicates)", st.Spaces, st.Duplicates, want)
+		}
+	case "hide":
+		_, err := emu.AddHiddenSpace(args[1])
+		ts.Check(err)
+	default:
+		ts.Fatalf("unknown emu command %q", args[0])
+	}
+}
+
+func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: json FILE")
+	}
+	dec := json.NewDecoder(strings.NewReader(ts.ReadFile(args[0])))
+	var v any
+	err := dec.Decode(&v)
+	if err == nil {
+		if err = dec.Decode(&v); errors.Is(err, io.EOF) {
+			err = nil
+		} else {
+			err = errors.New("more than one JSON document")
+		}
+	}
+	switch {
+	case neg && err == nil:
+		ts.Fatalf("%s is one JSON document", args[0])
+	case !neg && err != nil:
+		ts.Fatalf("%s is not one JSON document: %v", args[0], err)
+	}
+}
