@@ -5,8 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http/httptest"
-	"strings"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
