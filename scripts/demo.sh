@@ -41,6 +41,10 @@ echo
 echo "Run it again: everything is recorded, so nothing is written."
 run --rate 600 spaces.example.yaml
 echo
-echo "Emulator counters:"
-curl -fsS "${url}_emulator/stats" 2>/dev/null | head -c 2000 || true
-echo
+echo "Emulator counters (${url}_emulator/stats):"
+if command -v curl >/dev/null; then
+	curl -fsS "${url}_emulator/stats" |
+		grep -oE '"(spacesCreated|duplicates|replays|lostResponses|unavailable|throttled|membersAdded)":[0-9]+' |
+		tr '\n' ' '
+	echo
+fi

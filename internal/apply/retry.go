@@ -40,6 +40,9 @@ func (r *runner) do(ctx context.Context, lim *Limiter, method, target string, c 
 	var last error
 	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		attempt++
+		if d := lim.Pause(); d > 0 {
+			r.log.Debug("wait", "method", method, "target", target, "for", d.Round(time.Millisecond), "why", "the server asked to retry later (429)")
+		}
 		if err := lim.Wait(ctx); err != nil {
 			return struct{}{}, backoff.Permanent(err)
 		}
