@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/oauth2"
 	"google.golang.org/api/googleapi"
 )
 
@@ -75,6 +76,17 @@ func classify(err error) *apiError {
 		return e
 	}
 	e := &apiError{err: err, message: err.Error()}
+	var rerr *oauth2.RetrieveError
+	if errors.As(err, &rerr) {
+		// The token endpoint refused to issue a token: every later call
+		// would fail the same way, so it counts as a 401 from the API.
+		e.kind, e.code, e.status = denied, http.StatusUnauthorized, "UNAUTHENTICATED"
+		e.message = "getting an access token: " + rerr.ErrorCode
+		if rerr.ErrorCode == "" {
+			e.message = fmt.Sprintf("getting an access token: HTTP %d", rerr.Response.StatusCode)
+		}
+		return e
+	}
 	switch {
 	case errors.Is(err, context.Canceled):
 		e.kind = final

@@ -1,0 +1,62 @@
+package apply_test
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"provision/internal/apply"
+)
+
+func TestLimiterAdapts(t *testing.T) {
+	t.Parallel()
+	l := apply.NewLimiter(600)
+	if got := l.Rate(); got != 600 {
+		t.Fatalf("Rate() = %v, want 600", got)
+	}
+	// Answers to calls in flight together count as one signal.
+	l.Throttled(20 * time.Millisecond)
+	l.Throttled(20 * time.Millisecond)
+	if got := l.Rate(); math.Abs(got-420) > 1e-6 {
+		t.Fatalf("Rate() after one pause = %v, want 420", got)
+	}
+	if p := l.Pause(); p <= 0 || p > 20*time.Millisecond {
+		t.Fatalf("Pause() = %v, want up to 20ms", p)
+	}
+	start := time.Now()
+	if err := l.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < 15*time.Millisecond {
+		t.Fatalf("Wait returned after %v during a 20ms pause", waited)
+	}
+	for range 1000 {
+		l.Succeeded()
+	}
+	if got := l.Rate(); got != 600 {
+		t.Fatalf("Rate() after many successes = %v, want back at 600 and no more", got)
+	}
+	// Many pauses in a row never take it below the floor.
+	for range 50 {
+		l.Throttled(time.Nanosecond)
+		time.Sleep(time.Microsecond)
+	}
+	if got := l.Rate(); got < 600.0/32-1e-9 {
+		t.Fatalf("Rate() after 50 pauses = %v, want at least the floor %v", got, 600.0/32)
+	}
+}
+
+func TestUnlimitedLimiterStillPauses(t *testing.T) {
+	t.Parallel()
+	l := apply.NewLimiter(0)
+	l.Throttled(30 * time.Millisecond)
+	if l.Rate() != 0 {
+		t.Fatalf("Rate() = %v, want 0 (no limit)", l.Rate())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	defer cancel()
+	if err := l.Wait(ctx); err == nil {
+		t.Fatal("Wait during a server's pause returned before the pause ended")
+	}
+}
