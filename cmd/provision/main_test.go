@@ -24,11 +24,15 @@ import (
 // loopback port so that nothing here can reach 169.254.169.254.
 func TestMain(m *testing.M) {
 	os.Setenv("GCE_METADATA_HOST", "127.0.0.1:1")
-	os.Exit(testscript.RunMain(m, map[string]func() int{
+	code := testscript.RunMain(m, map[string]func() int{
 		"provision": func() int {
 			return run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
 		},
-	}))
+	})
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
 }
 
 // fastBackoff keeps retries in tests to milliseconds.
