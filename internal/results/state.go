@@ -1,10 +1,13 @@
 package results
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -187,26 +190,75 @@ func (s *state) snapshot() *File {
 	return f
 }
 
-// encode returns the results file for the state, stamped with now. It only
-// reads the state, and shares its entries rather than copying them.
-func (s *state) encode(now time.Time) ([]byte, error) {
-	f := &File{Version: Version, UpdatedAt: now, Spaces: make(map[string]*Entry, len(s.file.Spaces))}
-	for k, e := range s.file.Spaces {
-		f.Spaces[k] = normalized(e)
-	}
-	return encodeFile(f)
+// encode writes the results file for the state, stamped with now, to w. It
+// only reads the state, and shares its entries rather than copying them.
+func (s *state) encode(w io.Writer, now time.Time) error {
+	return writeFile(w, &File{Version: Version, UpdatedAt: now, Spaces: s.file.Spaces}, normalized)
 }
 
-// encodeFile renders f in the results-file format: two-space indentation,
-// sorted keys, a final newline, and no HTML escaping so that a display name
-// such as "R&D" stays readable.
+// encodeFile renders f in the results-file format.
 func encodeFile(f *File) ([]byte, error) {
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(f); err != nil {
-		return nil, fmt.Errorf("encoding results: %w", err)
+	if err := writeFile(&buf, f, func(e *Entry) *Entry { return e }); err != nil {
+		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// writeFile renders f, each entry passed through show, in the results-file
+// format: the bytes of a json.Encoder with two-space indentation and no HTML
+// escaping (so that a display name such as "R&D" stays readable), keys
+// sorted, a final newline. It goes entry by entry, so that a large file is
+// never held whole in memory, nor its indented copy.
+func writeFile(w io.Writer, f *File, show func(*Entry) *Entry) error {
+	var scratch bytes.Buffer
+	enc := json.NewEncoder(&scratch)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("    ", "  ") // entries sit two levels deep
+	// value renders v as it would appear at its place in the whole file.
+	value := func(v any) ([]byte, error) {
+		scratch.Reset()
+		if err := enc.Encode(v); err != nil {
+			return nil, fmt.Errorf("encoding results: %w", err)
+		}
+		return bytes.TrimSuffix(scratch.Bytes(), []byte("\n")), nil
+	}
+	bw := bufio.NewWriter(w)
+	updated, err := value(f.UpdatedAt)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, "{\n  \"version\": %d,\n  \"updatedAt\": %s,\n  \"spaces\": ", f.Version, updated)
+	switch {
+	case f.Spaces == nil:
+		bw.WriteString("null")
+	case len(f.Spaces) == 0:
+		bw.WriteString("{}")
+	default:
+		bw.WriteString("{\n")
+		keys := slices.Sorted(maps.Keys(f.Spaces))
+		for i, k := range keys {
+			bw.WriteString("    ")
+			b, err := value(k)
+			if err != nil {
+				return err
+			}
+			bw.Write(b)
+			bw.WriteString(": ")
+			if b, err = value(show(f.Spaces[k])); err != nil {
+				return err
+			}
+			bw.Write(b)
+			if i < len(keys)-1 {
+				bw.WriteByte(',')
+			}
+			bw.WriteByte('\n')
+		}
+		bw.WriteString("  }")
+	}
+	bw.WriteString("\n}\n")
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("writing results: %w", err)
+	}
+	return nil
 }

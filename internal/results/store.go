@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -349,12 +350,19 @@ func (s *Store) fold() error {
 // write replaces the results file with the state, atomically and durably.
 func (s *Store) write() error {
 	now := s.opts.clock().UTC().Truncate(time.Second)
-	data, err := s.st.encode(now)
+	// Streamed into the temporary file: a copy of the whole file in memory
+	// (and of its indented form) made each fold the largest cost of a run.
+	t, err := renameio.NewPendingFile(s.path, renameio.WithPermissions(0o644), renameio.WithExistingPermissions(),
+		renameio.WithTempDir(filepath.Dir(s.path)))
 	if err != nil {
+		return fmt.Errorf("writing results file: %w", err)
+	}
+	defer t.Cleanup()
+	w := &countingWriter{w: t}
+	if err := s.st.encode(w, now); err != nil {
 		return err
 	}
-	err = renameio.WriteFile(s.path, data, 0o644, renameio.WithTempDir(filepath.Dir(s.path)))
-	if err != nil {
+	if err := t.CloseAtomicallyReplace(); err != nil {
 		return fmt.Errorf("writing results file: %w", err)
 	}
 	if err := s.syncDir(); err != nil {
@@ -363,8 +371,20 @@ func (s *Store) write() error {
 	s.mu.Lock()
 	s.st.file.UpdatedAt = now
 	s.mu.Unlock()
-	s.lastSize = int64(len(data))
+	s.lastSize = w.n
 	return nil
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // syncDir makes renames and creations in the results file's directory
