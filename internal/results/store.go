@@ -65,6 +65,9 @@ type Store struct {
 	queue  *batch
 	closed bool
 	err    error // first journal write error: later Records fail with it
+	// The buffers of the last batch written, for the next one.
+	spareBuf    []byte
+	spareEvents []Event
 
 	kick chan struct{} // buffered(1): there is a batch to write
 	stop chan struct{} // closed by Close
@@ -237,7 +240,8 @@ func (s *Store) Record(ev Event) error {
 	}
 	b := s.queue
 	if b == nil {
-		b = &batch{done: make(chan struct{})}
+		b = &batch{done: make(chan struct{}), buf: s.spareBuf, events: s.spareEvents}
+		s.spareBuf, s.spareEvents = nil, nil
 		s.queue = b
 	}
 	b.buf = append(append(b.buf, line...), '\n')
@@ -283,7 +287,19 @@ func (s *Store) drain() {
 			b.err = s.commit(b)
 		}
 		close(b.done)
+		s.recycle(b)
 	}
+}
+
+// recycle keeps the buffers of a finished batch for the next one, rather
+// than growing new ones for every batch of a long run. Its callers only
+// read b.err once b.done is closed, and the state has its own copies of
+// the entries.
+func (s *Store) recycle(b *batch) {
+	clear(b.events)
+	s.qmu.Lock()
+	s.spareBuf, s.spareEvents = b.buf[:0], b.events[:0]
+	s.qmu.Unlock()
 }
 
 // commit writes and syncs one batch, applies it to the state, and folds
