@@ -138,10 +138,12 @@ func newState(f *File) *state {
 
 // apply folds one valid event into the state. Both kinds of event are
 // idempotent (replace, set-add), so replaying a journal over a file that
-// already holds its effect changes nothing.
+// already holds its effect changes nothing. The state takes ev.Entry as it
+// is: its callers hand over entries no one else holds (a Record's copy, a
+// journal line just decoded).
 func (s *state) apply(ev *Event) {
 	if ev.Entry != nil {
-		s.file.Spaces[ev.Space] = ev.Entry.clone()
+		s.file.Spaces[ev.Space] = ev.Entry
 		delete(s.sets, ev.Space)
 		return
 	}
