@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,6 +32,9 @@ func TestScript(t *testing.T) {
 			srv := httptest.NewServer(emu)
 			e.Defer(srv.Close)
 			e.Setenv("EMU", srv.URL)
+			// A race-enabled binary sleeps a second before a clean exit
+			// by default; provision is the test binary, so it would too.
+			e.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 			e.Values[emuKey{}] = emu
 			return nil
 		},
