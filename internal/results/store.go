@@ -293,8 +293,7 @@ func (s *Store) drain() {
 
 // recycle keeps the buffers of a finished batch for the next one, rather
 // than growing new ones for every batch of a long run. Its callers only
-// read b.err once b.done is closed, and the state has its own copies of
-// the entries.
+// read b.err once b.done is closed, and the state owns the entries now.
 func (s *Store) recycle(b *batch) {
 	clear(b.events)
 	s.qmu.Lock()
