@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -16,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"provision/internal/chatemu"
 	"provision/internal/results"
 )
 
@@ -306,5 +309,76 @@ func checkChaos(t *testing.T, url, res string, n int, recorded map[string]string
 	t.Logf("chaos: %d memberships, %d repeated add requests", len(st.MemberAdds), extra)
 	if limit := cut * maxMembers; extra > limit {
 		t.Errorf("%d repeated member add requests, more than the %d the kills can explain", extra, limit)
+	}
+}
+
+// TestSignal sends the real binary SIGINT, as a person pressing Ctrl-C
+// would: it stops starting calls, records what finished and exits 130; a
+// second SIGINT quits at once, still 130. The next run completes the job.
+func TestSignal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binaries; skipped with -short")
+	}
+	t.Parallel()
+	provisionBin, _ := buildBinaries(t)
+	for _, signals := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%d signals", signals), func(t *testing.T) {
+			t.Parallel()
+			const n = 100
+			emu, url := newEmu(t, chatemu.WithLatency(30*time.Millisecond))
+			dir := t.TempDir()
+			cfg := writeConfig(t, dir, n, nil)
+			res := filepath.Join(dir, "spaces.results.json")
+			args := []string{"--auth", "none", "--endpoint", url, "--rate", "0", "--concurrency", "2", cfg}
+
+			var stdout, stderr bytes.Buffer
+			cmd := exec.Command(provisionBin, args...)
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+				if f, err := results.Load(res); err == nil && countStatus(f, results.Created) >= 4 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("no space recorded after 20s")
+				}
+			}
+			for range signals {
+				// The first signal may have ended the run before the second.
+				if err := cmd.Process.Signal(os.Interrupt); err != nil && !errors.Is(err, os.ErrProcessDone) {
+					t.Fatal(err)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			err := <-exited
+			if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+				t.Fatalf("provision after %d SIGINT = %v (exit %d), want exit %d\nstderr:\n%s", signals, err, code, exitInterrupted, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "interrupted") {
+				t.Errorf("stderr = %q, want it to say interrupted", stderr.String())
+			}
+			// Whatever the server made is recorded, even after a second
+			// signal: the journal holds every call that finished.
+			f := resultsOf(t, res)
+			made := emu.Spaces()
+			if len(made) >= n {
+				t.Fatalf("all %d spaces made before the interrupt took effect", n)
+			}
+			for _, sp := range made {
+				if en := f.Spaces[sp.DisplayName]; en == nil || en.RequestID == "" || (signals == 1 && (en.Status != results.Created || en.Name != sp.Name)) {
+					t.Errorf("results[%q] = %+v, want it recorded (created as %s)", sp.DisplayName, en, sp.Name)
+				}
+			}
+
+			out := invocation{}.run(context.Background(), t, args...)
+			if out.code != exitOK {
+				t.Fatalf("resumed run = exit %d, want 0; stderr:\n%s", out.code, out.stderr)
+			}
+			checkAllCreated(t, emu, res, n)
+		})
 	}
 }
