@@ -21,6 +21,7 @@ type emuKey struct{}
 // own emulator, quotas off, at $EMU, and these commands besides provision:
 //
 //	emu spaces N   the emulator holds N spaces, none a duplicate
+//	emu add NAME   a space named NAME exists already, made outside provision
 //	emu hide NAME  someone else owns a space named NAME, invisible to us
 //	json FILE      FILE (or stdout) is exactly one JSON document
 func TestScript(t *testing.T) {
@@ -51,7 +52,7 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	emu := ts.Value(emuKey{}).(*chatemu.Server)
 	if len(args) != 2 {
-		ts.Fatalf("usage: emu spaces N | emu hide NAME")
+		ts.Fatalf("usage: emu spaces N | emu add NAME | emu hide NAME")
 	}
 	switch args[0] {
 	case "spaces":
@@ -61,6 +62,9 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 		if st.Spaces != want || st.Duplicates != 0 {
 			ts.Fatalf("emulator has %d spaces (%d duplicates), want %d (0 duplicates)", st.Spaces, st.Duplicates, want)
 		}
+	case "add":
+		_, err := emu.AddSpace(args[1])
+		ts.Check(err)
 	case "hide":
 		_, err := emu.AddHiddenSpace(args[1])
 		ts.Check(err)
