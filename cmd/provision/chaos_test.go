@@ -140,7 +140,7 @@ func TestChaos(t *testing.T) {
 	t.Parallel()
 	n, kills := 120, 5
 	if *chaosLong {
-		n, kills = 400, 50
+		n, kills = 1000, 50
 	}
 	provisionBin, emuBin := buildBinaries(t)
 	seed := rand.Uint64()%1_000_000 + 1

@@ -236,7 +236,8 @@ func TestAuthToken(t *testing.T) {
 			t.Parallel()
 			emu, url := newEmu(t, chatemu.WithToken(token))
 			dir := t.TempDir()
-			cfg := writeConfig(t, dir, 3, members)
+			const n = 12 // more spaces than workers, so that a stop shows
+			cfg := writeConfig(t, dir, n, members)
 			args := []string{"--auth", "token", "--endpoint", url, "--rate", "0", cfg}
 			if tc.verbose {
 				args = append([]string{"-v"}, args...)
@@ -247,8 +248,8 @@ func TestAuthToken(t *testing.T) {
 			}
 			st := emu.Stats()
 			if tc.code == exitOK {
-				if st.SpacesCreated != 3 || st.Unauthenticated != 0 {
-					t.Errorf("emulator: %d spaces created, %d refused; want 3, 0", st.SpacesCreated, st.Unauthenticated)
+				if st.SpacesCreated != n || st.Unauthenticated != 0 {
+					t.Errorf("emulator: %d spaces created, %d refused; want %d, 0", st.SpacesCreated, st.Unauthenticated, n)
 				}
 			} else {
 				if st.SpacesCreated != 0 || st.Unauthenticated == 0 {
