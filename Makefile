@@ -26,7 +26,7 @@ bench: build
 	./scripts/bench.sh
 
 chaos: build
-	$(GO) test -race -count=1 -run 'TestChaos' -chaos.long ./cmd/provision
+	$(GO) test -race -count=1 -run 'TestChaos' ./cmd/provision -chaos.long
 
 FUZZTIME ?= 30s
 fuzz:

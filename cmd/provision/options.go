@@ -91,20 +91,30 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 	fs.BoolVar(&o.refresh, "refresh", false, "check that recorded spaces still exist (GET) before planning")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging on stderr: each call, attempt and wait (never a credential)")
 
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printUsage(help, fs)
-			return nil, flag.ErrHelp
+	// Flags may come after the config too (provision spaces.yaml --plan):
+	// parse again after each positional argument.
+	var pos []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				printUsage(help, fs)
+				return nil, flag.ErrHelp
+			}
+			return nil, usageError{err}
 		}
-		return nil, usageError{err}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		rest = fs.Args()[1:]
 	}
-	switch fs.NArg() {
+	switch len(pos) {
 	case 0:
 		o.config = "spaces.yaml"
 	case 1:
-		o.config = fs.Arg(0)
+		o.config = pos[0]
 	default:
-		return nil, usagef("one config file expected, got %d arguments: %q", fs.NArg(), fs.Args())
+		return nil, usagef("one config file expected, got %d arguments: %q", len(pos), pos)
 	}
 	if o.config == "" {
 		return nil, usagef("the config file name is empty")

@@ -59,6 +59,8 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"--max-attempts", "100"}, func(o *options) { o.maxAttempts = 100 }},
 		{[]string{"--timeout", "1m30s"}, func(o *options) { o.timeout = 90 * time.Second }},
 		{[]string{"--refresh", "-v"}, func(o *options) { o.refresh, o.verbose = true, true }},
+		// Flags may follow the config, as people type them.
+		{[]string{"a.yaml", "--plan", "--rate", "0"}, func(o *options) { o.config, o.results, o.plan, o.rate = "a.yaml", "a.results.json", true, 0 }},
 		{[]string{"--", "-odd.yaml"}, func(o *options) { o.config, o.results = "-odd.yaml", "-odd.results.json" }},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -101,9 +103,7 @@ func TestParseArgsRefused(t *testing.T) {
 		{[]string{"--timeout", "30"}, `invalid value "30" for flag -timeout`},
 		{[]string{"--plan=maybe"}, `invalid boolean value "maybe" for -plan`},
 		{[]string{"a.yaml", "b.yaml"}, `one config file expected, got 2 arguments: ["a.yaml" "b.yaml"]`},
-		// Flags end at the first argument: a flag after CONFIG is refused,
-		// never taken for a second config or silently dropped.
-		{[]string{"a.yaml", "--plan"}, `one config file expected, got 2 arguments: ["a.yaml" "--plan"]`},
+		{[]string{"--plan", "a.yaml", "b.yaml", "--json"}, `one config file expected, got 2 arguments: ["a.yaml" "b.yaml"]`},
 		{[]string{""}, "the config file name is empty"},
 		{[]string{"--results", "a.yaml", "a.yaml"}, `--results "a.yaml" would overwrite the config file`},
 		{[]string{"--plan", "--refresh"}, "--refresh reads the API, but --plan makes no API call"},

@@ -141,11 +141,17 @@ func (e *env) printSummary(o *options, p *plan.Plan, s *apply.Summary) error {
 	fmt.Fprintf(w, "\nDone in %s: %d created, %d existing, %d updated, %d failed, %d unchanged, %d interrupted.\n",
 		s.Elapsed.Round(10*time.Millisecond), s.Created, s.Existing, s.Updated, s.Failed, s.Skipped, s.Interrupted)
 	if s.MembersAdded+s.MembersInvited+s.MembersFailed+s.MembersMissing+s.ManagersSet > 0 {
-		fmt.Fprintf(w, "Members: %d added, %d invited, %d failed, %d missing; %d managers set.\n",
-			s.MembersAdded, s.MembersInvited, s.MembersFailed, s.MembersMissing, s.ManagersSet)
+		fmt.Fprintf(w, "Members: %d added, %d invited, %d failed, %d missing; %s set.\n",
+			s.MembersAdded, s.MembersInvited, s.MembersFailed, s.MembersMissing, count(s.ManagersSet, "manager", "managers"))
 	}
-	fmt.Fprintf(w, "API: %d space writes (%.1f/min), %d membership writes, %d reads; %d retries, %d throttled (429).\n",
-		s.SpaceWrites, sum.RatePerMinute, s.MemberWrites, s.Reads, s.Retries, s.Throttled)
+	fmt.Fprintf(w, "API: %s (%.1f/min), %s, %s; %s, %d throttled (429).\n",
+		count(int(s.SpaceWrites), "space write", "space writes"), sum.RatePerMinute,
+		count(int(s.MemberWrites), "membership write", "membership writes"),
+		count(int(s.Reads), "read", "reads"), count(int(s.Retries), "retry", "retries"), s.Throttled)
 	fmt.Fprintf(w, "Results: %s\n", o.results)
 	return nil
+}
+
+func count(n int, one, many string) string {
+	return fmt.Sprintf("%d %s", n, plural(n, one, many))
 }

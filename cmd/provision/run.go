@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	chat "google.golang.org/api/chat/v1"
@@ -48,7 +49,7 @@ type env struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv, tick: 5 * time.Second}
+	e := &env{stdout: stdout, stderr: &lockedWriter{w: stderr}, getenv: os.Getenv, tick: 5 * time.Second}
 	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
 		e.terminal = true
 		e.openBrowser = auth.SystemBrowser
@@ -262,4 +263,17 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// lockedWriter serialises writes from the workers, the progress ticker and
+// the logger, so lines never interleave.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -293,6 +293,17 @@ func (r *runner) apply(ctx context.Context, it plan.Item) Outcome {
 		if e := r.rec.Entry(k); e != nil {
 			entry = *e
 		}
+		if entry.Applied == nil && entry.Members != nil && len(entry.Members.Pending) > 0 {
+			// An earlier run created the space with setup but stopped
+			// before checking its members: one list now spares a write per
+			// member that setup already added.
+			if err := r.verifySetup(ctx, k, &entry, entry.Members.Pending); err != nil {
+				out.Entry, out.Err = entry, err
+				out.Interrupted = isStop(ctx, err)
+				return out
+			}
+			toAdd = without(toAdd, entry.Applied.Members)
+		}
 	} else {
 		var tried []string
 		var err error

@@ -39,14 +39,30 @@ func NewLimiter(perMinute float64) *Limiter {
 }
 
 // Wait blocks until a call may start: after any pause the server asked for,
-// then at the current rate.
+// then at the current rate. A caller whose turn comes during a pause that
+// began while it waited for that turn waits for the pause too, then for a
+// new turn: otherwise the turns handed out before a 429 would all be spent
+// against the server while it is still refusing.
 func (l *Limiter) Wait(ctx context.Context) error {
 	for {
-		l.mu.Lock()
-		d := time.Until(l.pausedUntil)
-		l.mu.Unlock()
+		if err := l.waitPause(ctx); err != nil {
+			return err
+		}
+		if err := l.lim.Wait(ctx); err != nil {
+			return err
+		}
+		if l.Pause() <= 0 {
+			return nil
+		}
+	}
+}
+
+// waitPause blocks until no pause holds callers.
+func (l *Limiter) waitPause(ctx context.Context) error {
+	for {
+		d := l.Pause()
 		if d <= 0 {
-			break
+			return nil
 		}
 		t := time.NewTimer(d)
 		select {
@@ -56,7 +72,6 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
-	return l.lim.Wait(ctx)
 }
 
 // Pause returns how long callers are still held by a server's Retry-After.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	chat "google.golang.org/api/chat/v1"
+
 	"provision/internal/apply"
 	"provision/internal/chatemu"
 	"provision/internal/plan"
@@ -258,4 +260,64 @@ func TestRefreshRecreatesDeletedSpace(t *testing.T) {
 	}
 	checkMatchesServer(t, emu, s.file())
 	checkMembers(t, emu, []string{"ana@example.com"}, nil)
+}
+
+func TestResumeAfterSetupChecksMembersOnce(t *testing.T) {
+	t.Parallel()
+	emu, svc := emulator(t)
+	s := newState(t)
+	members := []string{"users/ana@example.com", "users/bo@example.com", "groups/team42"}
+	yaml := team(1, []string{"ana@example.com", "bo@example.com", "groups/team42"}, []string{"bo@example.com"})
+
+	// A run that set the space up and was killed before it checked the
+	// members left this behind.
+	setupRun := func() (string, error) {
+		cfg, err := plan.Parse("spaces.yaml", []byte(yaml), plan.Options{})
+		if err != nil {
+			return "", err
+		}
+		p := plan.Diff(cfg, nil)
+		st, err := results.Open(s.path, results.WithoutSync())
+		if err != nil {
+			return "", err
+		}
+		defer st.Close()
+		// Setup through the emulator, as the killed run did.
+		name, err := emu.AddSpace(p.Items[0].Space.DisplayName)
+		if err != nil {
+			return "", err
+		}
+		for _, m := range []string{"ana@example.com", "bo@example.com"} {
+			if _, err := svc.Spaces.Members.Create(name, &chat.Membership{Member: &chat.User{Name: "users/" + m, Type: "HUMAN"}}).Do(); err != nil {
+				return "", err
+			}
+		}
+		if _, err := svc.Spaces.Members.Create(name, &chat.Membership{GroupMember: &chat.Group{Name: "groups/team42"}}).Do(); err != nil {
+			return "", err
+		}
+		e := results.Entry{Name: name, ID: strings.TrimPrefix(name, "spaces/"), Status: results.Created, RequestID: "r-1",
+			Members: &results.MemberStats{Pending: members}}
+		return name, st.Record(results.Event{Space: "Team 000", Entry: &e})
+	}
+	name, err := setupRun()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := emu.Stats()
+
+	_, p, err := s.run(context.Background(), svc, yaml, apply.Options{})
+	if err != nil || p.Counts().Update != 1 {
+		t.Fatalf("resumed run: %v, plan %+v; want 1 update", err, p.Counts())
+	}
+	st := emu.Stats()
+	if got := calls(st, "members.create") - calls(before, "members.create"); got != 0 {
+		t.Fatalf("resumed run added %d members one by one, want 0: setup had added them", got)
+	}
+	if got := calls(st, "members.list") - calls(before, "members.list"); got != 1 {
+		t.Fatalf("resumed run listed members %d times, want 1", got)
+	}
+	e := s.file().Spaces["Team 000"]
+	if e.Name != name || len(e.Applied.Members) != 3 || !slices.Equal(e.Applied.Managers, []string{"users/bo@example.com"}) {
+		t.Fatalf("entry after resuming: %+v (applied %+v)", e, e.Applied)
+	}
 }
