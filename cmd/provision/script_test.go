@@ -52,7 +52,7 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	emu := ts.Value(emuKey{}).(*chatemu.Server)
 	if len(args) != 2 {
-		ts.Fatalf("usage: emu spaces N | emu add NAME | emu hide NAME")
+		ts.Fatalf("usage: emu spaces N | emu add NAME | emu hide NAME | emu delete NAME")
 	}
 	switch args[0] {
 	case "spaces":
@@ -68,6 +68,14 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 	case "hide":
 		_, err := emu.AddHiddenSpace(args[1])
 		ts.Check(err)
+	case "delete":
+		// As if someone removed the space since the last run.
+		for _, sp := range emu.Spaces() {
+			if sp.DisplayName == args[1] && emu.DeleteSpace(sp.Name) {
+				return
+			}
+		}
+		ts.Fatalf("emulator has no space %q to delete", args[1])
 	default:
 		ts.Fatalf("unknown emu command %q", args[0])
 	}
