@@ -320,7 +320,12 @@ func (r *runner) apply(ctx context.Context, it plan.Item) Outcome {
 	}
 	err := r.members(ctx, k, &entry, toAdd, it.AddManagers)
 	out.Entry, out.Err = entry, err
-	out.Interrupted = isStop(ctx, err)
+	// A space created before the stop counts as created; its unfinished
+	// members are recorded as pending, for the next run.
+	out.Interrupted = isStop(ctx, err) && it.Action == plan.Update
+	if isStop(ctx, err) {
+		out.Err = nil
+	}
 	return out
 }
 

@@ -182,6 +182,7 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 		}
 	}
 	names := make(map[string]string) // member → membership name
+	refused := make(map[string]bool) // members whose add failed: no manager to make
 	stopped := false
 	for i, m := range add {
 		if ctx.Err() != nil {
@@ -215,6 +216,7 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 			default:
 				r.unauthenticated(e)
 				fail("adding "+m, e)
+				refused[strings.ToLower(m)] = true
 				continue
 			}
 			if stopped {
@@ -245,6 +247,9 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 			}
 			continue
 		}
+		if refused[strings.ToLower(m)] {
+			continue // already counted as failed; the next run tries both again
+		}
 		err := r.promote(ctx, entry.Name, m, names[m])
 		if err == nil {
 			r.stats.managersSet.Add(1)
@@ -252,6 +257,7 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 		if err != nil {
 			if isStop(ctx, err) {
 				stats.Pending = append(stats.Pending, managers[i:]...)
+				stopped = true
 				break
 			}
 			r.unauthenticated(classify(err))
