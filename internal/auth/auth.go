@@ -90,6 +90,19 @@ const (
 	scopeAppMemberships = scopePrefix + "chat.app.memberships"
 )
 
+// Identity scopes, asked for by User along with the Chat scopes: with them
+// the token endpoint returns an ID token that names the user, so that the
+// caller's email is known and can be left out of spaces.setup's member
+// lists (the API adds the caller itself and refuses a setup that names
+// it). They are optional: a token granted without them still serves, and
+// Credentials.Email is then "".
+const (
+	scopeOpenID = "openid"
+	scopeEmail  = scopePrefix + "userinfo.email"
+)
+
+var identityScopes = []string{scopeOpenID, scopeEmail}
+
 // scopePurpose says why a scope is needed, for the message that asks for a
 // new consent.
 var scopePurpose = map[string]string{
@@ -190,7 +203,14 @@ type Credentials struct {
 	// e.g. "service account sa@p.iam.gserviceaccount.com impersonating
 	// admin@example.com". It holds no secret.
 	Identity string
-	// Scopes requested; nil for Token and None.
+	// Email is the email address of the user the calls act as, lower-cased,
+	// when it is known: the subject of ServiceAccount (and of ADC with a
+	// service-account key), the verified email of User's ID token. It is ""
+	// otherwise (App, Token, None, ADC with user credentials, a User token
+	// cache written without the identity scopes). Not a secret.
+	Email string
+	// Scopes requested for the Chat API; nil for Token and None. User's
+	// identity scopes are not among them.
 	Scopes []string
 	// TokenSource yields the access tokens; nil for None.
 	TokenSource oauth2.TokenSource
@@ -259,6 +279,11 @@ func New(ctx context.Context, cfg Config) (*Credentials, error) {
 	c.Mode = cfg.Mode
 	c.HTTPClient = httpClient(cfg.HTTPClient, c.TokenSource)
 	cfg.Logger.Debug("authentication", "mode", string(cfg.Mode), "identity", c.Identity, "scopes", c.Scopes)
+	// User says why itself; App and None act as no user, and
+	// ServiceAccount always has its subject.
+	if c.Email == "" && (cfg.Mode == ADC || cfg.Mode == Token) {
+		cfg.Logger.Debug("the caller's email is unknown", "why", "the credentials do not name a user")
+	}
 	return c, nil
 }
 

@@ -114,7 +114,7 @@ func TestNone(t *testing.T) {
 			if err != nil {
 				t.Fatalf("New(none, %q) = %v, want no error", endpoint, err)
 			}
-			if creds.TokenSource != nil || creds.Scopes != nil {
+			if creds.TokenSource != nil || creds.Scopes != nil || creds.Email != "" {
 				t.Errorf("New(none) = %+v, want no token source and no scopes", creds)
 			}
 			resp, err := creds.HTTPClient.Get(strings.TrimSuffix(endpoint, "/") + "/spaces")
@@ -143,6 +143,9 @@ func TestToken(t *testing.T) {
 	}
 	if strings.Contains(creds.Identity, "ya29") {
 		t.Errorf("Identity %q holds the token", creds.Identity)
+	}
+	if creds.Email != "" {
+		t.Errorf("Email = %q, want \"\": an access token does not say whose it is", creds.Email)
 	}
 }
 

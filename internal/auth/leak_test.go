@@ -9,9 +9,9 @@ import (
 )
 
 // TestNoSecretInOutput runs every mode, successes and refusals, with a
-// debug logger, and checks that no token, code, verifier, assertion, client
-// secret or private key reaches the log, the prompt, an error or an
-// identity.
+// debug logger, and checks that no token, ID token, code, verifier,
+// assertion, client secret or private key reaches the log, the prompt, an
+// error or an identity. The user's email may: it is no secret.
 func TestNoSecretInOutput(t *testing.T) {
 	t.Parallel()
 	s := newUserSetup(t)
@@ -69,8 +69,11 @@ func TestNoSecretInOutput(t *testing.T) {
 	if len(secrets) < 20 {
 		t.Fatalf("only %d secrets were handed out; the scenario did not run", len(secrets))
 	}
+	if len(s.oauth.idTokens()) == 0 {
+		t.Fatal("no ID token was handed out; the scenario did not run")
+	}
 	all := out.String() + "\n" + strings.Join(texts, "\n")
-	for _, want := range []string{"identity=", "scopes=", "chat.memberships"} {
+	for _, want := range []string{"identity=", "scopes=", "chat.memberships", strings.ToLower(testUserEmail)} {
 		if !strings.Contains(all, want) {
 			t.Errorf("debug log lacks %q:\n%s", want, all)
 		}
@@ -79,5 +82,8 @@ func TestNoSecretInOutput(t *testing.T) {
 		if secret != "" && strings.Contains(all, secret) {
 			t.Errorf("output contains the secret %q", secret)
 		}
+	}
+	if strings.Contains(all, "id_token") {
+		t.Errorf("output mentions the id_token field:\n%s", all)
 	}
 }

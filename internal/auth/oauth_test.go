@@ -11,11 +11,13 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,6 +36,9 @@ const (
 	testClientSecret = "client-secret-5f3a9c"
 	testSAEmail      = "provisioner@test-project.iam.gserviceaccount.com"
 	testSAClientID   = "104729000000000000001"
+	// testUserEmail is the email in the stand-in's ID tokens, in mixed case
+	// as a directory may hold it; Credentials.Email is lower-cased.
+	testUserEmail = "Alice.Smith@Example.com"
 )
 
 var (
@@ -74,6 +79,8 @@ type oauthServer struct {
 	expiresIn   int                         // access token lifetime; 0 means 3600
 	refuse      map[string]string           // grant type → OAuth error code to answer
 	noRefreshRT bool                        // authorization_code grants issue no refresh token
+	idClaims    map[string]any              // claims of the ID token; nil means testUserEmail, verified
+	idRaw       string                      // an ID token to send as it is, instead of one built from idClaims
 
 	mu      sync.Mutex
 	codes   map[string]codeGrant
@@ -81,6 +88,8 @@ type oauthServer struct {
 	secrets []string            // every code, token, verifier and assertion handed out or seen
 	grants  map[string]int      // grant type → successful grants
 	jwts    []jwtClaims
+	authURL []url.Values // queries of the authorisation requests
+	idToks  []string     // ID tokens handed out
 	seq     int
 }
 
@@ -137,6 +146,7 @@ func (s *oauthServer) auth(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.authURL = append(s.authURL, q)
 	back := url.Values{"state": {q.Get("state")}}
 	if s.authState != "" {
 		back.Set("state", s.authState)
@@ -235,8 +245,59 @@ func (s *oauthServer) token(w http.ResponseWriter, r *http.Request) {
 		s.refresh[newRT] = scopes
 		resp["refresh_token"] = newRT
 	}
+	// Google answers a code exchange with an ID token when openid was
+	// granted.
+	if gt == grantCode && slices.Contains(scopes, "openid") {
+		resp["id_token"] = s.idToken()
+	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(resp)
+}
+
+// idToken returns an unsigned ID token (header.payload.signature, as
+// Google's, but with a meaningless signature) carrying s.idClaims, and
+// records it among the secrets. The caller holds s.mu.
+func (s *oauthServer) idToken() string {
+	tok := s.idRaw
+	if tok == "" {
+		claims := s.idClaims
+		if claims == nil {
+			claims = map[string]any{"email": testUserEmail, "email_verified": true}
+		}
+		claims = maps.Clone(claims)
+		claims["iss"], claims["aud"], claims["sub"] = s.URL, testClientID, "110248495921238986420"
+		claims["nonce"] = s.next("nonce") // each token differs
+		payload, err := json.Marshal(claims)
+		if err != nil {
+			panic(err)
+		}
+		enc := base64.RawURLEncoding.EncodeToString
+		tok = enc([]byte(`{"alg":"RS256","kid":"test","typ":"JWT"}`)) + "." + enc(payload) + "." + enc([]byte(s.next("signature")))
+	}
+	s.idToks = append(s.idToks, tok)
+	s.secrets = append(s.secrets, tok)
+	if parts := strings.Split(tok, "."); len(parts) == 3 {
+		s.secrets = append(s.secrets, parts[1], parts[2])
+	}
+	return tok
+}
+
+// idTokens returns the ID tokens handed out so far.
+func (s *oauthServer) idTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.idToks)
+}
+
+// lastAuthScopes returns the scopes of the last authorisation request.
+func (s *oauthServer) lastAuthScopes(t *testing.T) []string {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.authURL) == 0 {
+		t.Fatal("the authorisation endpoint received no request")
+	}
+	return strings.Fields(s.authURL[len(s.authURL)-1].Get("scope"))
 }
 
 // verifyJWT checks the assertion's RS256 signature with the test key and

@@ -38,6 +38,7 @@ func newServiceAccount(tsCtx context.Context, cfg Config) (*Credentials, error) 
 	var advice func(code string) string
 	if cfg.Mode == ServiceAccount {
 		jc.Subject = cfg.Subject
+		c.Email = strings.ToLower(cfg.Subject)
 		c.Identity = fmt.Sprintf("service account %s impersonating %s", f.ClientEmail, cfg.Subject)
 		advice = func(code string) string {
 			switch code {
@@ -121,6 +122,7 @@ func adcFile(tsCtx context.Context, path, from string, params google.Credentials
 		c.Identity = "service account " + f.ClientEmail
 		if params.Subject != "" {
 			c.Identity += " impersonating " + params.Subject
+			c.Email = strings.ToLower(params.Subject)
 		}
 	case kindAuthorizedUser:
 		// Its scopes were fixed by gcloud auth application-default login.

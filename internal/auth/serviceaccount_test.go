@@ -20,11 +20,12 @@ func TestServiceAccountAndApp(t *testing.T) {
 		subject  string
 		members  bool
 		identity string
+		email    string
 	}{
-		{ServiceAccount, "admin@example.com", false, "service account " + testSAEmail + " impersonating admin@example.com"},
-		{ServiceAccount, "admin@example.com", true, "service account " + testSAEmail + " impersonating admin@example.com"},
-		{App, "", false, "Chat app service account " + testSAEmail},
-		{App, "", true, "Chat app service account " + testSAEmail},
+		{ServiceAccount, "admin@example.com", false, "service account " + testSAEmail + " impersonating admin@example.com", "admin@example.com"},
+		{ServiceAccount, "Admin.Boss@Example.COM", true, "service account " + testSAEmail + " impersonating Admin.Boss@Example.COM", "admin.boss@example.com"},
+		{App, "", false, "Chat app service account " + testSAEmail, ""},
+		{App, "", true, "Chat app service account " + testSAEmail, ""},
 	} {
 		t.Run(fmt.Sprintf("%s/members=%v", tc.mode, tc.members), func(t *testing.T) {
 			t.Parallel()
@@ -41,8 +42,8 @@ func TestServiceAccountAndApp(t *testing.T) {
 			if c.Iss != want.Iss || c.Sub != want.Sub || c.Scope != want.Scope || c.Aud != want.Aud || c.Exp <= c.Iat {
 				t.Errorf("JWT claims = %+v, want %+v", c, want)
 			}
-			if creds.Identity != tc.identity || creds.Mode != tc.mode {
-				t.Errorf("Identity, Mode = %q, %q; want %q, %q", creds.Identity, creds.Mode, tc.identity, tc.mode)
+			if creds.Identity != tc.identity || creds.Mode != tc.mode || creds.Email != tc.email {
+				t.Errorf("Identity, Mode, Email = %q, %q, %q; want %q, %q, %q", creds.Identity, creds.Mode, creds.Email, tc.identity, tc.mode, tc.email)
 			}
 			if got := chat.get(t, creds); !strings.HasPrefix(got, "Bearer access-") {
 				t.Errorf("Authorization = %q, want a bearer token from the token endpoint", got)
@@ -128,10 +129,10 @@ func TestADC(t *testing.T) {
 		subject  string
 		identity string
 		grant    string
-		sub      string
+		email    string
 	}{
 		{"env key", map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": key}, "", "service account " + testSAEmail, grantJWT, ""},
-		{"env key with subject", map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": key}, "boss@example.com", "impersonating boss@example.com", grantJWT, "boss@example.com"},
+		{"env key with subject", map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": key}, "Boss@Example.com", "impersonating Boss@Example.com", grantJWT, "boss@example.com"},
 		{"env gcloud user", map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": userCreds}, "", "gcloud user credentials", grantRefresh, ""},
 		{"gcloud file under HOME", map[string]string{"HOME": gcloudDir}, "", wellKnown, grantJWT, ""},
 		{"env wins over HOME", map[string]string{"HOME": gcloudDir, "GOOGLE_APPLICATION_CREDENTIALS": userCreds}, "", userCreds, grantRefresh, ""},
@@ -145,6 +146,9 @@ func TestADC(t *testing.T) {
 			}
 			if !strings.Contains(creds.Identity, tc.identity) {
 				t.Errorf("Identity = %q, want it to contain %q", creds.Identity, tc.identity)
+			}
+			if creds.Email != tc.email {
+				t.Errorf("Email = %q, want %q", creds.Email, tc.email)
 			}
 			if oauth.grantCount(tc.grant) <= before {
 				t.Errorf("no %s grant was made", tc.grant)

@@ -43,10 +43,15 @@ func DefaultTokenCache() (string, error) {
 
 // cache is the token cache file. It records the OAuth client and the
 // scopes granted, so that a token from another client or with fewer
-// scopes is not used, and a new consent is asked for instead.
+// scopes is not used, and a new consent is asked for instead; and the
+// user's email, learnt from the ID token of the consent, so that later
+// runs know it without one. A cache written before the email was recorded
+// has none, and still serves. The ID token itself is not kept (oauth2.Token
+// does not encode its extra fields).
 type cache struct {
 	ClientID string        `json:"client_id"`
 	Scopes   []string      `json:"scopes"`
+	Email    string        `json:"email,omitempty"`
 	Token    *oauth2.Token `json:"token"`
 }
 
@@ -64,7 +69,9 @@ func newUser(ctx, tsCtx context.Context, cfg Config) (*Credentials, error) {
 	}
 	// ConfigFromJSON honours auth_uri and token_uri, which is how tests
 	// stand in for Google's endpoints.
-	conf, err := google.ConfigFromJSON(f.data, cfg.Scopes...)
+	// The identity scopes are asked for in a consent but never required
+	// of a cached token: see identityScopes.
+	conf, err := google.ConfigFromJSON(f.data, withIdentityScopes(cfg.Scopes)...)
 	if err != nil {
 		return nil, usagef("credentials file %q: %w", f.path, err)
 	}
@@ -77,7 +84,7 @@ func newUser(ctx, tsCtx context.Context, cfg Config) (*Credentials, error) {
 			return nil, usagef("%w; give --token-cache FILE", err)
 		}
 	}
-	c := &Credentials{Scopes: cfg.Scopes, Identity: fmt.Sprintf("user who consented to OAuth client %s (token cache %s)", conf.ClientID, path)}
+	c := &Credentials{Scopes: cfg.Scopes}
 
 	saved, reason := loadCache(path, conf.ClientID, cfg.Scopes, cfg.Logger)
 	if reason == "" {
@@ -86,6 +93,12 @@ func newUser(ctx, tsCtx context.Context, cfg Config) (*Credentials, error) {
 		if err == nil {
 			cfg.Logger.Debug("using the cached token", "cache", path)
 			c.TokenSource = src
+			why := "the consent did not yield a verified email"
+			if !slices.Contains(saved.Scopes, scopeEmail) {
+				// An earlier version's cache: no new consent just for this.
+				why = "the cached consent predates the identity scopes (openid, userinfo.email)"
+			}
+			setUserEmail(c, saved.Email, why, conf.ClientID, path, cfg.Logger)
 			return c, nil
 		}
 		var re *oauth2.RetrieveError
@@ -104,13 +117,81 @@ func newUser(ctx, tsCtx context.Context, cfg Config) (*Credentials, error) {
 	if err != nil {
 		return nil, err
 	}
-	saved = &cache{ClientID: conf.ClientID, Scopes: granted, Token: tok}
+	email, why := emailFromIDToken(tok)
+	saved = &cache{ClientID: conf.ClientID, Scopes: granted, Email: email, Token: tok}
 	if err := saveCache(path, saved); err != nil {
 		return nil, err
 	}
 	cfg.Logger.Debug("token cache written", "cache", path)
 	c.TokenSource = newCachingSource(conf.TokenSource(tsCtx, tok), path, saved, cfg.Logger)
+	setUserEmail(c, email, why, conf.ClientID, path, cfg.Logger)
 	return c, nil
+}
+
+// withIdentityScopes returns scopes followed by the identity scopes it
+// lacks.
+func withIdentityScopes(scopes []string) []string {
+	all := slices.Clone(scopes)
+	for _, s := range identityScopes {
+		if !slices.Contains(all, s) {
+			all = append(all, s)
+		}
+	}
+	return all
+}
+
+// setUserEmail records the user's email (possibly "") and the identity
+// line that names it; why says, for the debug log, why it is unknown.
+func setUserEmail(c *Credentials, email, why, clientID, path string, log *slog.Logger) {
+	c.Email = email
+	if email == "" {
+		c.Identity = fmt.Sprintf("user who consented to OAuth client %s (token cache %s)", clientID, path)
+		log.Debug("the caller's email is unknown", "why", why)
+		return
+	}
+	c.Identity = fmt.Sprintf("user %s, who consented to OAuth client %s (token cache %s)", email, clientID, path)
+}
+
+// emailFromIDToken returns the email in the ID token that came with tok,
+// lower-cased, when the token says it is verified; otherwise "" and why,
+// in words that quote nothing from the token.
+//
+// The ID token's signature is not checked: it came straight from the
+// token endpoint, over TLS, in answer to this client's own code exchange,
+// which OpenID Connect Core 1.0 (3.1.3.7) accepts in place of checking the
+// signature. The ID token is a credential of sorts: it is never logged,
+// printed or written to the cache.
+func emailFromIDToken(tok *oauth2.Token) (email, why string) {
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return "", "the token endpoint returned no ID token (the identity scopes were not granted)"
+	}
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return "", "the ID token is not a JWT"
+	}
+	// JWTs drop base64's padding; tolerate a token that kept it.
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return "", "the ID token's payload is not base64url"
+	}
+	var claims struct {
+		Email    string `json:"email"`
+		Verified any    `json:"email_verified"` // Google's is a boolean; some issuers send "true"
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return "", "the ID token's payload is not a JSON object"
+	}
+	email = strings.ToLower(strings.TrimSpace(claims.Email))
+	switch {
+	case email == "":
+		return "", "the ID token has no email"
+	case strings.Count(email, "@") != 1 || strings.ContainsAny(email, " \t\r\n"):
+		return "", "the ID token's email is not an address"
+	case claims.Verified != true && claims.Verified != "true":
+		return "", "the ID token's email is not verified"
+	}
+	return email, ""
 }
 
 // loadCache reads the token cache at path. When the cached token cannot
@@ -253,7 +334,7 @@ func consent(ctx context.Context, cfg Config, conf *oauth2.Config) (*oauth2.Toke
 		srv.Shutdown(sctx)
 	}()
 
-	fmt.Fprintf(cfg.Prompt, "Sign in to let provision use Google Chat as you (scopes: %s).\nOpen this address in a browser:\n\n    %s\n\n", shortScopes(cfg.Scopes), authURL)
+	fmt.Fprintf(cfg.Prompt, "Sign in to let provision use Google Chat as you (scopes: %s; and %s, so that it knows your email address and leaves you out of member lists).\nOpen this address in a browser:\n\n    %s\n\n", shortScopes(cfg.Scopes), shortScopes(identityScopes), authURL)
 	fmt.Fprintf(cfg.Prompt, "Waiting for the browser to come back to %s.\n", redirect)
 	port := ln.Addr().(*net.TCPAddr).Port
 	fmt.Fprintf(cfg.Prompt, "If the browser runs on another machine, forward the port first (ssh -L %d:127.0.0.1:%d HOST)", port, port)
@@ -288,10 +369,11 @@ func consent(ctx context.Context, cfg Config, conf *oauth2.Config) (*oauth2.Toke
 		}
 		return nil, nil, fmt.Errorf("exchanging the sign-in code: %w", err)
 	}
-	granted := cfg.Scopes
+	granted := conf.Scopes
 	if s, ok := tok.Extra("scope").(string); ok && s != "" {
 		granted = strings.Fields(s)
 	}
+	// The identity scopes may be missing: the email is then unknown.
 	if missing := missingScopes(cfg.Scopes, granted); len(missing) > 0 {
 		return nil, nil, usagef("the consent did not grant %s: run again and allow every permission asked for", describeScopes(missing))
 	}

@@ -3,9 +3,12 @@ package auth
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -137,8 +140,30 @@ func TestUserConsentThenCache(t *testing.T) {
 	c := readCache(t, s.cache)
 	checkMode(t, s.cache, 0o600)
 	checkMode(t, filepath.Dir(s.cache), 0o700)
-	if c.ClientID != testClientID || !slices.Equal(c.Scopes, Scopes(User, true)) || c.Token.RefreshToken == "" {
-		t.Errorf("cache = client %q scopes %q refresh token set %v; want %q, %q, true", c.ClientID, c.Scopes, c.Token.RefreshToken != "", testClientID, Scopes(User, true))
+	wantScopes := withIdentityScopes(Scopes(User, true))
+	if c.ClientID != testClientID || !slices.Equal(c.Scopes, wantScopes) || c.Token.RefreshToken == "" {
+		t.Errorf("cache = client %q scopes %q refresh token set %v; want %q, %q, true", c.ClientID, c.Scopes, c.Token.RefreshToken != "", testClientID, wantScopes)
+	}
+	// The consent asked for the identity scopes, and the email of its ID
+	// token is known and cached.
+	if got := s.oauth.lastAuthScopes(t); !slices.Contains(got, "openid") || !slices.Contains(got, "https://www.googleapis.com/auth/userinfo.email") {
+		t.Errorf("consent address scopes = %q, want openid and userinfo.email among them", got)
+	}
+	for _, want := range []string{"openid, userinfo.email", "leaves you out of member lists"} {
+		if !strings.Contains(s.prompt.String(), want) {
+			t.Errorf("prompt does not contain %q:\n%s", want, s.prompt)
+		}
+	}
+	ids := s.oauth.idTokens()
+	if len(ids) != 1 {
+		t.Fatalf("ID tokens handed out = %d, want 1", len(ids))
+	}
+	if raw := mustRead(t, s.cache); strings.Contains(raw, ids[0]) || strings.Contains(raw, "id_token") {
+		t.Errorf("the token cache holds the ID token:\n%s", raw)
+	}
+	wantEmail := strings.ToLower(testUserEmail)
+	if creds.Email != wantEmail || c.Email != wantEmail {
+		t.Errorf("after consent: Credentials.Email = %q, cached email = %q; want %q", creds.Email, c.Email, wantEmail)
 	}
 	if got, want := s.chat.get(t, creds), "Bearer "+c.Token.AccessToken; got != want {
 		t.Errorf("Authorization = %q, want %q", got, want)
@@ -146,8 +171,8 @@ func TestUserConsentThenCache(t *testing.T) {
 	if n := trips.Load(); n != 2 {
 		t.Errorf("requests through Config.HTTPClient = %d, want 2 (one code exchange, one Chat call)", n)
 	}
-	if !strings.Contains(creds.Identity, testClientID) || !strings.Contains(creds.Identity, s.cache) {
-		t.Errorf("Identity = %q, want the client ID and the cache path", creds.Identity)
+	if !strings.Contains(creds.Identity, testClientID) || !strings.Contains(creds.Identity, s.cache) || !strings.Contains(creds.Identity, wantEmail) {
+		t.Errorf("Identity = %q, want the client ID, the cache path and the email", creds.Identity)
 	}
 
 	// Later, a scheduled run: no terminal, no browser, same token.
@@ -158,12 +183,17 @@ func TestUserConsentThenCache(t *testing.T) {
 	if got, want := s.chat.get(t, creds2), "Bearer "+c.Token.AccessToken; got != want {
 		t.Errorf("second run Authorization = %q, want the cached %q", got, want)
 	}
+	if creds2.Email != wantEmail {
+		t.Errorf("cached run: Credentials.Email = %q, want %q", creds2.Email, wantEmail)
+	}
 	if n := s.oauth.grantCount(grantCode); n != 1 {
 		t.Errorf("authorization_code grants = %d, want 1", n)
 	}
 	// A run that needs fewer scopes still uses the cache.
-	if _, err := New(context.Background(), s.config(false, false, noBrowser(t))); err != nil {
+	if creds3, err := New(context.Background(), s.config(false, false, noBrowser(t))); err != nil {
 		t.Errorf("New(user, fewer scopes) = %v, want the cache used", err)
+	} else if creds3.Email != wantEmail {
+		t.Errorf("cached run with fewer scopes: Credentials.Email = %q, want %q", creds3.Email, wantEmail)
 	}
 }
 
@@ -337,8 +367,9 @@ func TestUserCacheUnusable(t *testing.T) {
 			if b.runs.Load() != 1 || !strings.Contains(strings.ToLower(s.prompt.String()), strings.ToLower(tc.want)) {
 				t.Errorf("browser runs = %d, prompt = %q; want 1 and the reason %q", b.runs.Load(), s.prompt, tc.want)
 			}
-			if c := readCache(t, s.cache); c.ClientID != testClientID || !slices.Equal(c.Scopes, Scopes(User, true)) {
-				t.Errorf("cache after consent = %q %q, want %q %q", c.ClientID, c.Scopes, testClientID, Scopes(User, true))
+			want := withIdentityScopes(Scopes(User, true))
+			if c := readCache(t, s.cache); c.ClientID != testClientID || !slices.Equal(c.Scopes, want) {
+				t.Errorf("cache after consent = %q %q, want %q %q", c.ClientID, c.Scopes, testClientID, want)
 			}
 		})
 	}
@@ -369,5 +400,137 @@ func TestUserConsentCancelled(t *testing.T) {
 	_, err := New(ctx, s.config(false, true, func(string) error { cancel(); return nil }))
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("New(user) with the context cancelled while waiting = %v, want context.Canceled", err)
+	}
+}
+
+// TestUserEmailAfterRefresh: the email learnt at the consent survives the
+// refreshes (with rotating refresh tokens) of later runs, which bring no ID
+// token.
+func TestUserEmailAfterRefresh(t *testing.T) {
+	t.Parallel()
+	s := newUserSetup(t)
+	// Within oauth2's expiry margin: every Token() refreshes.
+	s.oauth.set(func(o *oauthServer) { o.rotate, o.expiresIn = true, 1 })
+	if _, err := New(context.Background(), s.config(true, true, newBrowser(t).open)); err != nil {
+		t.Fatalf("New(user) = %v", err)
+	}
+	consented := readCache(t, s.cache)
+	creds, err := New(context.Background(), s.config(true, false, noBrowser(t)))
+	if err != nil {
+		t.Fatalf("New(user) from the cache = %v", err)
+	}
+	s.chat.get(t, creds) // one more refresh
+	c := readCache(t, s.cache)
+	want := strings.ToLower(testUserEmail)
+	if c.Token.RefreshToken == consented.Token.RefreshToken || s.oauth.grantCount(grantRefresh) < 2 {
+		t.Fatalf("cached refresh token unchanged after %d refreshes; the scenario did not refresh", s.oauth.grantCount(grantRefresh))
+	}
+	if creds.Email != want || c.Email != want {
+		t.Errorf("after refreshes: Credentials.Email = %q, cached email = %q; want %q", creds.Email, c.Email, want)
+	}
+	if n := s.oauth.grantCount(grantCode); n != 1 {
+		t.Errorf("authorization_code grants = %d, want 1", n)
+	}
+}
+
+// TestUserCacheWithoutEmail: a cache written before the email was recorded
+// (no email, no identity scopes) still serves, at a terminal too: the email
+// is unknown, which the debug log says, and no consent is asked for.
+func TestUserCacheWithoutEmail(t *testing.T) {
+	t.Parallel()
+	for _, interactive := range []bool{false, true} {
+		t.Run(fmt.Sprintf("interactive=%v", interactive), func(t *testing.T) {
+			t.Parallel()
+			s := newUserSetup(t)
+			s.seedCache(t, Scopes(User, true), "old-version-refresh-token", time.Now().Add(time.Hour))
+			var log syncBuffer
+			cfg := s.config(true, interactive, noBrowser(t))
+			cfg.Logger = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			creds, err := New(context.Background(), cfg)
+			if err != nil {
+				t.Fatalf("New(user) with a cache without email = %v", err)
+			}
+			if creds.Email != "" {
+				t.Errorf("Credentials.Email = %q, want \"\"", creds.Email)
+			}
+			if !strings.Contains(log.String(), "email is unknown") || !strings.Contains(log.String(), "predates the identity scopes") {
+				t.Errorf("debug log does not say the email is unknown, and why:\n%s", log.String())
+			}
+			if n := s.oauth.grantCount(grantCode); n != 0 || s.prompt.String() != "" {
+				t.Errorf("authorization_code grants = %d, prompt %q; want 0 and nothing", n, s.prompt)
+			}
+		})
+	}
+}
+
+// TestUserEmailUnknown: a consent whose ID token gives no usable verified
+// email still succeeds, with Email "" (now and in later runs) and a debug
+// line saying why.
+func TestUserEmailUnknown(t *testing.T) {
+	t.Parallel()
+	enc := base64.RawURLEncoding.EncodeToString
+	header := enc([]byte(`{"alg":"RS256"}`))
+	for _, tc := range []struct {
+		name   string
+		set    func(o *oauthServer)
+		want   string // Credentials.Email
+		reason string // in the debug log when want is ""
+	}{
+		{"verified false", func(o *oauthServer) {
+			o.idClaims = map[string]any{"email": testUserEmail, "email_verified": false}
+		}, "", "not verified"},
+		{"verified missing", func(o *oauthServer) {
+			o.idClaims = map[string]any{"email": testUserEmail}
+		}, "", "not verified"},
+		{"verified as a string", func(o *oauthServer) {
+			o.idClaims = map[string]any{"email": testUserEmail, "email_verified": "true"}
+		}, strings.ToLower(testUserEmail), ""},
+		{"no email claim", func(o *oauthServer) {
+			o.idClaims = map[string]any{"email_verified": true}
+		}, "", "has no email"},
+		{"email not an address", func(o *oauthServer) {
+			o.idClaims = map[string]any{"email": "alice", "email_verified": true}
+		}, "", "not an address"},
+		{"identity scopes declined", func(o *oauthServer) {
+			o.grant = func(req []string) []string {
+				return slices.DeleteFunc(slices.Clone(req), func(x string) bool { return x == "openid" || strings.HasSuffix(x, "userinfo.email") })
+			}
+		}, "", "no ID token"},
+		{"not a JWT", func(o *oauthServer) { o.idRaw = "not-a-jwt-7f3c1" }, "", "not a JWT"},
+		{"payload not base64url", func(o *oauthServer) { o.idRaw = header + ".!!!$$$.c2ln" }, "", "not base64url"},
+		{"payload not JSON", func(o *oauthServer) { o.idRaw = header + "." + enc([]byte("[1,2")) + ".c2ln" }, "", "not a JSON object"},
+		{"padded payload", func(o *oauthServer) {
+			o.idRaw = header + "." + base64.URLEncoding.EncodeToString([]byte(`{"email":"Bob@Example.com","email_verified":true}`)) + ".c2ln"
+		}, "bob@example.com", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := newUserSetup(t)
+			s.oauth.set(tc.set)
+			var log syncBuffer
+			cfg := s.config(false, true, newBrowser(t).open)
+			cfg.Logger = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			creds, err := New(context.Background(), cfg)
+			if err != nil {
+				t.Fatalf("New(user) = %v, want the consent to succeed", err)
+			}
+			if creds.Email != tc.want {
+				t.Errorf("Credentials.Email = %q, want %q", creds.Email, tc.want)
+			}
+			if c := readCache(t, s.cache); c.Email != tc.want {
+				t.Errorf("cached email = %q, want %q", c.Email, tc.want)
+			}
+			if tc.want == "" && (!strings.Contains(log.String(), "email is unknown") || !strings.Contains(log.String(), tc.reason)) {
+				t.Errorf("debug log does not say the email is unknown because %q:\n%s", tc.reason, log.String())
+			}
+			// A later run from the cache: still known or unknown, no consent.
+			creds2, err := New(context.Background(), s.config(false, false, noBrowser(t)))
+			if err != nil {
+				t.Fatalf("New(user) from the cache = %v", err)
+			}
+			if creds2.Email != tc.want {
+				t.Errorf("cached run: Credentials.Email = %q, want %q", creds2.Email, tc.want)
+			}
+		})
 	}
 }
