@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +31,10 @@ type progress struct {
 	wg       sync.WaitGroup
 
 	failedMembers int
+	// callerUnknown: the run does not know the caller's own address, so
+	// it cannot leave it out of setup's member list.
+	callerUnknown bool
+	hinted        bool
 }
 
 func newProgress(e *env, p *plan.Plan) *progress {
@@ -94,6 +99,10 @@ func (pr *progress) done(o apply.Outcome) {
 			pr.bar.Clear()
 		}
 		fmt.Fprintf(pr.e.stderr, "failed: %q: %v\n", o.Key, o.Err)
+		if pr.callerUnknown && !pr.hinted && strings.Contains(o.Err.Error(), "INVALID_ARGUMENT") {
+			pr.hinted = true
+			fmt.Fprintln(pr.e.stderr, "hint: if the members include your own address, pass --caller YOUR_EMAIL: the API adds the caller to every space itself and refuses it in the member list")
+		}
 	} else if o.Entry.Members != nil && len(o.Entry.Members.Missing) > 0 {
 		fmt.Fprintf(pr.e.stderr, "warning: %q: the API did not add %d %s: %v (the next run tries them one by one)\n",
 			o.Key, len(o.Entry.Members.Missing), plural(len(o.Entry.Members.Missing), "member", "members"), o.Entry.Members.Missing)

@@ -198,6 +198,9 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 		Logger:      log,
 	}
 	opts.Caller = o.caller
+	if opts.Caller == "" && creds.Email != "" {
+		opts.Caller = "users/" + creds.Email
+	}
 
 	var gone map[string]bool
 	if o.refresh {
@@ -220,6 +223,7 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 		}
 	}
 	prog := newProgress(e, p)
+	prog.callerUnknown = opts.Caller == "" && !opts.App
 	opts.OnDone = prog.done
 	sum, err := apply.Run(ctx, svc, store, p, opts)
 	prog.finish()
