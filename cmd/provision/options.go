@@ -81,7 +81,7 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 	fs.StringVar(&o.credentials, "credentials", "", "OAuth client secrets (user) or service-account key (service-account, app) `FILE`")
 	fs.StringVar(&o.subject, "subject", "", "user `EMAIL` to impersonate with domain-wide delegation (service-account)")
 	fs.StringVar(&o.customer, "customer", "customers/my_customer", "customer `ID` set on each space under app authentication")
-	fs.StringVar(&o.caller, "caller", "", "your own `EMAIL`: the API adds the caller to every space it creates, so it is left out of member lists (default --subject)")
+	fs.StringVar(&o.caller, "caller", "", "your own `EMAIL`: the API adds the caller to every space it creates, so it is left out of member lists (default --subject, or the signed-in user's email)")
 	fs.StringVar(&o.tokenCache, "token-cache", "", "where --auth user caches its token (`FILE`, mode 0600; default in the user config directory)")
 	fs.Float64Var(&o.rate, "rate", 30, "space writes per minute, retries included; 0 means no client-side limit")
 	fs.Float64Var(&o.memberRate, "member-rate", 300, "membership writes per minute; 0 means no limit")
