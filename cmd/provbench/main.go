@@ -27,6 +27,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -51,6 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&b.bin, "bin", "bin", "`directory` holding the provision and chatemu binaries")
 	fs.IntVar(&b.soak, "soak", 100_000, "spaces in the soak run (0: no soak)")
 	fs.BoolVar(&b.quick, "quick", false, "smaller sizes, for a trial of the benchmark itself")
+	only := fs.String("only", "", "run only the steps whose names contain one of these comma-separated `words` (e.g. quota,latency)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -83,6 +85,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	failed := false
 	for _, s := range steps {
+		if !selected(s.name, *only) {
+			continue
+		}
 		fmt.Fprintf(stderr, "provbench: %s…\n", s.name)
 		if err := s.fn(ctx); err != nil {
 			fmt.Fprintf(stderr, "provbench: %s: %v\n", s.name, err)
@@ -101,4 +106,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // stepf logs the progress of a step on stderr.
 func (b *bench) stepf(format string, args ...any) {
 	fmt.Fprintf(b.log, "  "+format+"\n", args...)
+}
+
+// selected reports whether a step named name is among the words of only
+// ("" selects every step).
+func selected(name, only string) bool {
+	if only == "" {
+		return true
+	}
+	for _, w := range strings.Split(only, ",") {
+		if w != "" && strings.Contains(name, w) {
+			return true
+		}
+	}
+	return false
 }

@@ -9,17 +9,26 @@ import (
 )
 
 // Limiter paces one class of calls (space writes, membership writes, reads).
-// It starts at the configured rate and adapts to the server: a 429 cuts the
-// rate by 30% (never below a floor) and pauses every caller until the
-// server's Retry-After has passed; each success then raises it by 1%, never
-// above the configured rate. Against a quota below the configured rate this
-// settles into a shallow sawtooth just under the quota: about one 429 per
-// forty calls, and some 85% of the quota used. Every attempt waits on it, retries included, so the
-// configured rate is never exceeded.
+// Every attempt waits on it, retries included, so the configured rate is
+// never exceeded. It starts at the configured rate and adapts to the server:
+//
+//   - A 429 pauses every caller until the server's Retry-After has passed
+//     (answers to calls already in flight during one pause count as one
+//     signal), and the rate that drew it becomes the ceiling estimate. If
+//     the 429 came soon after the last one, the rate is far too high and is
+//     halved; after a long quiet run it is cut to 90% of the ceiling.
+//   - Each success raises the rate: by 5% while below 90% of the ceiling,
+//     then by 0.05%, so it lingers just under the server's quota and probes
+//     above it only slowly; never above the configured rate.
+//
+// Every 429 costs a whole Retry-After for every worker, so few of them
+// matter more than a rate exactly at the quota.
 type Limiter struct {
 	mu          sync.Mutex
 	max         rate.Limit // configured rate; rate.Inf when off
 	floor       rate.Limit
+	ceiling     rate.Limit // the rate that drew the last 429; 0 before any
+	sinceDrop   int        // successes since the last 429
 	lim         *rate.Limiter
 	pausedUntil time.Time
 	lastDrop    time.Time
@@ -81,8 +90,7 @@ func (l *Limiter) Pause() time.Duration {
 	return max(time.Until(l.pausedUntil), 0)
 }
 
-// Throttled records a 429. The rate is cut at most once per pause, so
-// the answers to calls that were already in flight count as one signal.
+// Throttled records a 429 and the server's requested delay.
 func (l *Limiter) Throttled(retryAfter time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -97,20 +105,37 @@ func (l *Limiter) Throttled(retryAfter time.Duration) {
 		return
 	}
 	l.lastDrop = l.pausedUntil
-	l.lim.SetLimit(max(l.lim.Limit()*0.7, l.floor))
+	l.ceiling = l.lim.Limit()
+	cut := 0.9
+	if l.sinceDrop < quietRun {
+		cut = 0.5
+	}
+	l.sinceDrop = 0
+	l.lim.SetLimit(max(l.ceiling*rate.Limit(cut), l.floor))
 }
 
-// Succeeded records a call the server accepted and raises the rate a little,
-// back towards the configured one.
+// quietRun is how many successes in a row tell a 429 that grazed the quota
+// from one that came from a rate well above it.
+const quietRun = 10
+
+// Succeeded records a call the server accepted and raises the rate back
+// towards the ceiling, then past it slowly, up to the configured rate.
 func (l *Limiter) Succeeded() {
 	if l.max == rate.Inf {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if cur := l.lim.Limit(); cur < l.max {
-		l.lim.SetLimit(min(cur*1.01, l.max))
+	l.sinceDrop++
+	cur := l.lim.Limit()
+	if cur >= l.max {
+		return
 	}
+	step := 1.0005
+	if cur < l.ceiling*0.9 {
+		step = 1.05
+	}
+	l.lim.SetLimit(min(cur*rate.Limit(step), l.max))
 }
 
 // Rate is the current rate in calls per minute (0 when unlimited).

@@ -15,11 +15,12 @@ func TestLimiterAdapts(t *testing.T) {
 	if got := l.Rate(); got != 600 {
 		t.Fatalf("Rate() = %v, want 600", got)
 	}
-	// Answers to calls in flight together count as one signal.
+	// Answers to calls in flight together count as one signal; a 429 with
+	// no quiet run before it halves the rate.
 	l.Throttled(20 * time.Millisecond)
 	l.Throttled(20 * time.Millisecond)
-	if got := l.Rate(); math.Abs(got-420) > 1e-6 {
-		t.Fatalf("Rate() after one pause = %v, want 420", got)
+	if got := l.Rate(); math.Abs(got-300) > 1e-6 {
+		t.Fatalf("Rate() after one pause = %v, want 300 (half)", got)
 	}
 	if p := l.Pause(); p <= 0 || p > 20*time.Millisecond {
 		t.Fatalf("Pause() = %v, want up to 20ms", p)
@@ -31,7 +32,26 @@ func TestLimiterAdapts(t *testing.T) {
 	if waited := time.Since(start); waited < 15*time.Millisecond {
 		t.Fatalf("Wait returned after %v during a 20ms pause", waited)
 	}
-	for range 1000 {
+	// Quickly back to 90% of the rate that drew the 429, then slowly on.
+	for range 13 {
+		l.Succeeded()
+	}
+	if got := l.Rate(); got < 540 || got > 570 {
+		t.Fatalf("Rate() 13 successes after the pause = %v, want about 90%% of 600", got)
+	}
+	before := l.Rate()
+	l.Succeeded()
+	if got := l.Rate(); got > before*1.001 {
+		t.Fatalf("Rate() past 90%% of the ceiling went from %v to %v, want slow growth", before, got)
+	}
+	// A 429 after a quiet run cuts gently.
+	time.Sleep(25 * time.Millisecond)
+	rateAt := l.Rate()
+	l.Throttled(time.Nanosecond)
+	if got := l.Rate(); math.Abs(got-rateAt*0.9) > 1e-6 {
+		t.Fatalf("Rate() after a 429 that followed a quiet run = %v, want 90%% of %v", got, rateAt)
+	}
+	for range 10000 {
 		l.Succeeded()
 	}
 	if got := l.Rate(); got != 600 {
