@@ -215,6 +215,8 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 		if err != nil {
 			return e.stopped(err, creds)
 		}
+		fmt.Fprintf(e.stderr, "refresh: %s checked, %d deleted since the last run\n",
+			count(len(names), "recorded space", "recorded spaces"), len(gone))
 	}
 	p := plan.Diff(cfg, apply.Recorded(store.Snapshot(), gone))
 	if !o.json {
