@@ -16,8 +16,8 @@ import (
 //     (answers to calls already in flight during one pause count as one
 //     signal), and the rate that drew it becomes the ceiling estimate. If
 //     the 429 came soon after the last one, the rate is far too high and is
-//     halved; after a long quiet run it is cut to 90% of the ceiling.
-//   - Each success raises the rate: by 5% while below 90% of the ceiling,
+//     cut to 60%; after a long quiet run, to 90% of the ceiling.
+//   - Each success raises the rate: by 2% while below 85% of the ceiling,
 //     then by 0.05%, so it lingers just under the server's quota and probes
 //     above it only slowly; never above the configured rate.
 //
@@ -108,7 +108,7 @@ func (l *Limiter) Throttled(retryAfter time.Duration) {
 	l.ceiling = l.lim.Limit()
 	cut := 0.9
 	if l.sinceDrop < quietRun {
-		cut = 0.5
+		cut = 0.6
 	}
 	l.sinceDrop = 0
 	l.lim.SetLimit(max(l.ceiling*rate.Limit(cut), l.floor))
@@ -132,8 +132,8 @@ func (l *Limiter) Succeeded() {
 		return
 	}
 	step := 1.0005
-	if cur < l.ceiling*0.9 {
-		step = 1.05
+	if cur < l.ceiling*0.85 {
+		step = 1.02
 	}
 	l.lim.SetLimit(min(cur*rate.Limit(step), l.max))
 }

@@ -19,8 +19,8 @@ func TestLimiterAdapts(t *testing.T) {
 	// no quiet run before it halves the rate.
 	l.Throttled(20 * time.Millisecond)
 	l.Throttled(20 * time.Millisecond)
-	if got := l.Rate(); math.Abs(got-300) > 1e-6 {
-		t.Fatalf("Rate() after one pause = %v, want 300 (half)", got)
+	if got := l.Rate(); math.Abs(got-360) > 1e-6 {
+		t.Fatalf("Rate() after one pause = %v, want 360 (60%%)", got)
 	}
 	if p := l.Pause(); p <= 0 || p > 20*time.Millisecond {
 		t.Fatalf("Pause() = %v, want up to 20ms", p)
@@ -32,17 +32,17 @@ func TestLimiterAdapts(t *testing.T) {
 	if waited := time.Since(start); waited < 15*time.Millisecond {
 		t.Fatalf("Wait returned after %v during a 20ms pause", waited)
 	}
-	// Quickly back to 90% of the rate that drew the 429, then slowly on.
-	for range 13 {
+	// Quickly back to 85% of the rate that drew the 429, then slowly on.
+	for range 18 {
 		l.Succeeded()
 	}
-	if got := l.Rate(); got < 540 || got > 570 {
-		t.Fatalf("Rate() 13 successes after the pause = %v, want about 90%% of 600", got)
+	if got := l.Rate(); got < 510 || got > 530 {
+		t.Fatalf("Rate() 18 successes after the pause = %v, want about 85%% of 600", got)
 	}
 	before := l.Rate()
 	l.Succeeded()
 	if got := l.Rate(); got > before*1.001 {
-		t.Fatalf("Rate() past 90%% of the ceiling went from %v to %v, want slow growth", before, got)
+		t.Fatalf("Rate() past 85%% of the ceiling went from %v to %v, want slow growth", before, got)
 	}
 	// A 429 after a quiet run cuts gently.
 	time.Sleep(25 * time.Millisecond)
