@@ -187,6 +187,8 @@ func TestRefused(t *testing.T) {
 		{"user given gcloud credentials", Config{Mode: User, Credentials: authUser}, []string{authUser, "authorized_user"}},
 		{"user given other JSON", Config{Mode: User, Credentials: empty}, []string{empty, "not a Google credentials file"}},
 		{"user unreadable", Config{Mode: User, Credentials: unreadable}, []string{unreadable, "not readable"}},
+		// Unlike a file mode, a directory stops root from reading too.
+		{"user credentials a directory", Config{Mode: User, Credentials: dir}, []string{dir, "cannot be read (is a directory)"}},
 		{"user without credentials", Config{Mode: User}, []string{"--auth user needs --credentials"}},
 		{"service-account given client secrets", Config{Mode: ServiceAccount, Credentials: secrets, Subject: "admin@example.com"}, []string{secrets, "OAuth client secrets", "service-account key", "--auth user"}},
 		{"service-account missing subject", Config{Mode: ServiceAccount, Credentials: key}, []string{"--subject"}},

@@ -45,6 +45,10 @@ func readCredentials(path, from string) (*credFile, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		what := "cannot be read"
+		var perr *fs.PathError
+		if errors.As(err, &perr) {
+			what = "cannot be read (" + perr.Err.Error() + ")"
+		}
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			what = "does not exist"
