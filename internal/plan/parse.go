@@ -158,15 +158,19 @@ func (p *parser) decode(data []byte) (doc *yaml.Node) {
 var yamlLine = regexp.MustCompile(`^line (\d+): `)
 var unknownAnchor = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
 
-// syntax reports a YAML syntax error. yaml.v3 gives a line (not always the
-// exact one, and never a column) or, for an error on the first line, none.
+// syntax reports a YAML syntax error. yaml.v3 gives a line (often that of the
+// enclosing collection rather than of the mistake, and never a column) or, for
+// an error on the first line, none; locate finds the line and column when it
+// can, else the report keeps yaml.v3's line alone.
+//
+// The message is yaml.v3's even when goccy/go-yaml located the error: its
+// wording is libyaml's, the one YAML users meet elsewhere, and it is the same
+// whether or not the error was located. goccy's messages name the tab or the
+// unclosed quote more plainly at times, but elsewhere speak of its own
+// internals ("non-map value is specified", "map key-value is pre-defined"),
+// and the column now points at what they would have named.
 func (p *parser) syntax(data []byte, err error) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		p.addAt(line, 0, "invalid YAML: %s", msg[len(m[0]):])
-		return
-	}
 	if m := unknownAnchor.FindStringSubmatch(msg); m != nil {
 		if i := bytes.Index(data, []byte("*"+m[1])); i >= 0 {
 			line, col := position(data, i)
@@ -174,7 +178,20 @@ func (p *parser) syntax(data []byte, err error) {
 			return
 		}
 	}
-	p.addAt(1, 0, "invalid YAML: %s", msg)
+	line := 0
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = msg[len(m[0]):]
+	}
+	// Nesting too deep for yaml.v3 is also too costly for the locator,
+	// whose work grows with the square of the depth.
+	if !strings.HasPrefix(msg, "exceeded max depth") {
+		if l, c, ok := locate(data, line); ok {
+			p.addAt(l, c, "invalid YAML: %s", msg)
+			return
+		}
+	}
+	p.addAt(max(line, 1), 0, "invalid YAML: %s", msg)
 }
 
 // scanText reports bytes yaml.v3 refuses without saying where: invalid UTF-8
