@@ -77,6 +77,7 @@ type Store struct {
 	journalSize int64 // bytes in the journal
 	foldBase    int64 // journal size at the last failed fold
 	lastSize    int64 // size of the results file last read or written
+	recorded    bool  // an event was written since Open
 }
 
 // batch is the lines of concurrent Record calls, written and synced once.
@@ -318,6 +319,7 @@ func (s *Store) commit(b *batch) error {
 		return err
 	}
 	s.journalSize += int64(len(b.buf))
+	s.recorded = true
 
 	s.mu.Lock()
 	for i := range b.events {
@@ -434,7 +436,13 @@ func (s *Store) Close() error {
 	close(s.stop)
 	<-s.done
 
-	err := s.write()
+	// A run that recorded nothing leaves the results file as it found it
+	// (Open has folded any earlier journal already): a scheduled run with
+	// nothing to do changes no file.
+	var err error
+	if s.recorded {
+		err = s.write()
+	}
 	if cerr := s.journal.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("closing results journal: %w", cerr)
 	}

@@ -512,3 +512,52 @@ func TestKilledHolder(t *testing.T) {
 		t.Errorf("Entry(killed) after the holder was killed = %+v, want spaces/K from its journal", e)
 	}
 }
+
+// TestNothingRecordedChangesNothing: a run with nothing to do leaves the
+// results file byte for byte as it was, and creates none where there was
+// none.
+func TestNothingRecordedChangesNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.json")
+	s, err := Open(path, WithoutSync())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Stat(%q) = %v after a run that recorded nothing, want no file", path, err)
+	}
+
+	s, err = Open(path, WithoutSync(), WithClock(func() time.Time { return time.Unix(1, 0) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	record(t, s, Event{Space: "A", Entry: created("AAAA1234567")})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(path, WithoutSync(), WithClock(func() time.Time { return time.Unix(2, 0) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(after) != string(before) {
+		t.Fatalf("results file after a run that recorded nothing:\n%s\nwant it unchanged:\n%s", after, before)
+	}
+	if _, err := os.Stat(path + ".journal"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("journal left behind: %v", err)
+	}
+}
