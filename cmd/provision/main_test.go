@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -50,25 +49,6 @@ func newEmu(t *testing.T, opts ...chatemu.Option) (*chatemu.Server, string) {
 	return emu, srv.URL
 }
 
-// lockedBuffer is a bytes.Buffer safe for the concurrent writes of the
-// progress ticker, the workers and the logger.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // outcome is what one run of the command left behind.
 type outcome struct {
 	code           int
@@ -83,7 +63,9 @@ type invocation struct {
 
 func (in invocation) run(ctx context.Context, t *testing.T, args ...string) outcome {
 	t.Helper()
-	var stdout, stderr lockedBuffer
+	// run serialises its own writes to stderr; both are read once it has
+	// returned and joined its goroutines.
+	var stdout, stderr bytes.Buffer
 	tick := in.tick
 	if tick == 0 {
 		tick = time.Hour

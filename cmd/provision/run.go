@@ -49,7 +49,7 @@ type env struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: &lockedWriter{w: stderr}, getenv: os.Getenv, tick: 5 * time.Second}
+	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv, tick: 5 * time.Second}
 	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
 		e.terminal = true
 		e.openBrowser = auth.SystemBrowser
@@ -59,6 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func (e *env) run(ctx context.Context, args []string) int {
+	e.stderr = &lockedWriter{w: e.stderr}
 	o, err := parseArgs(args, e.stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
