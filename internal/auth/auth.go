@@ -88,6 +88,10 @@ const (
 	scopeMemberships    = scopePrefix + "chat.memberships"
 	scopeAppSpaces      = scopePrefix + "chat.app.spaces.create"
 	scopeAppMemberships = scopePrefix + "chat.app.memberships"
+	// A Chat app lists and reads spaces with chat.bot (DD: spaces.list
+	// takes chat.bot under app authentication; spaces.get chat.bot or
+	// chat.app.spaces). It needs no administrator approval.
+	scopeBot = scopePrefix + "chat.bot"
 )
 
 // Identity scopes, asked for by User along with the Chat scopes: with them
@@ -111,6 +115,7 @@ var scopePurpose = map[string]string{
 	scopeMemberships:    "to add members and managers",
 	scopeAppSpaces:      "to create spaces as the Chat app",
 	scopeAppMemberships: "to add members as the Chat app",
+	scopeBot:            "to find and check spaces as the Chat app",
 }
 
 // Scopes returns the OAuth scopes (full URLs) a run in mode m needs; members
@@ -125,7 +130,7 @@ func Scopes(m Mode, members bool) []string {
 		}
 		return s
 	case App:
-		s := []string{scopeAppSpaces}
+		s := []string{scopeAppSpaces, scopeBot}
 		if members {
 			s = append(s, scopeAppMemberships)
 		}
@@ -209,6 +214,11 @@ type Credentials struct {
 	// otherwise (App, Token, None, ADC with user credentials, a User token
 	// cache written without the identity scopes). Not a secret.
 	Email string
+	// Principal is who the calls act as, recorded with each requestId
+	// (a requestId is valid only for the principal that sent it):
+	// users/EMAIL when Email is known, the Chat app's service account
+	// under App, "" when unknown.
+	Principal string
 	// Scopes requested for the Chat API; nil for Token and None. User's
 	// identity scopes are not among them.
 	Scopes []string
@@ -277,6 +287,9 @@ func New(ctx context.Context, cfg Config) (*Credentials, error) {
 		return nil, err
 	}
 	c.Mode = cfg.Mode
+	if c.Principal == "" && c.Email != "" {
+		c.Principal = "users/" + c.Email
+	}
 	c.HTTPClient = httpClient(cfg.HTTPClient, c.TokenSource)
 	cfg.Logger.Debug("authentication", "mode", string(cfg.Mode), "identity", c.Identity, "scopes", c.Scopes)
 	// User says why itself; App and None act as no user, and

@@ -60,8 +60,8 @@ func TestScopes(t *testing.T) {
 		{ServiceAccount, false, user},
 		{ServiceAccount, true, userMembers},
 		{ADC, true, userMembers},
-		{App, false, []string{p + "chat.app.spaces.create"}},
-		{App, true, []string{p + "chat.app.spaces.create", p + "chat.app.memberships"}},
+		{App, false, []string{p + "chat.app.spaces.create", p + "chat.bot"}},
+		{App, true, []string{p + "chat.app.spaces.create", p + "chat.bot", p + "chat.app.memberships"}},
 		{Token, true, nil},
 		{None, true, nil},
 	} {

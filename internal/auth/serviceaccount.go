@@ -51,6 +51,7 @@ func newServiceAccount(tsCtx context.Context, cfg Config) (*Credentials, error) 
 		}
 	} else {
 		c.Identity = fmt.Sprintf("Chat app service account %s", f.ClientEmail)
+		c.Principal = strings.ToLower(f.ClientEmail)
 		advice = func(code string) string {
 			if code == "invalid_grant" {
 				return "check that the key has not been deleted or disabled"

@@ -21,11 +21,13 @@ func TestServiceAccountAndApp(t *testing.T) {
 		members  bool
 		identity string
 		email    string
+		// principal is recorded with each requestId.
+		principal string
 	}{
-		{ServiceAccount, "admin@example.com", false, "service account " + testSAEmail + " impersonating admin@example.com", "admin@example.com"},
-		{ServiceAccount, "Admin.Boss@Example.COM", true, "service account " + testSAEmail + " impersonating Admin.Boss@Example.COM", "admin.boss@example.com"},
-		{App, "", false, "Chat app service account " + testSAEmail, ""},
-		{App, "", true, "Chat app service account " + testSAEmail, ""},
+		{ServiceAccount, "admin@example.com", false, "service account " + testSAEmail + " impersonating admin@example.com", "admin@example.com", "users/admin@example.com"},
+		{ServiceAccount, "Admin.Boss@Example.COM", true, "service account " + testSAEmail + " impersonating Admin.Boss@Example.COM", "admin.boss@example.com", "users/admin.boss@example.com"},
+		{App, "", false, "Chat app service account " + testSAEmail, "", testSAEmail},
+		{App, "", true, "Chat app service account " + testSAEmail, "", testSAEmail},
 	} {
 		t.Run(fmt.Sprintf("%s/members=%v", tc.mode, tc.members), func(t *testing.T) {
 			t.Parallel()
@@ -44,6 +46,9 @@ func TestServiceAccountAndApp(t *testing.T) {
 			}
 			if creds.Identity != tc.identity || creds.Mode != tc.mode || creds.Email != tc.email {
 				t.Errorf("Identity, Mode, Email = %q, %q, %q; want %q, %q, %q", creds.Identity, creds.Mode, creds.Email, tc.identity, tc.mode, tc.email)
+			}
+			if creds.Principal != tc.principal {
+				t.Errorf("Principal = %q, want %q", creds.Principal, tc.principal)
 			}
 			if got := chat.get(t, creds); !strings.HasPrefix(got, "Bearer access-") {
 				t.Errorf("Authorization = %q, want a bearer token from the token endpoint", got)
