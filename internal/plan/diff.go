@@ -7,9 +7,11 @@ import (
 
 // Diff compares a config with what earlier runs recorded, keyed by display
 // name as written then. It decides, it does not print: see WriteText and
-// WriteJSON. Nothing is ever removed: members or managers recorded but no
-// longer in the config are left alone, and so are recorded spaces no longer
-// in the config (Orphan items, after the config's spaces, sorted by key).
+// WriteJSON. Nothing is ever removed: members recorded but no longer in the
+// config are left alone (their role too), and so are recorded spaces no
+// longer in the config (Orphan items, after the config's spaces, sorted by
+// key). Roles converge both ways: a member whose recorded role differs from
+// the config's is promoted or demoted.
 //
 // A record matches a config space with the same name, or failing that, one
 // whose name differs only in case or surrounding white space (NameKey), as
@@ -40,8 +42,8 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 		}
 		if !ok {
 			it.Action = Create
-			it.AddMembers, it.AddManagers = slices.Clip(s.Members), slices.Clip(s.Managers)
-			p.Items = append(p.Items, it)
+			it.AddMembers, it.Roles = converge(s, Recorded{})
+			p.Items = append(p.Items, warn(cfg, it))
 			continue
 		}
 		used[key] = true
@@ -53,33 +55,33 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 		case rec.Gone:
 			// The requestId belonged to the deleted space: reusing it
 			// could return that space, so the applier makes a new one.
+			// The new space has received nothing.
 			it.Action = Create
 			it.Recreate = true
 			it.PreviousName = rec.Name
-			it.AddMembers, it.AddManagers = slices.Clip(s.Members), slices.Clip(s.Managers)
+			it.AddMembers, it.Roles = converge(s, Recorded{})
 		case rec.Status == "created" || rec.Status == "existing":
-			it.Name, it.RequestID = rec.Name, rec.RequestID
-			it.AddMembers = missing(s.Members, rec.Members, rec.Managers)
-			it.AddManagers = missing(s.Managers, rec.Managers)
+			it.Name, it.RequestID, it.Principal = rec.Name, rec.RequestID, rec.Principal
+			it.AddMembers, it.Roles = converge(s, rec)
 			it.Action = Exists
-			if len(it.AddMembers) > 0 || len(it.AddManagers) > 0 {
+			if len(it.AddMembers) > 0 || len(it.Roles) > 0 {
 				it.Action = Update
 			}
 		default:
-			// Failed, or an entry a run left without a status: the
-			// same requestId returns the space if the server made it.
+			// Failed, pending (the outcome of the create is unknown), or
+			// an entry a run left without a status: the same requestId
+			// returns the space if the server made it.
 			it.Action = Retry
-			it.Name, it.RequestID = rec.Name, rec.RequestID
-			it.AddMembers = missing(s.Members, rec.Members, rec.Managers)
-			it.AddManagers = missing(s.Managers, rec.Managers)
+			it.Name, it.RequestID, it.Principal = rec.Name, rec.RequestID, rec.Principal
+			it.AddMembers, it.Roles = converge(s, rec)
 		}
-		p.Items = append(p.Items, it)
+		p.Items = append(p.Items, warn(cfg, it))
 	}
 
 	var orphans []Item
 	for k, rec := range recorded {
 		if !used[k] {
-			orphans = append(orphans, Item{Action: Orphan, Key: k, Name: rec.Name, RequestID: rec.RequestID})
+			orphans = append(orphans, Item{Action: Orphan, Key: k, Name: rec.Name, RequestID: rec.RequestID, Principal: rec.Principal})
 		}
 	}
 	slices.SortFunc(orphans, func(a, b Item) int { return strings.Compare(a.Key, b.Key) })
@@ -87,38 +89,120 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 	return p
 }
 
-// missing returns the names in want that have not been received, comparing
-// emails case-insensitively. It returns nil when nothing is missing. A
-// manager has been a member first, so managers received count as members.
-func missing(want []string, received ...[]string) []string {
-	n := 0
-	for _, l := range received {
-		n += len(l)
+// NoOwner is the warning of a space an app creates without owners: the
+// Chat app is not made an owner of the spaces it creates (SPEC §1), so no
+// person could manage it.
+const NoOwner = "no person will own this space: a Chat app is not made an owner of the spaces it creates; list someone under owners:"
+
+// warn adds the plan's warnings to an item.
+func warn(cfg *Config, it Item) Item {
+	if cfg.App && (it.Action == Create || it.Action == Retry) && len(it.Space.Owners) == 0 {
+		it.Warnings = append(it.Warnings, NoOwner)
 	}
-	if n == 0 {
-		return slices.Clip(want)
-	}
-	has := func(m string) bool {
-		for _, l := range received {
-			if slices.ContainsFunc(l, func(r string) bool { return sameMember(m, r) }) {
-				return true
-			}
+	return it
+}
+
+// converge returns what space s still has to receive, given what rec says
+// it has received: the members to add, and the role changes to make after
+// them, in the order owners, managers, then members demoted. A member's
+// desired role is owner if listed in s.Owners, manager if in s.Managers,
+// else member; its recorded role is owner if in rec.Owners, manager if in
+// rec.Managers, else member (and member for one not yet received). People
+// recorded but no longer in the config are left alone.
+func converge(s Space, rec Recorded) (add []string, roles []RoleChange) {
+	received := newMemberSet(rec.Members, rec.Owners, rec.Managers)
+	add = received.missing(s.Members)
+	if len(rec.Owners)+len(rec.Managers) == 0 {
+		// Nothing recorded with a role: every owner and manager is a
+		// member now (or about to be).
+		for _, m := range s.Owners {
+			roles = append(roles, RoleChange{Member: m, From: RoleMember, To: RoleOwner})
 		}
-		return false
+		for _, m := range s.Managers {
+			roles = append(roles, RoleChange{Member: m, From: RoleMember, To: RoleManager})
+		}
+		return add, roles
 	}
-	if n > 16 {
-		// Beyond a few members, a set keeps the diff linear.
-		set := make(map[string]bool, n)
-		for _, l := range received {
+	owners, managers := newMemberSet(rec.Owners), newMemberSet(rec.Managers)
+	was := func(m string) Role {
+		switch {
+		case owners.has(m):
+			// An owner recorded as a manager too (a hand-edited file):
+			// owner is the role that must not linger by mistake.
+			return RoleOwner
+		case managers.has(m):
+			return RoleManager
+		}
+		return RoleMember
+	}
+	for _, m := range s.Owners {
+		if from := was(m); from != RoleOwner {
+			roles = append(roles, RoleChange{Member: m, From: from, To: RoleOwner})
+		}
+	}
+	for _, m := range s.Managers {
+		if from := was(m); from != RoleManager {
+			roles = append(roles, RoleChange{Member: m, From: from, To: RoleManager})
+		}
+	}
+	// Demotions: members the config gives no role but the record does.
+	// Only people recorded with a role can need one, so the config's
+	// members are looked at only when there are such people.
+	wanted := newMemberSet(s.Owners, s.Managers)
+	for _, m := range s.Members {
+		if from := was(m); from != RoleMember && !wanted.has(m) {
+			roles = append(roles, RoleChange{Member: m, From: from, To: RoleMember})
+		}
+	}
+	return add, roles
+}
+
+// memberSet answers "is this member in these lists?", comparing emails
+// case-insensitively. Most spaces have a few members: a scan beats a map;
+// beyond a few, a map keeps the diff linear.
+type memberSet struct {
+	lists [][]string
+	set   map[string]bool // nil: scan lists
+	n     int
+}
+
+func newMemberSet(lists ...[]string) memberSet {
+	s := memberSet{lists: lists}
+	for _, l := range lists {
+		s.n += len(l)
+	}
+	if s.n > 16 {
+		s.set = make(map[string]bool, s.n)
+		for _, l := range lists {
 			for _, m := range l {
-				set[memberKey(m)] = true
+				s.set[memberKey(m)] = true
 			}
 		}
-		has = func(m string) bool { return set[memberKey(m)] }
+	}
+	return s
+}
+
+func (s memberSet) has(m string) bool {
+	if s.set != nil {
+		return s.set[memberKey(m)]
+	}
+	for _, l := range s.lists {
+		if slices.ContainsFunc(l, func(r string) bool { return sameMember(m, r) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// missing returns the names in want that are not in the set, or nil when
+// none is.
+func (s memberSet) missing(want []string) []string {
+	if s.n == 0 {
+		return slices.Clip(want)
 	}
 	var out []string
 	for _, m := range want {
-		if !has(m) {
+		if !s.has(m) {
 			out = append(out, m)
 		}
 	}

@@ -8,9 +8,9 @@ type Action string
 
 const (
 	Create Action = "create" // not recorded: create it
-	Update Action = "update" // recorded as present, but members or managers are missing
+	Update Action = "update" // recorded as present, but members to add or roles to change
 	Exists Action = "exists" // recorded as present, nothing to do
-	Retry  Action = "retry"  // recorded as failed (or interrupted): create again with the same requestId
+	Retry  Action = "retry"  // recorded as failed or pending: create again with the same requestId
 	Orphan Action = "orphan" // recorded, no longer in the config: reported, never touched
 )
 
@@ -29,10 +29,17 @@ type Space struct {
 	// Permissions is "", "collaboration" or "announcement".
 	Permissions string
 	// Members are resource names (users/EMAIL lower-cased, users/ID,
-	// groups/ID), de-duplicated, in config order, managers included.
+	// groups/ID), de-duplicated, in config order, owners and managers
+	// included.
 	Members []string
-	// Managers are resource names, a subset of Members.
+	// Owners get ROLE_MANAGER, which the Chat UI calls "Owner" (may delete
+	// the space); Managers get ROLE_ASSISTANT_MANAGER, the UI's "Manager".
+	// Both are users, subsets of Members, and disjoint.
+	Owners   []string
 	Managers []string
+	// Adopt allows taking over a space of this name that already exists
+	// (adopt: true in the config; --adopt sets it on every space).
+	Adopt bool
 	// Line and Col locate the space's entry in the config file.
 	Line, Col int
 }
@@ -46,19 +53,63 @@ func (s Space) AudienceName() string {
 	return s.Audience
 }
 
+// Role is a member's role in a space, in the Chat UI's words.
+type Role string
+
+const (
+	RoleMember  Role = "member"
+	RoleManager Role = "manager" // ROLE_ASSISTANT_MANAGER
+	RoleOwner   Role = "owner"   // ROLE_MANAGER
+)
+
+// API is the role as the Chat API names it (Membership.role in the
+// discovery document: "ROLE_MANAGER … In the Chat UI, this role is called
+// Owner"; "ROLE_ASSISTANT_MANAGER … called Manager").
+func (r Role) API() string {
+	switch r {
+	case RoleOwner:
+		return "ROLE_MANAGER"
+	case RoleManager:
+		return "ROLE_ASSISTANT_MANAGER"
+	}
+	return "ROLE_MEMBER"
+}
+
+// RoleOf is the Role of an API role name; unknown names are members.
+func RoleOf(api string) Role {
+	switch api {
+	case "ROLE_MANAGER":
+		return RoleOwner
+	case "ROLE_ASSISTANT_MANAGER":
+		return RoleManager
+	}
+	return RoleMember
+}
+
+// RoleChange is one membership PATCH: Member goes From one role To another.
+type RoleChange struct {
+	Member   string
+	From, To Role
+}
+
 // Config is a parsed and validated config file.
 type Config struct {
 	File   string
 	Spaces []Space
+	// App is set when the config was parsed for app authentication.
+	App bool
 }
 
 // Recorded is what earlier runs recorded for one display name.
 type Recorded struct {
-	Status    string // "created", "existing" or "failed"
+	Status    string // "created", "existing", "failed" or "pending"
 	Name      string // spaces/ID, when known
 	RequestID string
+	// Principal is who made the create with RequestID ("" when unknown).
+	Principal string
 	Members   []string // members the space has received
-	Managers  []string // managers the space has received
+	Owners    []string // made owners (ROLE_MANAGER)
+	Managers  []string // made managers (ROLE_ASSISTANT_MANAGER)
 	// Gone is set by a refresh that found the space deleted (404).
 	Gone bool
 }
@@ -74,18 +125,25 @@ type Item struct {
 	// space); empty otherwise. The results entry is found under it.
 	RecordedKey string
 	Space       Space // zero for orphans
-	// Name and RequestID are carried over from the record, when there is one.
-	// Gone spaces and new ones have an empty RequestID: the applier makes one.
+	// Name, RequestID and Principal are carried over from the record, when
+	// there is one. Gone spaces and new ones have an empty RequestID: the
+	// applier makes one.
 	Name      string
 	RequestID string
+	Principal string
 	// Recreate is set when the space was recorded but a refresh found it
 	// gone; Name is then empty and PreviousName holds the deleted space.
 	Recreate     bool
 	PreviousName string
-	// AddMembers and AddManagers are what the space still has to receive
-	// (all of Space.Members/Managers for Create and Retry).
-	AddMembers  []string
-	AddManagers []string
+	// AddMembers are the members the space still has to receive (all of
+	// Space.Members for Create and Retry).
+	AddMembers []string
+	// Roles are the role changes still to make, after the members are
+	// added: for Create and Retry, every owner and manager (From member).
+	Roles []RoleChange
+	// Warnings are shown with the item in the plan ("no person will own
+	// this space").
+	Warnings []string
 }
 
 // Plan is the config compared with the recorded results, in config order,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // symbols are the plan's action markers, in the style of terraform plan.
@@ -16,8 +17,8 @@ var symbols = map[Action]string{
 	Orphan: "- orphan",
 }
 
-// WriteText prints the plan for a person: one line per space, then a
-// summary line.
+// WriteText prints the plan for a person: one line per space, each
+// warning on a line of its own under it, then a summary line.
 func WriteText(w io.Writer, p *Plan) error {
 	bw := bufio.NewWriter(w)
 	for _, it := range p.Items {
@@ -30,6 +31,9 @@ func WriteText(w io.Writer, p *Plan) error {
 			fmt.Fprintf(bw, " (%s)", d)
 		}
 		bw.WriteByte('\n')
+		for _, w := range it.Warnings {
+			fmt.Fprintf(bw, "      ! %s\n", w)
+		}
 	}
 	c := p.Counts()
 	if len(p.Items) > 0 {
@@ -46,43 +50,83 @@ func WriteText(w io.Writer, p *Plan) error {
 	return nil
 }
 
+// maxRolesShown is how many role changes a line names; beyond, it counts
+// them.
+const maxRolesShown = 3
+
 // detail is what a line says in parentheses after the name.
 func detail(it Item) string {
-	var d string
+	var d []string
 	if it.RecordedKey != "" {
-		d = fmt.Sprintf("recorded as %q; ", it.RecordedKey)
+		d = append(d, fmt.Sprintf("recorded as %q", it.RecordedKey))
 	}
 	switch it.Action {
-	case Create:
+	case Create, Retry:
 		if it.Recreate {
 			if it.PreviousName != "" {
-				d += fmt.Sprintf("recorded as %s but deleted since; ", it.PreviousName)
+				d = append(d, fmt.Sprintf("recorded as %s but deleted since", it.PreviousName))
 			} else {
-				d += "recorded but deleted since; "
+				d = append(d, "recorded but deleted since")
 			}
 		}
-		d += plural(len(it.AddMembers), "member") + ", " + plural(len(it.AddManagers), "manager")
-	case Retry:
-		d += plural(len(it.AddMembers), "member") + ", " + plural(len(it.AddManagers), "manager")
+		d = append(d, counts(it))
 	case Update:
-		switch m, g := len(it.AddMembers), len(it.AddManagers); {
-		case m > 0 && g > 0:
-			d += "+" + plural(m, "member") + ", +" + plural(g, "manager")
-		case m > 0:
-			d += "+" + plural(m, "member")
-		default:
-			d += "+" + plural(g, "manager")
-		}
+		d = append(d, changes(it))
 	case Orphan:
+		s := "not in the config; left untouched"
 		if it.Name != "" {
-			d += it.Name + ", "
+			s = it.Name + ", " + s
 		}
-		d += "not in the config; left untouched"
+		d = append(d, s)
 	}
-	if len(d) >= 2 && d[len(d)-2:] == "; " {
-		d = d[:len(d)-2]
+	return strings.Join(d, "; ")
+}
+
+// counts summarises what a new space receives: "3 members, 1 owner, 0
+// managers". A retry of a space recorded with roles may also change roles
+// other than a new member's; those are named as an update names them.
+func counts(it Item) string {
+	owners, managers, other := 0, 0, false
+	for _, r := range it.Roles {
+		switch {
+		case r.From != RoleMember:
+			other = true
+		case r.To == RoleOwner:
+			owners++
+		case r.To == RoleManager:
+			managers++
+		}
 	}
-	return d
+	if other {
+		return changes(it)
+	}
+	return plural(len(it.AddMembers), "member") + ", " + plural(owners, "owner") + ", " + plural(managers, "manager")
+}
+
+// changes says what an update does: "+2 members, alice@example.com:
+// manager → owner", or "+2 members, 5 role changes" beyond maxRolesShown.
+func changes(it Item) string {
+	var parts []string
+	if n := len(it.AddMembers); n > 0 {
+		parts = append(parts, "+"+plural(n, "member"))
+	}
+	if len(it.Roles) > maxRolesShown {
+		parts = append(parts, plural(len(it.Roles), "role change"))
+	} else {
+		for _, r := range it.Roles {
+			parts = append(parts, fmt.Sprintf("%s: %s → %s", display(r.Member), r.From, r.To))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// display is a member as a person reads it: the email of users/EMAIL, other
+// resource names as they are.
+func display(member string) string {
+	if email, ok := strings.CutPrefix(member, "users/"); ok && strings.Contains(email, "@") {
+		return email
+	}
+	return member
 }
 
 func plural(n int, noun string) string {
@@ -109,17 +153,28 @@ type jsonSummary struct {
 }
 
 type jsonItem struct {
-	Action       Action   `json:"action"`
-	DisplayName  string   `json:"displayName"`
-	RecordedKey  string   `json:"recordedKey,omitempty"`
-	Name         string   `json:"name,omitempty"`
-	PreviousName string   `json:"previousName,omitempty"`
-	RequestID    string   `json:"requestId,omitempty"`
-	Members      int      `json:"members"`
-	Managers     int      `json:"managers"`
-	AddMembers   []string `json:"addMembers,omitempty"`
-	AddManagers  []string `json:"addManagers,omitempty"`
-	Recreate     bool     `json:"recreate,omitempty"`
+	Action       Action     `json:"action"`
+	DisplayName  string     `json:"displayName"`
+	RecordedKey  string     `json:"recordedKey,omitempty"`
+	Name         string     `json:"name,omitempty"`
+	PreviousName string     `json:"previousName,omitempty"`
+	RequestID    string     `json:"requestId,omitempty"`
+	Principal    string     `json:"principal,omitempty"`
+	Members      int        `json:"members"`
+	Owners       int        `json:"owners"`
+	Managers     int        `json:"managers"`
+	AddMembers   []string   `json:"addMembers,omitempty"`
+	Roles        []jsonRole `json:"roles,omitempty"`
+	Recreate     bool       `json:"recreate,omitempty"`
+	Warnings     []string   `json:"warnings,omitempty"`
+}
+
+// jsonRole is one role change; from and to are "member", "manager"
+// (ROLE_ASSISTANT_MANAGER) or "owner" (ROLE_MANAGER).
+type jsonRole struct {
+	Member string `json:"member"`
+	From   Role   `json:"from"`
+	To     Role   `json:"to"`
 }
 
 // WriteJSON prints the plan as one JSON document, items in plan order.
@@ -131,6 +186,10 @@ func WriteJSON(w io.Writer, p *Plan) error {
 		Spaces:  make([]jsonItem, 0, len(p.Items)),
 	}
 	for _, it := range p.Items {
+		var roles []jsonRole
+		for _, r := range it.Roles {
+			roles = append(roles, jsonRole(r))
+		}
 		out.Spaces = append(out.Spaces, jsonItem{
 			Action:       it.Action,
 			DisplayName:  it.Key,
@@ -138,11 +197,14 @@ func WriteJSON(w io.Writer, p *Plan) error {
 			Name:         it.Name,
 			PreviousName: it.PreviousName,
 			RequestID:    it.RequestID,
+			Principal:    it.Principal,
 			Members:      len(it.Space.Members),
+			Owners:       len(it.Space.Owners),
 			Managers:     len(it.Space.Managers),
 			AddMembers:   it.AddMembers,
-			AddManagers:  it.AddManagers,
+			Roles:        roles,
 			Recreate:     it.Recreate,
+			Warnings:     it.Warnings,
 		})
 	}
 	enc := json.NewEncoder(w)

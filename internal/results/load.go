@@ -14,8 +14,9 @@ import (
 // Load reads the results file at path and replays its journal over it,
 // read-only: it never writes, and it takes no lock, so it shows the state
 // even while a run holds it (as of the last complete journal line). A
-// missing file is an empty File. Entries with an empty status are shown as
-// failed (see the package comment).
+// missing file is an empty File. A version 1 file is shown upgraded, and
+// entries with an empty status as pending or failed (see the package
+// comment).
 func Load(path string) (*File, error) {
 	st, _, _, err := load(path)
 	if err != nil {
@@ -95,6 +96,10 @@ func parse(path string, data []byte) (*File, error) {
 	}
 	f := &File{Spaces: map[string]*Entry{}}
 	seen := map[string]bool{}
+	// The spaces are decoded once the version is known, wherever it is in
+	// the object: how an entry reads depends on it.
+	var spaces json.RawMessage
+	var spacesOff int64
 	for dec.More() {
 		key, raw, keyOff, valOff, err := member(dec)
 		if err != nil {
@@ -109,8 +114,8 @@ func parse(path string, data []byte) (*File, error) {
 			if err := decodeStrict(raw, &f.Version); err != nil {
 				return nil, at(valOff, fmt.Errorf("version: %w", err))
 			}
-			if f.Version != Version {
-				return nil, at(valOff, fmt.Errorf("unsupported version %d (this program reads version %d)", f.Version, Version))
+			if f.Version != 1 && f.Version != Version {
+				return nil, at(valOff, fmt.Errorf("unsupported version %d (this program reads versions 1 to %d)", f.Version, Version))
 			}
 		case "updatedAt":
 			var t *time.Time
@@ -121,9 +126,7 @@ func parse(path string, data []byte) (*File, error) {
 				f.UpdatedAt = *t
 			}
 		case "spaces":
-			if err := parseSpaces(raw, valOff, f.Spaces, at); err != nil {
-				return nil, err
-			}
+			spaces, spacesOff = raw, valOff
 		default:
 			return nil, at(keyOff, fmt.Errorf("unknown field %q", key))
 		}
@@ -131,6 +134,14 @@ func parse(path string, data []byte) (*File, error) {
 	if !seen["version"] {
 		return nil, at(0, errors.New("missing version"))
 	}
+	if spaces != nil {
+		if err := parseSpaces(spaces, spacesOff, f.Version, f.Spaces, at); err != nil {
+			return nil, err
+		}
+	}
+	// From here on the file is in the current format: a version 1 file is
+	// upgraded as it is read, and written back as the current version.
+	f.Version = Version
 	return f, nil
 }
 
@@ -154,8 +165,8 @@ func member(dec *json.Decoder) (key string, raw json.RawMessage, keyOff, valOff 
 }
 
 // parseSpaces decodes the value of "spaces" (an object, or null for none),
-// which starts at offset base of the file.
-func parseSpaces(raw []byte, base int64, spaces map[string]*Entry, at func(int64, error) error) error {
+// which starts at offset base of a file of the given version.
+func parseSpaces(raw []byte, base int64, version int, spaces map[string]*Entry, at func(int64, error) error) error {
 	if string(raw) == "null" {
 		return nil
 	}
@@ -171,7 +182,7 @@ func parseSpaces(raw []byte, base int64, spaces map[string]*Entry, at func(int64
 		if _, dup := spaces[key]; dup {
 			return at(base+keyOff, fmt.Errorf("spaces: duplicate key %q", key))
 		}
-		e, err := parseEntry(raw)
+		e, err := parseEntry(raw, version)
 		if err != nil {
 			off := base + valOff
 			if typ := (*json.UnmarshalTypeError)(nil); errors.As(err, &typ) {
@@ -184,8 +195,9 @@ func parseSpaces(raw []byte, base int64, spaces map[string]*Entry, at func(int64
 	return nil
 }
 
-// parseEntry decodes and checks one entry, rejecting unknown fields.
-func parseEntry(raw []byte) (*Entry, error) {
+// parseEntry decodes and checks one entry of a file of the given version,
+// rejecting unknown fields, and upgrades it to the current version.
+func parseEntry(raw []byte, version int) (*Entry, error) {
 	if string(raw) == "null" {
 		return nil, errors.New("null entry")
 	}
@@ -196,10 +208,34 @@ func parseEntry(raw []byte) (*Entry, error) {
 	if e == nil {
 		return nil, errors.New("null entry")
 	}
+	if version == 1 {
+		if err := upgradeV1(e); err != nil {
+			return nil, err
+		}
+	}
 	if err := checkEntry(e); err != nil {
 		return nil, err
 	}
 	return e, nil
+}
+
+// upgradeV1 turns an entry of a version 1 file into the current format.
+// Version 1 made the config's managers ROLE_MANAGER, which the Chat UI calls
+// Owner: its applied managers are owners. It had no owners list; one in a
+// version 1 file cannot be told apart from those managers, so it is an
+// error.
+func upgradeV1(e *Entry) error {
+	a := e.Applied
+	if a == nil {
+		return nil
+	}
+	if a.Owners != nil {
+		return errors.New(`applied owners in a version 1 file, where "managers" meant owners: set "version" to 2 and list each person once, as an owner or a manager`)
+	}
+	a.Owners, a.Managers = a.Managers, nil
+	// An owner was made a member first; say so where version 1 did not.
+	a.Members = union(a.Members, a.Owners)
+	return nil
 }
 
 // decodeStrict decodes exactly one JSON value from data into v, rejecting

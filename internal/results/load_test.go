@@ -34,26 +34,37 @@ func listDir(t *testing.T, dir string) []string {
 }
 
 const validFile = `{
-  "version": 1,
+  "version": 2,
   "updatedAt": "2026-11-26T19:00:00Z",
   "spaces": {
+    "Onboarding 2026-Q1: Design": {
+      "status": "pending",
+      "requestId": "5e1d",
+      "principal": "users/admin@example.com"
+    },
     "Onboarding 2026-Q1: Platform": {
       "name": "spaces/AAAAbcdEfg",
       "id": "AAAAbcdEfg",
       "url": "https://chat.google.com/room/AAAAbcdEfg?cls=7",
       "status": "created",
       "requestId": "3f0c",
+      "principal": "users/admin@example.com",
       "createdAt": "2026-11-26T19:00:00Z",
+      "previous": "spaces/AAAAold",
       "members": {
         "added": 12,
         "failed": 0
       },
       "applied": {
         "members": [
+          "users/alice@example.com",
+          "users/bob@example.com"
+        ],
+        "owners": [
           "users/alice@example.com"
         ],
         "managers": [
-          "users/alice@example.com"
+          "users/bob@example.com"
         ]
       }
     },
@@ -75,18 +86,29 @@ func TestLoadValid(t *testing.T) {
 	}
 	created := time.Date(2026, 11, 26, 19, 0, 0, 0, time.UTC)
 	want := &File{
-		Version:   1,
+		Version:   2,
 		UpdatedAt: created,
 		Spaces: map[string]*Entry{
+			"Onboarding 2026-Q1: Design": {
+				Status:    Pending,
+				RequestID: "5e1d",
+				Principal: "users/admin@example.com",
+			},
 			"Onboarding 2026-Q1: Platform": {
 				Name:      "spaces/AAAAbcdEfg",
 				ID:        "AAAAbcdEfg",
 				URL:       "https://chat.google.com/room/AAAAbcdEfg?cls=7",
 				Status:    Created,
 				RequestID: "3f0c",
+				Principal: "users/admin@example.com",
 				CreatedAt: &created,
+				Previous:  "spaces/AAAAold",
 				Members:   &MemberStats{Added: 12},
-				Applied:   &Applied{Members: []string{"users/alice@example.com"}, Managers: []string{"users/alice@example.com"}},
+				Applied: &Applied{
+					Members:  []string{"users/alice@example.com", "users/bob@example.com"},
+					Owners:   []string{"users/alice@example.com"},
+					Managers: []string{"users/bob@example.com"},
+				},
 			},
 			"Onboarding 2026-Q1: Sales": {
 				Status:    Failed,
@@ -101,6 +123,103 @@ func TestLoadValid(t *testing.T) {
 	// What is read is written back byte for byte.
 	if enc := mustEncode(t, got); enc != validFile {
 		t.Errorf("encodeFile(Load(%q)) = %s, want %s", path, enc, validFile)
+	}
+}
+
+// TestLoadVersion1 reads a file written by version 1, whose managers were
+// made ROLE_MANAGER: they are owners now, and the file is written back as
+// version 2.
+func TestLoadVersion1(t *testing.T) {
+	t.Parallel()
+	const v1 = `{
+  "version": 1,
+  "updatedAt": "2026-11-26T19:00:00Z",
+  "spaces": {
+    "A": {
+      "name": "spaces/A",
+      "status": "created",
+      "requestId": "r1",
+      "applied": {
+        "members": [
+          "users/alice@example.com",
+          "users/bob@example.com"
+        ],
+        "managers": [
+          "users/alice@example.com",
+          "users/carol@example.com"
+        ]
+      }
+    },
+    "B": {
+      "status": "failed",
+      "error": "interrupted before the outcome was recorded; the next run retries with the same requestId",
+      "requestId": "r2"
+    }
+  }
+}
+`
+	const v2 = `{
+  "version": 2,
+  "updatedAt": "2026-11-26T19:00:00Z",
+  "spaces": {
+    "A": {
+      "name": "spaces/A",
+      "status": "created",
+      "requestId": "r1",
+      "applied": {
+        "members": [
+          "users/alice@example.com",
+          "users/bob@example.com",
+          "users/carol@example.com"
+        ],
+        "owners": [
+          "users/alice@example.com",
+          "users/carol@example.com"
+        ]
+      }
+    },
+    "B": {
+      "status": "failed",
+      "error": "interrupted before the outcome was recorded; the next run retries with the same requestId",
+      "requestId": "r2"
+    }
+  }
+}
+`
+	path := write(t, t.TempDir(), "r.json", v1)
+	got, err := Load(path)
+	if err != nil {
+		t.Fatalf("Load(version 1) = %v, want no error", err)
+	}
+	if enc := mustEncode(t, got); enc != v2 {
+		t.Errorf("Load(version 1) =\n%s\nwant\n%s", enc, v2)
+	}
+	if data, _ := os.ReadFile(path); string(data) != v1 {
+		t.Errorf("Load(version 1) changed the file:\n%s", data)
+	}
+
+	// The next run writes it back as version 2, applied managers as owners.
+	s := open(t, path, WithClock(fixedClock), WithoutSync())
+	record(t, s, Event{Space: "A", Member: "users/bob@example.com", Role: RoleManager})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Replace(v2, `        "owners": [
+          "users/alice@example.com",
+          "users/carol@example.com"
+        ]`, `        "owners": [
+          "users/alice@example.com",
+          "users/carol@example.com"
+        ],
+        "managers": [
+          "users/bob@example.com"
+        ]`, 1)
+	if string(data) != want {
+		t.Errorf("results file after a run over version 1 =\n%s\nwant\n%s", data, want)
 	}
 }
 
@@ -144,7 +263,7 @@ func TestLoadMissing(t *testing.T) {
 		t.Fatalf("Load(%q) = %v, want no error", path, err)
 	}
 	if got.Version != Version || got.Spaces == nil || len(got.Spaces) != 0 {
-		t.Errorf("Load(%q) = %+v, want an empty version-1 file", path, got)
+		t.Errorf("Load(%q) = %+v, want an empty file of the current version", path, got)
 	}
 	if names := listDir(t, dir); len(names) != 0 {
 		t.Errorf("Load(%q) created %v, want nothing written", path, names)
@@ -154,7 +273,7 @@ func TestLoadMissing(t *testing.T) {
 func TestLoadBad(t *testing.T) {
 	t.Parallel()
 	entry := func(body string) string {
-		return "{\n  \"version\": 1,\n  \"spaces\": {\n    \"A\": " + body + "\n  }\n}\n"
+		return "{\n  \"version\": 2,\n  \"spaces\": {\n    \"A\": " + body + "\n  }\n}\n"
 	}
 	tests := []struct {
 		name    string
@@ -170,7 +289,7 @@ func TestLoadBad(t *testing.T) {
 		{"array", "[]", []string{"not a JSON object"}},
 		{"string", "\"results\"", []string{"not a JSON object"}},
 		{"missing version", "{\"spaces\": {}}", []string{"missing version"}},
-		{"unknown version", "{\n  \"version\": 2,\n  \"spaces\": {}\n}", []string{"line 2, column 14", "unsupported version 2"}},
+		{"unknown version", "{\n  \"version\": 3,\n  \"spaces\": {}\n}", []string{"line 2, column 14", "unsupported version 3 (this program reads versions 1 to 2)"}},
 		{"version zero", "{\"version\": 0}", []string{"unsupported version 0"}},
 		{"version string", "{\"version\": \"1\"}", []string{"version: json: cannot unmarshal string"}},
 		{"version float", "{\"version\": 1.5}", []string{"version: json: cannot unmarshal number 1.5"}},
@@ -181,7 +300,7 @@ func TestLoadBad(t *testing.T) {
 		{"duplicate space", "{\"version\": 1, \"spaces\": {\"A\": {\"status\": \"failed\"},\n\"A\": {\"status\": \"failed\"}}}", []string{"line 2", "spaces: duplicate key \"A\""}},
 		{"null entry", entry("null"), []string{"line 4, column 10", "spaces[\"A\"]: null entry"}},
 		{"number entry", entry("5"), []string{"spaces[\"A\"]", "cannot unmarshal number"}},
-		{"unknown status", entry("{\"status\": \"done\"}"), []string{"line 4", "spaces[\"A\"]: unknown status \"done\""}},
+		{"unknown status", entry("{\"status\": \"done\"}"), []string{"line 4", `spaces["A"]: unknown status "done" (want "created", "existing", "failed" or "pending")`}},
 		{"missing status", entry("{\"requestId\": \"r\"}"), []string{"spaces[\"A\"]: missing status"}},
 		{"created without name", entry("{\"status\": \"created\"}"), []string{"status \"created\" without a name"}},
 		{"bad name", entry("{\"status\": \"existing\", \"name\": \"rooms/X\"}"), []string{"name \"rooms/X\" is not spaces/ID"}},
@@ -189,6 +308,18 @@ func TestLoadBad(t *testing.T) {
 		{"unknown entry field", entry("{\"status\": \"failed\", \"colour\": \"red\"}"), []string{"spaces[\"A\"]", "unknown field \"colour\""}},
 		{"wrong type in entry", entry("{\"status\": \"failed\",\n      \"members\": {\"added\": \"x\"}}"), []string{"line 5", "spaces[\"A\"]", "cannot unmarshal string"}},
 		{"empty applied member", entry("{\"status\": \"failed\", \"applied\": {\"members\": [\"\"]}}"), []string{"empty name in applied members"}},
+		{"empty applied owner", entry("{\"status\": \"failed\", \"applied\": {\"owners\": [\"\"]}}"), []string{"empty name in applied owners"}},
+		{"owner and manager",
+			entry("{\"status\": \"created\", \"name\": \"spaces/A\",\n      \"applied\": {\"members\": [\"users/a\"], \"owners\": [\"users/a\"], \"managers\": [\"users/a\"]}}"),
+			[]string{"line 4, column 10", `spaces["A"]: "users/a" is both an applied owner and an applied manager: a person has one role`}},
+		{"pending without requestId", entry("{\"status\": \"pending\", \"name\": \"spaces/A\"}"), []string{"line 4", `status "pending" without a requestId`}},
+		{"bad previous", entry("{\"status\": \"failed\", \"previous\": \"A\"}"), []string{`previous "A" is not spaces/ID`}},
+		{"owners in version 1",
+			"{\"version\": 1, \"spaces\": {\"A\": {\"status\": \"failed\", \"applied\": {\"owners\": [\"users/a\"]}}}}",
+			[]string{"line 1, column 32", `spaces["A"]: applied owners in a version 1 file, where "managers" meant owners`}},
+		{"version after spaces",
+			"{\"spaces\": {\"A\": {\"status\": \"failed\", \"applied\": {\"owners\": [\"users/a\"]}}}, \"version\": 1}",
+			[]string{"line 1, column 18", `applied owners in a version 1 file`}},
 		{"entry trailing data", entry("{\"status\": \"failed\"} 3"), []string{"invalid character '3'"}},
 	}
 	for _, tt := range tests {
@@ -228,7 +359,7 @@ func TestLoadUnreadable(t *testing.T) {
 
 func TestLoadJournal(t *testing.T) {
 	t.Parallel()
-	const results = `{"version": 1, "spaces": {"A": {"status": "created", "name": "spaces/A", "applied": {"members": ["users/1"]}}}}`
+	const results = `{"version": 2, "spaces": {"A": {"status": "created", "name": "spaces/A", "applied": {"members": ["users/1"]}}}}`
 	tests := []struct {
 		name    string
 		journal string
@@ -245,11 +376,52 @@ func TestLoadJournal(t *testing.T) {
 			journal: `{"space":"B","entry":{"status":"created","name":"spaces/B","id":"B"}}
 {"space":"A","member":"users/2"}
 {"space":"A","member":"users/1"}
-{"space":"A","manager":"users/2"}
+{"space":"A","member":"users/3","role":"manager"}
+{"space":"A","member":"users/4","role":"owner"}
 `,
 			want: map[string]*Entry{
-				"A": {Status: Created, Name: "spaces/A", Applied: &Applied{Members: []string{"users/1", "users/2"}, Managers: []string{"users/2"}}},
+				"A": {Status: Created, Name: "spaces/A", Applied: &Applied{Members: []string{"users/1", "users/2", "users/3", "users/4"},
+					Owners: []string{"users/4"}, Managers: []string{"users/3"}}},
 				"B": {Status: Created, Name: "spaces/B", ID: "B"},
+			},
+		},
+		{
+			name: "legacy manager event means owner",
+			journal: `{"space":"A","member":"users/2"}
+{"space":"A","manager":"users/2"}
+{"space":"A","manager":"users/3"}
+{"space":"A","manager":"users/3"}
+`,
+			want: map[string]*Entry{
+				"A": {Status: Created, Name: "spaces/A", Applied: &Applied{Members: []string{"users/1", "users/2", "users/3"},
+					Owners: []string{"users/2", "users/3"}}},
+			},
+		},
+		{
+			name: "roles move, both ways",
+			journal: `{"space":"A","member":"users/2","role":"owner"}
+{"space":"A","member":"users/3","role":"owner"}
+{"space":"A","member":"users/4","role":"manager"}
+{"space":"A","member":"users/2","role":"manager"}
+{"space":"A","member":"users/4","role":"owner"}
+{"space":"A","member":"users/3","role":"member"}
+{"space":"A","member":"users/1","role":"member"}
+{"space":"A","member":"users/4","role":"owner"}
+`,
+			want: map[string]*Entry{
+				"A": {Status: Created, Name: "spaces/A", Applied: &Applied{Members: []string{"users/1", "users/2", "users/3", "users/4"},
+					Owners: []string{"users/4"}, Managers: []string{"users/2"}}},
+			},
+		},
+		{
+			name: "every role taken away: no lists left",
+			journal: `{"space":"A","member":"users/2","role":"owner"}
+{"space":"A","member":"users/3","role":"manager"}
+{"space":"A","member":"users/2","role":"member"}
+{"space":"A","member":"users/3","role":"member"}
+`,
+			want: map[string]*Entry{
+				"A": {Status: Created, Name: "spaces/A", Applied: &Applied{Members: []string{"users/1", "users/2", "users/3"}}},
 			},
 		},
 		{
@@ -272,14 +444,19 @@ func TestLoadJournal(t *testing.T) {
 			want:    map[string]*Entry{"A": {Status: Existing, Name: "spaces/A2"}},
 		},
 		{
-			name: "pending shown as failed",
-			journal: `{"space":"P","entry":{"status":"","requestId":"r1"}}
+			name: "pending, and an entry left without a status",
+			journal: `{"space":"P","entry":{"status":"pending","requestId":"r0","principal":"users/me@example.com"}}
+{"space":"P2","entry":{"status":"","requestId":"r1"}}
+{"space":"P3","entry":{"status":"pending","requestId":"r2","name":"spaces/P3"}}
+{"space":"P3","member":"users/5"}
 {"space":"Q","member":"users/9"}
 `,
 			want: map[string]*Entry{
-				"A": {Status: Created, Name: "spaces/A", Applied: &Applied{Members: []string{"users/1"}}},
-				"P": {Status: Failed, Error: interrupted, RequestID: "r1"},
-				"Q": {Status: Failed, Error: interrupted, Applied: &Applied{Members: []string{"users/9"}}},
+				"A":  {Status: Created, Name: "spaces/A", Applied: &Applied{Members: []string{"users/1"}}},
+				"P":  {Status: Pending, RequestID: "r0", Principal: "users/me@example.com"},
+				"P2": {Status: Pending, RequestID: "r1"},
+				"P3": {Status: Pending, RequestID: "r2", Name: "spaces/P3", Applied: &Applied{Members: []string{"users/5"}}},
+				"Q":  {Status: Failed, Error: interrupted, Applied: &Applied{Members: []string{"users/9"}}},
 			},
 		},
 		{
@@ -304,6 +481,26 @@ func TestLoadJournal(t *testing.T) {
 			name:    "two kinds",
 			journal: `{"space":"A","member":"users/2","manager":"users/2"}` + "\n",
 			wantErr: []string{"line 1", "exactly one of"},
+		},
+		{
+			name:    "unknown role",
+			journal: `{"space":"A","member":"users/2"}` + "\n" + `{"space":"A","member":"users/2","role":"ROLE_MANAGER"}` + "\n",
+			wantErr: []string{"line 2", `unknown role "ROLE_MANAGER" (want "owner", "manager" or "member")`},
+		},
+		{
+			name:    "role with a legacy manager",
+			journal: `{"space":"A","manager":"users/2","role":"manager"}` + "\n",
+			wantErr: []string{"line 1", "role without a member"},
+		},
+		{
+			name:    "role alone",
+			journal: `{"space":"A","role":"owner"}` + "\n",
+			wantErr: []string{"line 1", "exactly one of"},
+		},
+		{
+			name:    "pending entry without requestId",
+			journal: `{"space":"A","entry":{"status":"pending"}}` + "\n",
+			wantErr: []string{"line 1", `entry: status "pending" without a requestId`},
 		},
 		{
 			name:    "no space",
@@ -342,7 +539,7 @@ func TestLoadJournal(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Load with journal %q = %v, want no error", tt.journal, err)
 			}
-			want := &File{Version: 1, Spaces: tt.want}
+			want := &File{Version: Version, Spaces: tt.want}
 			if !sameFile(got, want) {
 				t.Errorf("Load with journal %q = %s, want %s", tt.journal, mustEncode(t, got), mustEncode(t, want))
 			}

@@ -3,7 +3,9 @@ package results
 import "time"
 
 // Version is the results-file format this package reads and writes.
-const Version = 1
+// Version 1 had no owners: its applied "managers" were made ROLE_MANAGER,
+// the Chat UI's owners, and are read as Owners.
+const Version = 2
 
 // Status of a space in the results file.
 type Status string
@@ -12,6 +14,10 @@ const (
 	Created  Status = "created"
 	Existing Status = "existing"
 	Failed   Status = "failed"
+	// Pending: a requestId is recorded but the outcome is unknown (the run
+	// was interrupted or stopped waiting for quota). Not a failure: the
+	// next run asks again with the same requestId.
+	Pending Status = "pending"
 )
 
 // File is the results file: the report of every run and the state the next
@@ -24,13 +30,20 @@ type File struct {
 
 // Entry is what is known of one space.
 type Entry struct {
-	Name      string     `json:"name,omitempty"` // spaces/ID
-	ID        string     `json:"id,omitempty"`
-	URL       string     `json:"url,omitempty"`
-	Status    Status     `json:"status"`
-	Error     string     `json:"error,omitempty"`
-	RequestID string     `json:"requestId,omitempty"`
+	Name      string `json:"name,omitempty"` // spaces/ID
+	ID        string `json:"id,omitempty"`
+	URL       string `json:"url,omitempty"`
+	Status    Status `json:"status"`
+	Error     string `json:"error,omitempty"`
+	RequestID string `json:"requestId,omitempty"`
+	// Principal is who sent the create with RequestID (users/EMAIL, or
+	// the app's service account); a requestId is only valid for its
+	// principal.
+	Principal string     `json:"principal,omitempty"`
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
+	// Previous is the space a refresh found deleted, kept when the space is
+	// created again so that its ID is never lost.
+	Previous string `json:"previous,omitempty"`
 	// Members counts the outcome of membership calls across runs.
 	Members *MemberStats `json:"members,omitempty"`
 	// Applied lists the members and managers the space has received, so
@@ -49,17 +62,30 @@ type MemberStats struct {
 }
 
 // Applied lists resource names (users/…, groups/…) received by a space.
+// Owners and Managers are disjoint; both are also in Members.
 type Applied struct {
 	Members  []string `json:"members,omitempty"`
-	Managers []string `json:"managers,omitempty"`
+	Owners   []string `json:"owners,omitempty"`   // ROLE_MANAGER ("Owner" in Chat)
+	Managers []string `json:"managers,omitempty"` // ROLE_ASSISTANT_MANAGER ("Manager" in Chat)
 }
 
-// Event is one journal record. Exactly one of Entry, Member or Manager is
-// set. An Entry replaces the whole entry of Space; Member and Manager add
-// one name to its Applied lists (creating them as needed).
+// Roles of a Role event.
+const (
+	RoleMember  = "member"
+	RoleManager = "manager"
+	RoleOwner   = "owner"
+)
+
+// Event is one journal record: either Entry, or Member (with or without
+// Role), or the legacy Manager. An Entry replaces the whole entry of Space.
+// Member alone adds one name to its Applied members; Member with Role also
+// gives it that role (owner, manager, or member: neither), moving it
+// between Applied's Owners and Managers. Manager is only read, from
+// journals written by version 1, where it meant ROLE_MANAGER: an owner.
 type Event struct {
 	Space   string `json:"space"`
 	Entry   *Entry `json:"entry,omitempty"`
 	Member  string `json:"member,omitempty"`
+	Role    string `json:"role,omitempty"`
 	Manager string `json:"manager,omitempty"`
 }

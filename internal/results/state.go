@@ -13,9 +13,10 @@ import (
 	"time"
 )
 
-// interrupted is the error shown for an entry whose status is still empty:
-// its create call was about to be sent, or in flight, when the run stopped.
-const interrupted = "interrupted before the outcome was recorded; the next run retries with the same requestId"
+// interrupted is the error shown for an entry a run left with no status and
+// no requestId (a member recorded for a space with no entry): there is no
+// requestId to ask again with, so it is failed.
+const interrupted = "interrupted before the outcome was recorded"
 
 // newFile returns an empty results file.
 func newFile() *File {
@@ -41,20 +42,27 @@ func (e *Entry) clone() *Entry {
 	if e.Applied != nil {
 		c.Applied = &Applied{
 			Members:  slices.Clone(e.Applied.Members),
+			Owners:   slices.Clone(e.Applied.Owners),
 			Managers: slices.Clone(e.Applied.Managers),
 		}
 	}
 	return &c
 }
 
-// normalized returns e as it is shown and written: an entry with an empty
-// status becomes a failed one (see the package comment). e itself is
-// returned when it needs no change, so the result must not be modified.
+// normalized returns e as it is shown and written: an entry a run left with
+// no status had a call whose outcome is unknown. With a requestId it is
+// pending (the next run asks again with it); without, failed (see the
+// package comment). e itself is returned when it needs no change, so the
+// result must not be modified.
 func normalized(e *Entry) *Entry {
 	if e.Status != "" {
 		return e
 	}
 	c := e.clone()
+	if c.RequestID != "" {
+		c.Status = Pending
+		return c
+	}
 	c.Status = Failed
 	if c.Error == "" {
 		c.Error = interrupted
@@ -69,33 +77,87 @@ func checkEntry(e *Entry) error {
 		if e.Name == "" {
 			return fmt.Errorf("status %q without a name", e.Status)
 		}
+	case Pending:
+		if e.RequestID == "" {
+			return fmt.Errorf("status %q without a requestId", e.Status)
+		}
 	case Failed:
 	case "":
 		return errors.New("missing status")
 	default:
-		return fmt.Errorf("unknown status %q (want %q, %q or %q)", e.Status, Created, Existing, Failed)
+		return fmt.Errorf("unknown status %q (want %q, %q, %q or %q)", e.Status, Created, Existing, Failed, Pending)
 	}
 	if e.Name != "" {
-		id, ok := strings.CutPrefix(e.Name, "spaces/")
-		if !ok || id == "" || strings.Contains(id, "/") {
+		id, ok := spaceID(e.Name)
+		if !ok {
 			return fmt.Errorf("name %q is not spaces/ID", e.Name)
 		}
 		if e.ID != "" && e.ID != id {
 			return fmt.Errorf("id %q does not match name %q", e.ID, e.Name)
 		}
 	}
-	if e.Applied != nil {
-		if slices.Contains(e.Applied.Members, "") {
+	if _, ok := spaceID(e.Previous); e.Previous != "" && !ok {
+		return fmt.Errorf("previous %q is not spaces/ID", e.Previous)
+	}
+	if a := e.Applied; a != nil {
+		if slices.Contains(a.Members, "") {
 			return errors.New("empty name in applied members")
 		}
-		if slices.Contains(e.Applied.Managers, "") {
+		if slices.Contains(a.Owners, "") {
+			return errors.New("empty name in applied owners")
+		}
+		if slices.Contains(a.Managers, "") {
 			return errors.New("empty name in applied managers")
+		}
+		if m, ok := common(a.Owners, a.Managers); ok {
+			return fmt.Errorf("%q is both an applied owner and an applied manager: a person has one role", m)
 		}
 	}
 	return nil
 }
 
-// checkEvent reports why ev may not be recorded.
+// spaceID returns the ID of a space's resource name spaces/ID.
+func spaceID(name string) (string, bool) {
+	id, ok := strings.CutPrefix(name, "spaces/")
+	return id, ok && id != "" && !strings.Contains(id, "/")
+}
+
+// common returns a name in both a and b, if there is one.
+func common(a, b []string) (string, bool) {
+	if len(a) == 0 || len(b) == 0 {
+		return "", false
+	}
+	set := make(map[string]bool, len(a))
+	for _, m := range a {
+		set[m] = true
+	}
+	for _, m := range b {
+		if set[m] {
+			return m, true
+		}
+	}
+	return "", false
+}
+
+// union returns a with the names of b it lacks appended, in order.
+func union(a, b []string) []string {
+	if len(b) == 0 {
+		return a
+	}
+	set := make(map[string]bool, len(a))
+	for _, m := range a {
+		set[m] = true
+	}
+	for _, m := range b {
+		if !set[m] {
+			set[m] = true
+			a = append(a, m)
+		}
+	}
+	return a
+}
+
+// checkEvent reports why ev may not be recorded or replayed.
 func checkEvent(ev *Event) error {
 	if ev.Space == "" {
 		return errors.New("event without a space")
@@ -113,6 +175,14 @@ func checkEvent(ev *Event) error {
 	if n != 1 {
 		return errors.New("event must set exactly one of entry, member and manager")
 	}
+	switch ev.Role {
+	case "", RoleOwner, RoleManager, RoleMember:
+	default:
+		return fmt.Errorf("unknown role %q (want %q, %q or %q)", ev.Role, RoleOwner, RoleManager, RoleMember)
+	}
+	if ev.Role != "" && ev.Member == "" {
+		return errors.New("role without a member")
+	}
 	if ev.Entry != nil {
 		if err := checkEntry(normalized(ev.Entry)); err != nil {
 			return fmt.Errorf("entry: %w", err)
@@ -129,18 +199,23 @@ type state struct {
 }
 
 type appliedSet struct {
-	members, managers map[string]bool
+	members, owners, managers map[string]bool
 }
 
 func newState(f *File) *state {
 	return &state{file: f, sets: map[string]*appliedSet{}}
 }
 
-// apply folds one valid event into the state. Both kinds of event are
-// idempotent (replace, set-add), so replaying a journal over a file that
-// already holds its effect changes nothing. The state takes ev.Entry as it
-// is: its callers hand over entries no one else holds (a Record's copy, a
-// journal line just decoded).
+// apply folds one valid event into the state. Every kind of event is
+// idempotent (replace, set-add, set the role), and a journal is replayed in
+// order from its start, so replaying it over a file that already holds
+// some or all of its effect ends in the same state. The state takes
+// ev.Entry as it is: its callers hand over entries no one else holds (a
+// Record's copy, a journal line just decoded).
+//
+// A role event moves a name between Owners and Managers: the add is a
+// set-add, the removal from the other list a scan of that list, made only
+// when the name is in it (a role change, rare beside adds).
 func (s *state) apply(ev *Event) {
 	if ev.Entry != nil {
 		s.file.Spaces[ev.Space] = ev.Entry
@@ -157,23 +232,61 @@ func (s *state) apply(ev *Event) {
 	}
 	set := s.sets[ev.Space]
 	if set == nil {
-		set = &appliedSet{members: map[string]bool{}, managers: map[string]bool{}}
-		for _, m := range e.Applied.Members {
-			set.members[m] = true
-		}
-		for _, m := range e.Applied.Managers {
-			set.managers[m] = true
-		}
+		set = &appliedSet{members: setOf(e.Applied.Members), owners: setOf(e.Applied.Owners), managers: setOf(e.Applied.Managers)}
 		s.sets[ev.Space] = set
 	}
-	if m := ev.Member; m != "" && !set.members[m] {
+	m, role := ev.Member, ev.Role
+	if ev.Manager != "" {
+		// Version 1 made its managers ROLE_MANAGER: owners.
+		m, role = ev.Manager, RoleOwner
+	}
+	a := e.Applied
+	if !set.members[m] {
 		set.members[m] = true
-		e.Applied.Members = append(e.Applied.Members, m)
+		a.Members = append(a.Members, m)
 	}
-	if m := ev.Manager; m != "" && !set.managers[m] {
-		set.managers[m] = true
-		e.Applied.Managers = append(e.Applied.Managers, m)
+	switch role {
+	case RoleOwner:
+		a.Owners = add(set.owners, a.Owners, m)
+		a.Managers = remove(set.managers, a.Managers, m)
+	case RoleManager:
+		a.Managers = add(set.managers, a.Managers, m)
+		a.Owners = remove(set.owners, a.Owners, m)
+	case RoleMember:
+		a.Owners = remove(set.owners, a.Owners, m)
+		a.Managers = remove(set.managers, a.Managers, m)
 	}
+}
+
+func setOf(names []string) map[string]bool {
+	set := make(map[string]bool, len(names))
+	for _, m := range names {
+		set[m] = true
+	}
+	return set
+}
+
+// add appends m to list, of which set is the set, unless it is there.
+func add(set map[string]bool, list []string, m string) []string {
+	if set[m] {
+		return list
+	}
+	set[m] = true
+	return append(list, m)
+}
+
+// remove deletes m from list, of which set is the set, if it is there. An
+// emptied list becomes nil, so that it is left out of the file.
+func remove(set map[string]bool, list []string, m string) []string {
+	if !set[m] {
+		return list
+	}
+	delete(set, m)
+	list = slices.DeleteFunc(list, func(x string) bool { return x == m })
+	if len(list) == 0 {
+		return nil
+	}
+	return list
 }
 
 // normalize makes every entry of f presentable in place (see normalized).

@@ -21,6 +21,9 @@ var ErrLocked = errors.New("results file is in use by another run")
 // ErrClosed is returned by Record after Close.
 var ErrClosed = errors.New("results store is closed")
 
+// errLegacyManager refuses a new legacy Manager event.
+var errLegacyManager = errors.New(`the "manager" event is only read from version 1 journals (where it meant owner): record a member with role "owner" or "manager"`)
+
 // minFold is the least journal size that triggers a fold: below it, the
 // journal is cheaper to keep appending to than the results file to rewrite.
 const minFold = 1 << 20
@@ -216,13 +219,18 @@ func (s *Store) Snapshot() *File {
 // once the event is on disk (fsync), so a crash from then on cannot lose
 // it; concurrent calls share one write and one fsync. An Entry event
 // replaces the whole entry of ev.Space with a copy of ev.Entry (include
-// Applied to keep it); Member and Manager add one name to the entry's
-// Applied lists, creating the entry, with an empty status, if needed. An
-// invalid event is refused before anything is written. After a write error
-// the journal may hold a partial line, and every later Record fails.
+// Applied to keep it); Member adds one name to the entry's Applied members
+// and, with a Role, gives it that role, creating the entry, with an empty
+// status, if needed. The legacy Manager event is refused: it is only read,
+// from journals of version 1, and a new one would be ambiguous. An invalid
+// event is refused before anything is written. After a write error the
+// journal may hold a partial line, and every later Record fails.
 func (s *Store) Record(ev Event) error {
 	if err := checkEvent(&ev); err != nil {
 		return fmt.Errorf("recording %q: %w", ev.Space, err)
+	}
+	if ev.Manager != "" {
+		return fmt.Errorf("recording %q: %w", ev.Space, errLegacyManager)
 	}
 	ev.Entry = ev.Entry.clone() // the caller may reuse its entry once we return
 	line, err := json.Marshal(ev)

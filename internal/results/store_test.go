@@ -112,15 +112,20 @@ func TestRoundTrip(t *testing.T) {
 		{Space: "R&D <core>", Member: "users/alice@example.com"},
 		{Space: "R&D <core>", Member: "users/bob@example.com"},
 		{Space: "R&D <core>", Member: "users/alice@example.com"},
-		{Space: "R&D <core>", Manager: "users/alice@example.com"},
+		{Space: "R&D <core>", Member: "users/alice@example.com", Role: RoleOwner},
+		{Space: "R&D <core>", Member: "users/carol@example.com", Role: RoleManager},
 		{Space: "Sales", Entry: &Entry{Status: Failed, Error: "PERMISSION_DENIED: no", RequestID: "r2"}},
-		{Space: "Pending", Entry: &Entry{RequestID: "r3"}},
+		{Space: "Pending", Entry: &Entry{Status: Pending, RequestID: "r3", Principal: "users/me@example.com"}},
+		{Space: "No status", Entry: &Entry{RequestID: "r4"}},
 	}
 	for _, ev := range events {
 		record(t, s, ev)
 	}
-	if e := s.Entry("Pending"); e == nil || e.Status != Failed || e.Error != interrupted || e.RequestID != "r3" {
-		t.Errorf("Entry(%q) = %+v, want failed, interrupted, with its requestId", "Pending", e)
+	if e := s.Entry("Pending"); e == nil || e.Status != Pending || e.Error != "" || e.RequestID != "r3" || e.Principal != "users/me@example.com" {
+		t.Errorf("Entry(%q) = %+v, want pending, with its requestId and principal", "Pending", e)
+	}
+	if e := s.Entry("No status"); e == nil || e.Status != Pending || e.RequestID != "r4" {
+		t.Errorf("Entry(%q) = %+v, want pending, with its requestId", "No status", e)
 	}
 	if e := s.Entry("nothing"); e != nil {
 		t.Errorf("Entry(%q) = %+v, want nil", "nothing", e)
@@ -134,13 +139,17 @@ func TestRoundTrip(t *testing.T) {
 	}
 
 	const want = `{
-  "version": 1,
+  "version": 2,
   "updatedAt": "2026-11-26T19:00:00Z",
   "spaces": {
+    "No status": {
+      "status": "pending",
+      "requestId": "r4"
+    },
     "Pending": {
-      "status": "failed",
-      "error": "interrupted before the outcome was recorded; the next run retries with the same requestId",
-      "requestId": "r3"
+      "status": "pending",
+      "requestId": "r3",
+      "principal": "users/me@example.com"
     },
     "R&D <core>": {
       "name": "spaces/AAA",
@@ -152,10 +161,14 @@ func TestRoundTrip(t *testing.T) {
       "applied": {
         "members": [
           "users/alice@example.com",
-          "users/bob@example.com"
+          "users/bob@example.com",
+          "users/carol@example.com"
+        ],
+        "owners": [
+          "users/alice@example.com"
         ],
         "managers": [
-          "users/alice@example.com"
+          "users/carol@example.com"
         ]
       }
     },
@@ -209,6 +222,12 @@ func TestRecordInvalid(t *testing.T) {
 		{"no space", Event{Member: "users/1"}, "without a space"},
 		{"nothing", Event{Space: "A"}, "exactly one of"},
 		{"two", Event{Space: "A", Member: "users/1", Manager: "users/1"}, "exactly one of"},
+		{"legacy manager", Event{Space: "A", Manager: "users/1"}, `the "manager" event is only read from version 1 journals (where it meant owner)`},
+		{"unknown role", Event{Space: "A", Member: "users/1", Role: "admin"}, `unknown role "admin"`},
+		{"API role name", Event{Space: "A", Member: "users/1", Role: "ROLE_ASSISTANT_MANAGER"}, `unknown role "ROLE_ASSISTANT_MANAGER"`},
+		{"role without member", Event{Space: "A", Entry: &Entry{Status: Failed}, Role: RoleOwner}, "role without a member"},
+		{"pending without requestId", Event{Space: "A", Entry: &Entry{Status: Pending}}, `status "pending" without a requestId`},
+		{"owner and manager", Event{Space: "A", Entry: &Entry{Status: Failed, Applied: &Applied{Owners: []string{"users/1"}, Managers: []string{"users/1"}}}}, "both an applied owner and an applied manager"},
 		{"entry and member", Event{Space: "A", Entry: &Entry{Status: Failed}, Member: "users/1"}, "exactly one of"},
 		{"unknown status", Event{Space: "A", Entry: &Entry{Status: "done"}}, "unknown status"},
 		{"created without name", Event{Space: "A", Entry: &Entry{Status: Created}}, "without a name"},
