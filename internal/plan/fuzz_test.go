@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -49,9 +50,17 @@ func FuzzParse(f *testing.F) {
 					t.Fatalf("Parse(%q) accepted display name %q", data, s.DisplayName)
 				}
 				seen[NameKey(s.DisplayName)] = true
-				for _, m := range s.Managers {
+				for _, m := range slices.Concat(s.Owners, s.Managers) {
 					if !slices.Contains(s.Members, m) {
-						t.Fatalf("Parse(%q): manager %q of %q is not a member", data, m, s.DisplayName)
+						t.Fatalf("Parse(%q): owner or manager %q of %q is not a member", data, m, s.DisplayName)
+					}
+					if strings.HasPrefix(m, "groups/") {
+						t.Fatalf("Parse(%q): group %q of %q given a role", data, m, s.DisplayName)
+					}
+				}
+				for _, m := range s.Owners {
+					if slices.Contains(s.Managers, m) {
+						t.Fatalf("Parse(%q): %q of %q is both an owner and a manager", data, m, s.DisplayName)
 					}
 				}
 			}

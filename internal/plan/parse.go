@@ -32,7 +32,7 @@ type Options struct {
 // tried. settingKeys are shared by defaults and spaces.
 var (
 	rootKeys    = []string{"defaults", "spaces"}
-	settingKeys = []string{"description", "guidelines", "history", "externalUsers", "audience", "permissions", "members", "managers"}
+	settingKeys = []string{"description", "guidelines", "history", "externalUsers", "audience", "permissions", "members", "owners", "managers", "adopt"}
 	spaceKeys   = append([]string{"displayName"}, settingKeys...)
 )
 
@@ -56,7 +56,7 @@ func Parse(file string, data []byte, opts Options) (*Config, error) {
 		p.problems.sort()
 		return nil, p.problems.unique()
 	}
-	return &Config{File: file, Spaces: p.spaces}, nil
+	return &Config{File: file, Spaces: p.spaces, App: opts.App}, nil
 }
 
 // opt is a setting that may be absent (or null, which counts as absent).
@@ -75,8 +75,11 @@ func (o opt[T]) or(def opt[T]) T {
 // settings are what defaults and spaces have in common, as written.
 type settings struct {
 	description, guidelines, history, audience, permissions opt[string]
-	externalUsers                                           opt[bool]
-	members, managers                                       []string
+	externalUsers, adopt                                    opt[bool]
+	members, owners, managers                               []string
+	// ownersAt and managersAt are where each of owners and managers is
+	// written, for the message about a person given both roles.
+	ownersAt, managersAt []*yaml.Node
 }
 
 type parser struct {
@@ -368,13 +371,55 @@ func (p *parser) space(item *yaml.Node, defaults *settings, seen map[string]*yam
 		ExternalUsers: boolPtr(own.externalUsers, defaults.externalUsers),
 		Audience:      own.audience.or(defaults.audience),
 		Permissions:   own.permissions.or(defaults.permissions),
-		// A manager must be a member first: managers not listed as
-		// members are added as members.
-		Members:  merge(defaults.members, own.members, defaults.managers, own.managers),
+		// An owner or a manager must be a member first: those not listed
+		// as members are added as members.
+		Members:  merge(defaults.members, own.members, defaults.owners, own.owners, defaults.managers, own.managers),
+		Owners:   merge(defaults.owners, own.owners),
 		Managers: merge(defaults.managers, own.managers),
+		Adopt:    own.adopt.or(defaults.adopt),
 		Line:     n.Line,
 		Col:      n.Column,
 	})
+	p.oneRole(defaults, &own)
+}
+
+// oneRole reports each person listed both as an owner and as a manager of a
+// space, defaults included, at the later of the two places, naming the line
+// of the other. A person has one role: ROLE_MANAGER ("Owner" in Chat) or
+// ROLE_ASSISTANT_MANAGER ("Manager").
+func (p *parser) oneRole(defaults, own *settings) {
+	if len(defaults.owners)+len(own.owners) == 0 || len(defaults.managers)+len(own.managers) == 0 {
+		return
+	}
+	// Where each owner is first listed: the defaults come first.
+	ownerAt := make(map[string]*yaml.Node, len(defaults.owners)+len(own.owners))
+	for _, s := range []*settings{defaults, own} {
+		for i, m := range s.owners {
+			if _, ok := ownerAt[m]; !ok {
+				ownerAt[m] = s.ownersAt[i]
+			}
+		}
+	}
+	reported := make(map[string]bool)
+	for _, s := range []*settings{defaults, own} {
+		for i, m := range s.managers {
+			o, ok := ownerAt[m]
+			if !ok || reported[m] {
+				continue
+			}
+			reported[m] = true
+			if g := s.managersAt[i]; writtenBefore(o, g) {
+				p.add(g, "manager %s is also listed as an owner (line %d): a person has one role", quote(strings.TrimSpace(g.Value)), o.Line)
+			} else {
+				p.add(o, "owner %s is also listed as a manager (line %d): a person has one role", quote(strings.TrimSpace(o.Value)), g.Line)
+			}
+		}
+	}
+}
+
+// writtenBefore reports whether node a is written before node b.
+func writtenBefore(a, b *yaml.Node) bool {
+	return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
 }
 
 func boolPtr(own, def opt[bool]) *bool {
@@ -543,6 +588,18 @@ func (p *parser) setting(s *settings, key string, k, v *yaml.Node) {
 			}
 		}
 		p.add(v, "externalUsers must be true or false, not %s", valueOf(v))
+	case "adopt":
+		v = p.resolve(v)
+		if v == nil || isNull(v) {
+			return
+		}
+		if v.Kind == yaml.ScalarNode && v.Tag == "!!bool" {
+			if b, err := strconv.ParseBool(strings.ToLower(v.Value)); err == nil {
+				s.adopt = opt[bool]{b, true}
+				return
+			}
+		}
+		p.add(v, "adopt must be true or false, not %s", valueOf(v))
 	case "audience":
 		text, ok := p.text(k, v)
 		if !ok {
@@ -570,9 +627,11 @@ func (p *parser) setting(s *settings, key string, k, v *yaml.Node) {
 			p.add(v, `permissions must be "collaboration" or "announcement", not %s`, quote(text))
 		}
 	case "members":
-		s.members = p.members(v, "member", "members")
+		s.members, _ = p.members(v, "member", "members")
+	case "owners":
+		s.owners, s.ownersAt = p.members(v, "owner", "owners")
 	case "managers":
-		s.managers = p.members(v, "manager", "managers")
+		s.managers, s.managersAt = p.members(v, "manager", "managers")
 	}
 }
 
@@ -612,27 +671,34 @@ func (p *parser) text(k, v *yaml.Node) (string, bool) {
 	return v.Value, true
 }
 
-// members validates a list of members or managers and returns their
-// resource names, de-duplicated, in order.
-func (p *parser) members(v *yaml.Node, what, field string) []string {
+// members validates a list of members, owners or managers and returns their
+// resource names, de-duplicated, in order, with the node each was first
+// written at.
+func (p *parser) members(v *yaml.Node, what, field string) ([]string, []*yaml.Node) {
 	if v = p.resolve(v); v == nil || isNull(v) {
-		return nil
+		return nil, nil
 	}
 	if v.Kind != yaml.SequenceNode {
 		p.add(v, "%s must be a list, not %s", field, describe(v))
-		return nil
+		return nil, nil
 	}
 	out := make([]string, 0, len(v.Content))
+	at := make([]*yaml.Node, 0, len(v.Content))
+	role := what == "owner" || what == "manager"
 	for _, item := range v.Content {
 		if p.tooDeep {
-			return nil
+			return nil, nil
 		}
 		n := p.resolve(item)
 		if n == nil {
-			return nil
+			return nil, nil
 		}
 		if n.Kind != yaml.ScalarNode || isNull(n) {
 			p.add(n, "each of %s must be a string, not a %s", field, kindName(n))
+			continue
+		}
+		if role && strings.HasPrefix(strings.TrimSpace(n.Value), "group:") {
+			p.add(n, "%s %s is a Google Group: the Chat API cannot make a group %s", what, quote(n.Value), article(what))
 			continue
 		}
 		name, why := Member(n.Value)
@@ -641,8 +707,8 @@ func (p *parser) members(v *yaml.Node, what, field string) []string {
 			continue
 		}
 		if strings.HasPrefix(name, "groups/") {
-			if what == "manager" {
-				p.add(n, "manager %s is a Google Group: the Chat API cannot make a group a manager", quote(n.Value))
+			if role {
+				p.add(n, "%s %s is a Google Group: the Chat API cannot make a group %s", what, quote(n.Value), article(what))
 				continue
 			}
 			if p.opts.App {
@@ -651,8 +717,37 @@ func (p *parser) members(v *yaml.Node, what, field string) []string {
 			}
 		}
 		out = append(out, name)
+		at = append(at, n)
 	}
-	return merge(out)
+	if len(out) <= 16 {
+		// A scan beats a map for a few names.
+		k := 0
+		for i, m := range out {
+			if !contains(out[:k], m) {
+				out[k], at[k] = m, at[i]
+				k++
+			}
+		}
+		return out[:k], at[:k]
+	}
+	seen := make(map[string]bool, len(out))
+	k := 0
+	for i, m := range out {
+		if !seen[m] {
+			seen[m] = true
+			out[k], at[k] = m, at[i]
+			k++
+		}
+	}
+	return out[:k], at[:k]
+}
+
+// article puts "a" or "an" before a role: "an owner", "a manager".
+func article(role string) string {
+	if role == "owner" {
+		return "an " + role
+	}
+	return "a " + role
 }
 
 // Member normalises a member as written in a config file to its resource

@@ -96,7 +96,15 @@ func TestParseProblems(t *testing.T) {
 		{"unknown key, singular", one("displayName: a", "member: [a@example.com]"), Options{},
 			[]string{`f.yaml:3:5: unknown key "member" in space; did you mean "members"?`}},
 		{"unknown key, far", one("displayName: a", "colour: red"), Options{},
-			[]string{`f.yaml:3:5: unknown key "colour" in space (known keys: displayName, description, guidelines, history, externalUsers, audience, permissions, members, managers)`}},
+			[]string{`f.yaml:3:5: unknown key "colour" in space (known keys: displayName, description, guidelines, history, externalUsers, audience, permissions, members, owners, managers, adopt)`}},
+		{"unknown key, owner", one("displayName: a", "owner: [a@example.com]"), Options{},
+			[]string{`f.yaml:3:5: unknown key "owner" in space; did you mean "owners"?`}},
+		{"unknown key, manager", one("displayName: a", "manager: [a@example.com]"), Options{},
+			[]string{`f.yaml:3:5: unknown key "manager" in space; did you mean "managers"?`}},
+		{"unknown key, Adopt", "defaults:\n  Adopt: true\n" + one("displayName: a"), Options{},
+			[]string{`f.yaml:2:3: unknown key "Adopt" in defaults; did you mean "adopt"?`}},
+		{"unknown key, adpot", one("displayName: a", "adpot: true"), Options{},
+			[]string{`f.yaml:3:5: unknown key "adpot" in space (known keys: displayName, description, guidelines, history, externalUsers, audience, permissions, members, owners, managers, adopt)`}},
 		{"unknown top-level key", "space:\n  - displayName: a\n", Options{},
 			[]string{`f.yaml:1:1: unknown key "space" at top level; did you mean "spaces"?`, `f.yaml:1:1: missing "spaces" list`}},
 		{"unknown key in defaults", "defaults:\n  histroy: on\n" + one("displayName: a"), Options{},
@@ -185,6 +193,42 @@ func TestParseProblems(t *testing.T) {
 			[]string{`f.yaml:3:16: manager "users/bob@example" is not a valid email address: the domain has no dot`}},
 		{"manager is a group", one("displayName: a", "managers: [groups/eng]"), Options{},
 			[]string{`f.yaml:3:16: manager "groups/eng" is a Google Group: the Chat API cannot make a group a manager`}},
+		{"owner is a group", one("displayName: a", "owners: [a@example.com, groups/eng]"), Options{},
+			[]string{`f.yaml:3:29: owner "groups/eng" is a Google Group: the Chat API cannot make a group an owner`}},
+		{"owner and manager are group:EMAIL", "defaults:\n  owners: [group:eng@example.com]\n" + one("displayName: a", "managers: [' group:ops@example.com']"), Options{},
+			[]string{
+				`f.yaml:2:12: owner "group:eng@example.com" is a Google Group: the Chat API cannot make a group an owner`,
+				`f.yaml:5:16: manager " group:ops@example.com" is a Google Group: the Chat API cannot make a group a manager`,
+			}},
+		{"owner is not an email", one("displayName: a", "owners: [bob]"), Options{},
+			[]string{`f.yaml:3:14: owner "bob" is not an email address, users/ID or groups/ID`}},
+		{"owners is a string", one("displayName: a", "owners: a@example.com"), Options{},
+			[]string{`f.yaml:3:13: owners must be a list, not the string "a@example.com"`}},
+		{"owners and managers under app auth", one("displayName: a", "owners: [a@example.com]", "managers: [users/123]"), Options{App: true}, nil},
+		{"owner and manager: reported at the manager", one("displayName: a", "owners: [alice@example.com]", "managers: [bob@example.com, Alice@Example.com]"), Options{},
+			[]string{`f.yaml:4:33: manager "Alice@Example.com" is also listed as an owner (line 3): a person has one role`}},
+		{"manager and owner: reported at the owner", one("displayName: a", "managers: [users/alice@example.com]", "owners:", "  - bob@example.com", "  - alice@example.com"), Options{},
+			[]string{`f.yaml:6:9: owner "alice@example.com" is also listed as a manager (line 3): a person has one role`}},
+		{"owner in defaults, manager in a space: reported in that space",
+			"defaults:\n  owners: [alice@example.com]\n" + one("displayName: a", "managers: [alice@example.com]") + "  - displayName: b\n  - displayName: c\n    managers: [alice@example.com]\n", Options{},
+			[]string{
+				`f.yaml:5:16: manager "alice@example.com" is also listed as an owner (line 2): a person has one role`,
+				`f.yaml:8:16: manager "alice@example.com" is also listed as an owner (line 2): a person has one role`,
+			}},
+		{"owner and manager in defaults: reported once",
+			"defaults:\n  managers: [alice@example.com]\n  owners: [alice@example.com, alice@example.com]\n" + one("displayName: a") + "  - displayName: b\n", Options{},
+			[]string{`f.yaml:3:12: owner "alice@example.com" is also listed as a manager (line 2): a person has one role`}},
+		{"every person in both lists", one("displayName: a", "owners: [a@example.com, b@example.com]", "managers: [b@example.com, a@example.com]"), Options{},
+			[]string{
+				`f.yaml:4:16: manager "b@example.com" is also listed as an owner (line 3): a person has one role`,
+				`f.yaml:4:31: manager "a@example.com" is also listed as an owner (line 3): a person has one role`,
+			}},
+		{"owner also a member: fine", one("displayName: a", "members: [a@example.com]", "owners: [a@example.com]"), Options{}, nil},
+		{"adopt true and false", "defaults:\n  adopt: true\n" + one("displayName: a", "adopt: False"), Options{}, nil},
+		{"adopt out of its set", one("displayName: a", "adopt: yes"), Options{},
+			[]string{`f.yaml:3:12: adopt must be true or false, not "yes"`}},
+		{"adopt is a list", one("displayName: a", "adopt: [true]"), Options{},
+			[]string{`f.yaml:3:12: adopt must be true or false, not a list`}},
 		{"group member under user auth", one("displayName: a", "members: [groups/eng]"), Options{}, nil},
 		{"group member under app auth", one("displayName: a", "members: [groups/eng, a@example.com]"), Options{App: true},
 			[]string{`f.yaml:3:15: member "groups/eng" is a Google Group: app authentication cannot add Google Groups`}},
@@ -293,6 +337,49 @@ spaces:
 			},
 		},
 		{
+			name: "owners and managers become members, merged with defaults",
+			yaml: `defaults:
+  members: [lead@example.com]
+  owners: [boss@example.com]
+  managers: [deputy@example.com]
+spaces:
+  - displayName: a
+    members: [alice@example.com]
+    owners: [carol@example.com, Alice@example.com, boss@example.com]
+    managers: [dan@example.com, users/123]
+  - displayName: b
+    owners: [carol@example.com]
+`,
+			want: []Space{
+				{DisplayName: "a", Line: 6, Col: 5,
+					Members: []string{"users/lead@example.com", "users/alice@example.com", "users/boss@example.com", "users/carol@example.com",
+						"users/deputy@example.com", "users/dan@example.com", "users/123"},
+					Owners:   []string{"users/boss@example.com", "users/carol@example.com", "users/alice@example.com"},
+					Managers: []string{"users/deputy@example.com", "users/dan@example.com", "users/123"}},
+				{DisplayName: "b", Line: 10, Col: 5,
+					Members:  []string{"users/lead@example.com", "users/boss@example.com", "users/carol@example.com", "users/deputy@example.com"},
+					Owners:   []string{"users/boss@example.com", "users/carol@example.com"},
+					Managers: []string{"users/deputy@example.com"}},
+			},
+		},
+		{
+			name: "adopt from defaults, overridden per space",
+			yaml: "defaults:\n  adopt: true\nspaces:\n  - displayName: a\n  - displayName: b\n    adopt: false\n  - {displayName: c, adopt: null}\n",
+			want: []Space{
+				{DisplayName: "a", Adopt: true, Line: 4, Col: 5},
+				{DisplayName: "b", Line: 5, Col: 5},
+				{DisplayName: "c", Adopt: true, Line: 7, Col: 5},
+			},
+		},
+		{
+			name: "adopt per space",
+			yaml: "spaces:\n  - displayName: a\n    adopt: true\n  - displayName: b\n",
+			want: []Space{
+				{DisplayName: "a", Adopt: true, Line: 2, Col: 5},
+				{DisplayName: "b", Line: 4, Col: 5},
+			},
+		},
+		{
 			name: "many members de-duplicated",
 			yaml: "spaces:\n  - displayName: a\n    members: [" + strings.Repeat("x@example.com, y@example.com, ", 20) + "z@example.com]\n",
 			want: []Space{{DisplayName: "a", Line: 2, Col: 5, Members: []string{"users/x@example.com", "users/y@example.com", "users/z@example.com"}}},
@@ -318,6 +405,13 @@ spaces:
 				{DisplayName: "b", Line: 7, Col: 5, Members: []string{"users/alice@example.com"}},
 			},
 		},
+		{
+			name: "many owners de-duplicated",
+			yaml: "spaces:\n  - displayName: a\n    owners: [" + strings.Repeat("x@example.com, y@example.com, ", 20) + "z@example.com]\n",
+			want: []Space{{DisplayName: "a", Line: 2, Col: 5,
+				Members: []string{"users/x@example.com", "users/y@example.com", "users/z@example.com"},
+				Owners:  []string{"users/x@example.com", "users/y@example.com", "users/z@example.com"}}},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -326,13 +420,26 @@ spaces:
 			if err != nil {
 				t.Fatalf("Parse(%q) = %v", tt.yaml, err)
 			}
-			if cfg.File != "f.yaml" {
-				t.Errorf("Parse(%q).File = %q, want %q", tt.yaml, cfg.File, "f.yaml")
+			if cfg.File != "f.yaml" || cfg.App {
+				t.Errorf("Parse(%q) = File %q, App %v; want %q, false", tt.yaml, cfg.File, cfg.App, "f.yaml")
 			}
 			if !reflect.DeepEqual(cfg.Spaces, tt.want) {
 				t.Errorf("Parse(%q).Spaces =\n%+v\nwant\n%+v", tt.yaml, cfg.Spaces, tt.want)
 			}
 		})
+	}
+}
+
+func TestParseApp(t *testing.T) {
+	t.Parallel()
+	for _, app := range []bool{false, true} {
+		cfg, err := Parse("f.yaml", []byte(one("displayName: a")), Options{App: app})
+		if err != nil {
+			t.Fatalf("Parse(App: %v) = %v", app, err)
+		}
+		if cfg.App != app {
+			t.Errorf("Parse(App: %v).App = %v, want %v", app, cfg.App, app)
+		}
 	}
 }
 
@@ -377,9 +484,9 @@ func TestParseExample(t *testing.T) {
 		if len(s.Members) > 49 {
 			big++
 		}
-		for _, m := range s.Managers {
+		for _, m := range slices.Concat(s.Owners, s.Managers) {
 			if !slices.Contains(s.Members, m) {
-				t.Errorf("space %q: manager %q is not a member", s.DisplayName, m)
+				t.Errorf("space %q: owner or manager %q is not a member", s.DisplayName, m)
 			}
 		}
 	}

@@ -35,18 +35,21 @@ const renderConfig = `defaults:
 spaces:
   - displayName: "Onboarding 2026-Q1: Platform"
     members: [alice@example.com, bob@example.com, carol@example.com, groups/platform]
-    managers: [alice@example.com]
+    owners: [alice@example.com]
+    managers: [bob@example.com]
   - displayName: Old team
     members: [dan@example.com, erin@example.com]
   - displayName: "Onboarding 2026-Q1: Sales"
     members: [frank@example.com, grace@example.com, heidi@example.com]
-    managers: [frank@example.com]
+    owners: [frank@example.com]
+    managers: [grace@example.com]
   - displayName: "Onboarding 2026-Q1: Design"
     members: [ivan@example.com]
   - displayName: "Onboarding 2026-Q1: Support"
     members: [judy@example.com, mallory@example.com, niaj@example.com]
   - displayName: "Onboarding 2026-Q1: Security"
-    managers: [olivia@example.com]
+    owners: [olivia@example.com]
+    managers: [pat@example.com, quinn@example.com, rob@example.com]
   - displayName: "onboarding 2026-q1: legal"
     members: [peggy@example.com]
 `
@@ -58,15 +61,38 @@ func renderPlan(t *testing.T) *Plan {
 		t.Fatalf("Parse(renderConfig) = %v", err)
 	}
 	return Diff(cfg, map[string]Recorded{
-		"Old team":                     {Status: "created", Name: "spaces/AAAA1234567", RequestID: "r-old", Gone: true},
-		"Onboarding 2026-Q1: Sales":    {Status: "created", Name: "spaces/SALES", RequestID: "r-sales", Members: users("lead", "frank")},
-		"Onboarding 2026-Q1: Design":   {Status: "existing", Name: "spaces/DESIGN", Members: users("lead", "ivan")},
-		"Onboarding 2026-Q1: Support":  {Status: "failed", RequestID: "r-support"},
-		"Onboarding 2026-Q1: Security": {Status: "created", Name: "spaces/SEC", Members: users("lead", "olivia")},
+		"Old team": {Status: "created", Name: "spaces/AAAA1234567", RequestID: "r-old", Gone: true},
+		// Frank and grace swap roles; heidi is new.
+		"Onboarding 2026-Q1: Sales": {Status: "created", Name: "spaces/SALES", RequestID: "r-sales", Principal: "users/admin@example.com",
+			Members: users("lead", "frank", "grace"), Owners: users("grace"), Managers: users("frank")},
+		// Ivan was made owner by version 1 (as a manager then): demoted.
+		"Onboarding 2026-Q1: Design":   {Status: "existing", Name: "spaces/DESIGN", Members: users("lead", "ivan"), Owners: users("ivan")},
+		"Onboarding 2026-Q1: Support":  {Status: "pending", RequestID: "r-support", Principal: "users/admin@example.com"},
+		"Onboarding 2026-Q1: Security": {Status: "created", Name: "spaces/SEC", Members: users("lead", "olivia", "pat", "quinn", "rob")},
 		"Onboarding 2026-Q1: Legal":    {Status: "created", Name: "spaces/LEGAL", Members: users("lead", "peggy")},
 		"Legacy space":                 {Status: "created", Name: "spaces/AAAALEGACY"},
 		"Failed long ago":              {Status: "failed", RequestID: "r-failed"},
 	})
+}
+
+// appConfig is created by a Chat app: spaces without owners are warned
+// about.
+const appConfig = `spaces:
+  - displayName: Owned
+    owners: [alice@example.com]
+  - displayName: Managed only
+    managers: [bob@example.com]
+  - displayName: Nobody
+  - displayName: Retried
+`
+
+func appPlan(t *testing.T) *Plan {
+	t.Helper()
+	cfg, err := Parse("spaces.yaml", []byte(appConfig), Options{App: true})
+	if err != nil {
+		t.Fatalf("Parse(appConfig) = %v", err)
+	}
+	return Diff(cfg, map[string]Recorded{"Retried": {Status: "failed", RequestID: "r-retried"}})
 }
 
 func TestWriteText(t *testing.T) {
@@ -76,6 +102,19 @@ func TestWriteText(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "plan.txt.golden", b.Bytes())
+}
+
+func TestWriteApp(t *testing.T) {
+	t.Parallel()
+	var text, js bytes.Buffer
+	if err := WriteText(&text, appPlan(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "app.txt.golden", text.Bytes())
+	if err := WriteJSON(&js, appPlan(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "app.json.golden", js.Bytes())
 }
 
 func TestWriteTextNoChanges(t *testing.T) {
