@@ -26,15 +26,17 @@ const maxBody = 1 << 20
 // docs/emulator.md lists what of the real API it does not model. Its zero
 // value is not usable; call New.
 type Server struct {
-	cfg      config
-	callerID string // numeric ID of the caller
-	callerEm string // caller's email, "" when it was given as users/ID
+	cfg    config
+	caller who            // the default caller (WithCaller)
+	tokens map[string]who // WithTokens, resolved
 
-	mu  sync.Mutex
-	rng *mrand.Rand
-	st  state
-	ctr counters
-	win [numClasses]window
+	mu                       sync.Mutex
+	rng                      *mrand.Rand
+	st                       state
+	ctr                      counters
+	win                      [numClasses]window
+	createWin, createLongWin window
+	spaceWin                 map[string]*window // per-space write limit, by space ID
 
 	failNext, dropNext int
 }
@@ -51,20 +53,28 @@ func New(opts ...Option) *Server {
 		cfg.seed = binary.LittleEndian.Uint64(b[:])
 	}
 	s := &Server{cfg: cfg, rng: mrand.New(mrand.NewPCG(cfg.seed, cfg.seed^0x9e3779b97f4a7c15))}
-	s.callerID, s.callerEm = s.userRef(strings.TrimPrefix(cfg.caller, "users/"))
+	s.caller = s.newWho(cfg.caller)
+	s.tokens = make(map[string]who, len(cfg.tokens))
+	for tok, caller := range cfg.tokens {
+		s.tokens[tok] = s.newWho(caller)
+	}
 	s.resetLocked()
 	return s
 }
 
 func (s *Server) resetLocked() {
 	s.st = newState()
-	if s.callerEm != "" {
-		s.st.emails[s.callerID] = s.callerEm
+	s.st.know(s.caller)
+	for _, w := range s.tokens {
+		s.st.know(w)
 	}
 	s.ctr = counters{}
 	for c := range s.win {
 		s.win[c] = window{limit: s.cfg.quotas[c]}
 	}
+	s.createWin = window{limit: s.cfg.createLimit}
+	s.createLongWin = window{limit: s.cfg.createLongLimit, span: s.cfg.longWindow}
+	s.spaceWin = make(map[string]*window)
 	s.failNext, s.dropNext = 0, 0
 }
 
@@ -98,8 +108,11 @@ type route struct {
 	path    string   // flatPath after "v1/", wildcards as "*"
 	class   class    // quota charged
 	params  []string // query parameters besides the standard ones
-	creates bool     // a create whose response may be lost
-	handle  func(*Server, *call) (int, any, *apiError)
+	creates bool     // a create: charged to the creation limit, its response may be lost
+	// perSpace marks the writes limited per space (Limits: spaces.patch,
+	// spaces.delete and messages.create share a per-space write quota).
+	perSpace bool
+	handle   func(*Server, *call) (int, any, *apiError)
 }
 
 // name is the method as counters report it, in the short form the project
@@ -110,12 +123,16 @@ var routes = []route{
 	{id: "spaces.create", verb: "POST", path: "spaces", class: classSpaceWrite, params: []string{"requestId"}, creates: true, handle: (*Server).createSpace},
 	{id: "spaces.setup", verb: "POST", path: "spaces:setup", class: classSpaceWrite, creates: true, handle: (*Server).setupSpace},
 	{id: "spaces.list", verb: "GET", path: "spaces", class: classRead, params: []string{"pageSize", "pageToken", "filter"}, handle: (*Server).listSpaces},
+	{id: "spaces.search", verb: "GET", path: "spaces:search", class: classRead, params: []string{"useAdminAccess", "pageSize", "pageToken", "query", "orderBy"}, handle: (*Server).searchSpaces},
 	{id: "spaces.get", verb: "GET", path: "spaces/*", class: classRead, params: []string{"useAdminAccess"}, handle: (*Server).getSpace},
-	{id: "spaces.delete", verb: "DELETE", path: "spaces/*", class: classSpaceWrite, params: []string{"useAdminAccess"}, handle: (*Server).deleteSpace},
+	{id: "spaces.patch", verb: "PATCH", path: "spaces/*", class: classSpaceWrite, params: []string{"updateMask", "useAdminAccess"}, perSpace: true, handle: (*Server).patchSpace},
+	{id: "spaces.delete", verb: "DELETE", path: "spaces/*", class: classSpaceWrite, params: []string{"useAdminAccess"}, perSpace: true, handle: (*Server).deleteSpace},
 	{id: "spaces.members.create", verb: "POST", path: "spaces/*/members", class: classMemberWrite, params: []string{"useAdminAccess"}, handle: (*Server).createMember},
 	{id: "spaces.members.list", verb: "GET", path: "spaces/*/members", class: classRead, params: []string{"pageSize", "pageToken", "filter", "showGroups", "showInvited", "useAdminAccess"}, handle: (*Server).listMembers},
 	{id: "spaces.members.get", verb: "GET", path: "spaces/*/members/*", class: classRead, params: []string{"useAdminAccess"}, handle: (*Server).getMember},
 	{id: "spaces.members.patch", verb: "PATCH", path: "spaces/*/members/*", class: classMemberWrite, params: []string{"updateMask", "useAdminAccess"}, handle: (*Server).patchMember},
+	{id: "spaces.members.delete", verb: "DELETE", path: "spaces/*/members/*", class: classMemberWrite, params: []string{"useAdminAccess"}, handle: (*Server).deleteMember},
+	{id: "spaces.messages.create", verb: "POST", path: "spaces/*/messages", class: classMessageWrite, params: []string{"createMessageNotificationOptions.notificationType", "messageId", "messageReplyOption", "requestId", "threadKey"}, perSpace: true, handle: (*Server).createMessage},
 }
 
 // match finds the route for a request path ("/v1/spaces/X/members") and
@@ -162,6 +179,8 @@ type call struct {
 	args    []string
 	body    []byte
 	now     time.Time
+	who     who  // the caller
+	admin   bool // useAdminAccess=true, from an administrator
 	created bool // the handler made a new space (not a replay)
 }
 
@@ -221,7 +240,12 @@ func (s *Server) serveAPI(r *http.Request, rt *route, args []string, known bool)
 	if e := checkQuery(r, rt); e != nil {
 		return fail(e)
 	}
-	if e := s.checkAuth(r); e != nil {
+	caller, e := s.checkAuth(r)
+	if e != nil {
+		return fail(e)
+	}
+	admin, e := adminAccess(r, caller)
+	if e != nil {
 		return fail(e)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
@@ -250,18 +274,11 @@ func (s *Server) serveAPI(r *http.Request, rt *route, args []string, known bool)
 		s.ctr.unavailable++
 		return record(http.StatusServiceUnavailable, newError(statusUnavailable, "The service is currently unavailable."))
 	}
-	if ok, wait := s.win[rt.class].take(now, s.cfg.window); !ok {
-		s.ctr.throttled++
-		return record(http.StatusTooManyRequests, quotaError(rt.class, s.cfg.quotas[rt.class], s.cfg.window, wait))
+	c := &call{r: r, args: args, body: body, now: now, who: caller, admin: admin}
+	if e := s.admit(rt, c); e != nil {
+		return record(e.Code, e)
 	}
-	switch rt.class {
-	case classSpaceWrite:
-		s.ctr.spaceWrites = append(s.ctr.spaceWrites, now)
-	case classMemberWrite:
-		s.ctr.memberWrites = append(s.ctr.memberWrites, now)
-	}
-	c := &call{r: r, args: args, body: body, now: now}
-	code, out, e := rt.handle(s, c)
+	code, out, e = rt.handle(s, c)
 	if e != nil {
 		return record(e.Code, e)
 	}
@@ -274,19 +291,6 @@ func (s *Server) serveAPI(r *http.Request, rt *route, args []string, known bool)
 	return record(code, out)
 }
 
-func quotaError(c class, limit int, span time.Duration, wait time.Duration) *apiError {
-	e := newError(statusResourceExhausted,
-		"Quota exceeded for quota metric '%s' and limit '%s per %s per project' of service 'chat.googleapis.com' (emulated limit: %d).",
-		classNames[c], classNames[c], span, limit)
-	e.Details = []any{errorInfo("RATE_LIMIT_EXCEEDED", map[string]string{
-		"service":     "chat.googleapis.com",
-		"quota_limit": strconv.Itoa(limit),
-	})}
-	secs := int((wait + time.Second - 1) / time.Second)
-	e.header = http.Header{"Retry-After": {strconv.Itoa(max(secs, 1))}}
-	return e
-}
-
 // checkQuery refuses query parameters the method does not take, as the real
 // API does ("Cannot bind query parameter").
 func checkQuery(r *http.Request, rt *route) *apiError {
@@ -295,9 +299,6 @@ func checkQuery(r *http.Request, rt *route) *apiError {
 		if !containsString(standardParams, k) && !containsString(rt.params, k) {
 			return newError(statusInvalidArgument, "Invalid JSON payload received. Unknown name %q: Cannot bind query parameter. Field %q could not be found in request message.", k, k)
 		}
-	}
-	if v := q.Get("useAdminAccess"); v != "" && v != "false" {
-		return newError(statusUnimplemented, "useAdminAccess is not modeled by the emulator.")
 	}
 	if alt := q.Get("alt"); alt != "" && alt != "json" {
 		return newError(statusUnimplemented, "alt=%q is not modeled by the emulator.", alt)
@@ -312,20 +313,6 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func (s *Server) checkAuth(r *http.Request) *apiError {
-	if s.cfg.token == "" {
-		return nil
-	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if ok && got == s.cfg.token {
-		return nil
-	}
-	e := newError(statusUnauthenticated, "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.")
-	e.Details = []any{errorInfo("ACCESS_TOKEN_TYPE_UNSUPPORTED", map[string]string{"service": "chat.googleapis.com", "method": "google.chat.v1.ChatService"})}
-	e.header = http.Header{"Www-Authenticate": {`Bearer realm="https://accounts.google.com/"`}}
-	return e
 }
 
 // dropConnection closes the connection without answering, as a server that
@@ -386,8 +373,14 @@ func (s *Server) Stats() Stats {
 		Unavailable:         c.unavailable,
 		LostResponses:       c.lost,
 		Unauthenticated:     c.unauthenticated,
+		MembersDeleted:      c.membersDeleted,
+		SpacesPatched:       c.spacesPatched,
+		MessagesCreated:     c.messagesCreated,
 		SpaceWrites:         append([]time.Time(nil), c.spaceWrites...),
 		MemberWrites:        append([]time.Time(nil), c.memberWrites...),
+		Creates:             append([]time.Time(nil), c.creates...),
+		CreateLimited:       c.createLimited,
+		CreateLimitedLong:   c.createLimitedLong,
 		MemberWritesBySpace: make(map[string]int),
 		MemberAdds:          make(map[string]int),
 	}

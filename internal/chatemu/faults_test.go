@@ -57,7 +57,7 @@ func TestQuotas(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-			srv, svc, _ := start(t, tt.opt, WithClock(clock.now), WithWindow(time.Minute))
+			srv, svc, _ := start(t, tt.opt, WithClock(clock.now), WithWindow(time.Minute), WithRetryAfter())
 			space, err := srv.AddSpace("quota")
 			if err != nil {
 				t.Fatal(err)

@@ -322,7 +322,7 @@ func TestResponsesMatchDocument(t *testing.T) {
 // outside the document; each must be refused with 400 INVALID_ARGUMENT.
 func TestUnknownFieldsRejected(t *testing.T) {
 	t.Parallel()
-	srv := New(WithSpaceQuota(0), WithMemberQuota(0))
+	srv := New(WithSpaceQuota(0), WithMemberQuota(0), WithSpaceWriteRate(0))
 	space, err := srv.AddSpace("target")
 	if err != nil {
 		t.Fatal(err)
@@ -341,6 +341,13 @@ func TestUnknownFieldsRejected(t *testing.T) {
 		"Membership":        {"POST", "/v1/" + space + "/members", func(o string) string { return o }},
 		"User":              {"POST", "/v1/" + space + "/members", func(o string) string { return `{"member":` + o + `}` }},
 		"Group":             {"POST", "/v1/" + space + "/members", func(o string) string { return `{"groupMember":` + o + `}` }},
+		"PermissionSettings": {"PATCH", "/v1/" + space + "?updateMask=permission_settings.manageApps", func(o string) string {
+			return `{"permissionSettings":` + o + `}`
+		}},
+		"PermissionSetting": {"PATCH", "/v1/" + space + "?updateMask=permission_settings.manageApps", func(o string) string {
+			return `{"permissionSettings":{"manageApps":` + o + `}}`
+		}},
+		"Message": {"POST", "/v1/" + space + "/messages", func(o string) string { return o }},
 	}
 	for name, fields := range inputSchemas {
 		p, ok := places[name]
@@ -361,7 +368,7 @@ func TestUnknownFieldsRejected(t *testing.T) {
 			}
 		}
 	}
-	if st := srv.Stats(); st.SpacesCreated != 0 || st.MembersAdded != 0 {
+	if st := srv.Stats(); st.SpacesCreated != 0 || st.MembersAdded != 0 || st.SpacesPatched != 0 || st.MessagesCreated != 0 {
 		t.Errorf("refused requests changed the state: %+v", st)
 	}
 }

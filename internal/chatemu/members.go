@@ -85,13 +85,16 @@ func (s *Server) join(sp *space, t target, now time.Time) *member {
 
 // --- members --------------------------------------------------------------
 
+// createMember adds a user or a group. Any member may (the default of a
+// collaboration space lets members manage members; that the emulator ignores
+// the manageMembersAndGroups setting is a simplification).
 func (s *Server) createMember(c *call) (int, any, *apiError) {
-	sp, e := s.visible(c.args[0])
+	sp, e := s.visible(c)
 	if e != nil {
 		return 0, nil, e
 	}
 	var in membershipIn
-	if e := decodeBody(c.body, "Membership", &in); e != nil {
+	if _, e := decodeBody(c.body, "Membership", "membership", &in); e != nil {
 		return 0, nil, e
 	}
 	if e := checkCreateRole(in.Role); e != nil {
@@ -113,16 +116,18 @@ func (s *Server) createMember(c *call) (int, any, *apiError) {
 }
 
 // memberOf finds the membership a {member} path segment names: a numeric
-// ID, a group ID, or, when alias is true, a user's email.
+// ID, a group ID, or, when alias is true, a user's email. The DD documents
+// the alias for get and delete; GAM7 also sends it to patch, which the
+// emulator refuses (stricter: UNCERTAIN).
 func (s *Server) memberOf(c *call, alias bool) (*space, *member, *apiError) {
-	sp, e := s.visible(c.args[0])
+	sp, e := s.visible(c)
 	if e != nil {
 		return nil, nil, e
 	}
 	ref := c.args[1]
 	if strings.Contains(ref, "@") {
 		if !alias {
-			return nil, nil, newError(statusInvalidArgument, "Membership name %q: the email alias is accepted only by members.get.", "spaces/"+sp.id+"/members/"+ref)
+			return nil, nil, newError(statusInvalidArgument, "Membership name %q: the email alias is accepted only by members.get and members.delete.", "spaces/"+sp.id+"/members/"+ref)
 		}
 		ref, _ = s.userRef(ref)
 	}
@@ -141,9 +146,15 @@ func (s *Server) getMember(c *call) (int, any, *apiError) {
 	return http.StatusOK, m.out(sp), nil
 }
 
+// patchMember changes a role (updateMask=role). Only an owner
+// (ROLE_MANAGER) or an administrator may: DD, an owner "may make owners";
+// that a manager (ROLE_ASSISTANT_MANAGER) may change no role at all is
+// UNCERTAIN (the Chat UI lets managers manage members, not owners). A group
+// gets no role but member. The last owner cannot be demoted (UNCERTAIN),
+// which keeps every space with a human owner.
 func (s *Server) patchMember(c *call) (int, any, *apiError) {
 	var in membershipIn
-	if e := decodeBody(c.body, "Membership", &in); e != nil {
+	if _, e := decodeBody(c.body, "Membership", "membership", &in); e != nil {
 		return 0, nil, e
 	}
 	mask := c.r.URL.Query().Get("updateMask")
@@ -165,12 +176,47 @@ func (s *Server) patchMember(c *call) (int, any, *apiError) {
 	default:
 		return 0, nil, newError(statusInvalidArgument, "Role is required and must be ROLE_MEMBER, ROLE_MANAGER or ROLE_ASSISTANT_MANAGER; got %q.", in.Role)
 	}
+	if !c.admin && sp.roleOf(c.who) != "ROLE_MANAGER" {
+		return 0, nil, newError(statusPermissionDenied, "Only a space owner (ROLE_MANAGER) can change roles.")
+	}
 	if m.group && in.Role != "ROLE_MEMBER" {
 		return 0, nil, newError(statusInvalidArgument, "A group membership cannot be given role %q.", in.Role)
+	}
+	if m.role == "ROLE_MANAGER" && in.Role != "ROLE_MANAGER" && sp.owners() == 1 {
+		return 0, nil, newError(statusFailedPrecondition, "The space must keep at least one owner (ROLE_MANAGER).")
 	}
 	m.role = in.Role
 	m.roleUpdates++
 	return http.StatusOK, m.out(sp), nil
+}
+
+// deleteMember removes a membership, named by ID or by email (DD: "You can
+// use the email as an alias"). An owner or a manager may remove members; only
+// an owner may remove an owner (DD: "To delete memberships for space
+// managers, the requester must be a space manager"); anyone may leave
+// (UNCERTAIN). The last owner cannot be removed (UNCERTAIN). The answer is
+// the deleted membership (DD: response Membership).
+func (s *Server) deleteMember(c *call) (int, any, *apiError) {
+	sp, m, e := s.memberOf(c, true)
+	if e != nil {
+		return 0, nil, e
+	}
+	sp.memberWrites++
+	caller := sp.roleOf(c.who)
+	switch {
+	case c.admin, m.id == c.who.id && !m.group:
+	case caller == "ROLE_MANAGER":
+	case caller == "ROLE_ASSISTANT_MANAGER" && m.role != "ROLE_MANAGER":
+	default:
+		return 0, nil, newError(statusPermissionDenied, "The caller does not have permission to remove this member.")
+	}
+	if !m.group && m.role == "ROLE_MANAGER" && sp.owners() == 1 {
+		return 0, nil, newError(statusFailedPrecondition, "The space must keep at least one owner (ROLE_MANAGER).")
+	}
+	out := m.out(sp)
+	sp.drop(m)
+	s.ctr.membersDeleted++
+	return http.StatusOK, out, nil
 }
 
 var memberFilterTerm = regexp.MustCompile(`^\s*(role|member\.type)\s*(=|!=)\s*"([A-Z_]+)"\s*$`)
@@ -242,7 +288,7 @@ func boolParam(q, name string) (bool, *apiError) {
 }
 
 func (s *Server) listMembers(c *call) (int, any, *apiError) {
-	sp, e := s.visible(c.args[0])
+	sp, e := s.visible(c)
 	if e != nil {
 		return 0, nil, e
 	}

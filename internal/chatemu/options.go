@@ -14,6 +14,15 @@ const (
 	DefaultReadQuota   = 3000
 	DefaultWindow      = time.Minute
 	DefaultCaller      = "users/caller@example.com"
+
+	// DefaultMessageQuota is the message writes allowed per window (Limits:
+	// 3,000 per minute per project).
+	DefaultMessageQuota = 3000
+	// DefaultLongWindow is the window of the hourly space-creation cap.
+	DefaultLongWindow = time.Hour
+	// DefaultSpaceWriteRate is the spaces.patch, spaces.delete and
+	// messages.create calls allowed per second on one space.
+	DefaultSpaceWriteRate = 1
 )
 
 // Option configures a Server.
@@ -34,28 +43,37 @@ type config struct {
 	invited    []string // lower-cased emails or "@domain" suffixes
 	duplicates bool
 	logger     *slog.Logger
+
+	retryAfter                   bool
+	createLimit, createLongLimit int
+	longWindow                   time.Duration
+	spaceRate                    int
+	tokens                       map[string]string // bearer token → users/…
+	admins                       map[string]bool   // normalised emails
 }
 
 func defaultConfig() config {
 	return config{
-		quotas: [numClasses]int{DefaultSpaceQuota, DefaultMemberQuota, DefaultReadQuota},
-		window: DefaultWindow,
-		now:    time.Now,
-		caller: DefaultCaller,
-		logger: slog.New(slog.DiscardHandler),
+		quotas:     [numClasses]int{DefaultSpaceQuota, DefaultMemberQuota, DefaultReadQuota, DefaultMessageQuota},
+		window:     DefaultWindow,
+		longWindow: DefaultLongWindow,
+		spaceRate:  DefaultSpaceWriteRate,
+		now:        time.Now,
+		caller:     DefaultCaller,
+		logger:     slog.New(slog.DiscardHandler),
 	}
 }
 
-// WithSpaceQuota sets the space writes (create, setup, delete) allowed per
+// WithSpaceQuota sets the space writes (create, setup, patch, delete) allowed per
 // window; 0 turns the quota off.
 func WithSpaceQuota(n int) Option { return func(c *config) { c.quotas[classSpaceWrite] = max(n, 0) } }
 
-// WithMemberQuota sets the membership writes (members.create, members.patch)
-// allowed per window; 0 turns the quota off.
+// WithMemberQuota sets the membership writes (members.create, members.patch,
+// members.delete) allowed per window; 0 turns the quota off.
 func WithMemberQuota(n int) Option { return func(c *config) { c.quotas[classMemberWrite] = max(n, 0) } }
 
-// WithReadQuota sets the reads (get and list of spaces and members) allowed
-// per window; 0 turns the quota off.
+// WithReadQuota sets the reads (get, list and search of spaces, get and list
+// of members) allowed per window; 0 turns the quota off.
 func WithReadQuota(n int) Option { return func(c *config) { c.quotas[classRead] = max(n, 0) } }
 
 // WithWindow sets the length of the sliding quota window (default a minute).
@@ -79,10 +97,80 @@ func WithFailureRate(f float64) Option { return func(c *config) { c.failRate = c
 // the connection is closed before any byte of the response is sent.
 func WithLostResponseRate(f float64) Option { return func(c *config) { c.dropRate = clamp01(f) } }
 
+// WithMessageQuota sets the message writes (messages.create) allowed per
+// window; 0 turns the quota off.
+func WithMessageQuota(n int) Option {
+	return func(c *config) { c.quotas[classMessageWrite] = max(n, 0) }
+}
+
+// WithCreationLimit sets the space-creation limit, charged by spaces.create
+// and spaces.setup on top of the space-write quota: at most perWindow
+// creates in any window (WithWindow, default a minute) and at most
+// perLongWindow in any long window (WithLongWindow, default an hour). 0
+// turns either off; both are off unless set. A create refused by either is
+// answered 429 RESOURCE_EXHAUSTED and charged nothing.
+func WithCreationLimit(perWindow, perLongWindow int) Option {
+	return func(c *config) { c.createLimit, c.createLongLimit = max(perWindow, 0), max(perLongWindow, 0) }
+}
+
+// WithLongWindow sets the window of the second creation limit (default an
+// hour); tests scale it down with WithWindow.
+func WithLongWindow(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.longWindow = d
+		}
+	}
+}
+
+// WithSpaceWriteRate sets the spaces.patch, spaces.delete and
+// messages.create calls allowed per second on any one space (default 1); 0
+// turns the limit off.
+func WithSpaceWriteRate(n int) Option { return func(c *config) { c.spaceRate = max(n, 0) } }
+
+// WithRetryAfter adds a Retry-After header (whole seconds until a call would
+// be accepted) to 429 answers. Without it none is sent, as no source
+// documents one on the Chat API's 429s.
+func WithRetryAfter() Option { return func(c *config) { c.retryAfter = true } }
+
 // WithToken requires every API call to carry "Authorization: Bearer tok";
-// calls without it are answered 401 UNAUTHENTICATED. The token is never
-// logged nor echoed.
+// calls without credentials are answered 401 UNAUTHENTICATED with reason
+// CREDENTIALS_MISSING, calls with another token 401 with reason
+// ACCESS_TOKEN_TYPE_UNSUPPORTED. The call acts for the default caller
+// (WithCaller). The token is never logged nor echoed.
 func WithToken(tok string) Option { return func(c *config) { c.token = tok } }
+
+// WithTokens maps bearer tokens to the callers they authenticate
+// ("users/EMAIL"), so that one server sees several people: each call acts
+// for its token's caller (spaces it may see, requestIds, roles). It can be
+// combined with WithToken, whose token stands for the default caller. As
+// with WithToken, a call without a known token is answered 401.
+func WithTokens(tokens map[string]string) Option {
+	return func(c *config) {
+		if c.tokens == nil {
+			c.tokens = make(map[string]string, len(tokens))
+		}
+		for tok, caller := range tokens {
+			c.tokens[tok] = caller
+		}
+	}
+}
+
+// WithAdmins names the callers (by email, or "users/EMAIL") who are
+// Workspace administrators: they alone may pass useAdminAccess=true, which
+// lets spaces.search look through every space of the organization and lets
+// get, patch, delete and the members calls act on spaces they are not in.
+// Anyone else passing it is answered 403 PERMISSION_DENIED.
+func WithAdmins(emails ...string) Option {
+	return func(c *config) {
+		if c.admins == nil {
+			c.admins = make(map[string]bool)
+		}
+		for _, e := range emails {
+			c.admins[normEmail(strings.TrimPrefix(e, "users/"))] = true
+		}
+	}
+}
 
 // WithSeed makes space IDs and fault injection reproducible. Without it the
 // seed is random.
@@ -98,9 +186,11 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithCaller sets the authenticated user, "users/EMAIL" or "users/ID"
-// (default DefaultCaller). The caller becomes a manager of every space it
-// creates and must not be named in spaces.setup.
+// WithCaller sets the default caller, "users/EMAIL" or "users/ID" (default
+// DefaultCaller): the user every call acts for when no token says otherwise
+// (WithTokens), and the one AddSpace and AddForeignSpace seed spaces for.
+// A caller becomes an owner (ROLE_MANAGER) of every space it creates and
+// must not be named in spaces.setup.
 func WithCaller(name string) Option { return func(c *config) { c.caller = name } }
 
 // WithUnaddable marks users (by email) who cannot be added to any space:

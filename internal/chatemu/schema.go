@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -57,7 +58,7 @@ var inputSchemas = map[string]map[string]field{
 		"accessSettings":               {kind: kObject, ref: "AccessSettings"},
 		"spaceUri":                     {kind: kString, ignored: true},
 		"predefinedPermissionSettings": {kind: kString, enum: []string{"PREDEFINED_PERMISSION_SETTINGS_UNSPECIFIED", "COLLABORATION_SPACE", "ANNOUNCEMENT_SPACE"}},
-		"permissionSettings":           {kind: kAny, ref: "PermissionSettings", unsupported: true},
+		"permissionSettings":           {kind: kObject, ref: "PermissionSettings"},
 		"importModeExpireTime":         {kind: kString, ignored: true},
 		"customer":                     {kind: kString},
 	},
@@ -92,6 +93,53 @@ var inputSchemas = map[string]map[string]field{
 	"Group": {
 		"name": {kind: kString},
 	},
+	"PermissionSettings": {
+		"manageMembersAndGroups": {kind: kObject, ref: "PermissionSetting"},
+		"modifySpaceDetails":     {kind: kObject, ref: "PermissionSetting"},
+		"toggleHistory":          {kind: kObject, ref: "PermissionSetting"},
+		"useAtMentionAll":        {kind: kObject, ref: "PermissionSetting"},
+		"manageApps":             {kind: kObject, ref: "PermissionSetting"},
+		"manageWebhooks":         {kind: kObject, ref: "PermissionSetting"},
+		"replyMessages":          {kind: kObject, ref: "PermissionSetting"},
+		"viewSpaceMembership":    {kind: kObject, ref: "PermissionSetting"},
+		"postMessages":           {kind: kAny, ref: "PermissionSetting", ignored: true}, // output only (DD)
+	},
+	"PermissionSetting": {
+		"managersAllowed":          {kind: kBool},
+		"assistantManagersAllowed": {kind: kBool},
+		"membersAllowed":           {kind: kBool},
+	},
+	"Message": {
+		"text":                    {kind: kString},
+		"fallbackText":            {kind: kString},
+		"markupSyntax":            {kind: kString, enum: []string{"MARKUP_SYNTAX_UNSPECIFIED", "MARKUP_SYNTAX_CHAT", "MARKUP_SYNTAX_MARKDOWN"}}, // accepted; the text is stored as sent
+		"name":                    {kind: kString, ignored: true},
+		"clientAssignedMessageId": {kind: kString, ignored: true}, // set with the messageId parameter
+		"createTime":              {kind: kString, ignored: true}, // input only in import mode
+		"deleteTime":              {kind: kString, ignored: true},
+		"lastUpdateTime":          {kind: kString, ignored: true},
+		"argumentText":            {kind: kString, ignored: true},
+		"formattedText":           {kind: kString, ignored: true},
+		"silent":                  {kind: kBool, ignored: true},
+		"threadReply":             {kind: kBool, ignored: true},
+		"sender":                  {kind: kAny, ref: "User", ignored: true},
+		"space":                   {kind: kAny, ref: "Space", ignored: true},
+		"annotations":             {kind: kArray, ref: "Annotation", ignored: true},
+		"attachedGifs":            {kind: kArray, ref: "AttachedGif", ignored: true},
+		"emojiReactionSummaries":  {kind: kArray, ref: "EmojiReactionSummary", ignored: true},
+		"deletionMetadata":        {kind: kAny, ref: "DeletionMetadata", ignored: true},
+		"matchedUrl":              {kind: kAny, ref: "MatchedUrl", ignored: true},
+		"slashCommand":            {kind: kAny, ref: "SlashCommand", ignored: true},
+		"thread":                  {kind: kAny, ref: "Thread", unsupported: true},
+		"cards":                   {kind: kArray, ref: "Card", unsupported: true},
+		"cardsV2":                 {kind: kArray, ref: "CardWithId", unsupported: true},
+		"accessoryWidgets":        {kind: kArray, ref: "AccessoryWidget", unsupported: true},
+		"attachment":              {kind: kArray, ref: "Attachment", unsupported: true},
+		"actionResponse":          {kind: kAny, ref: "ActionResponse", unsupported: true},
+		"elements":                {kind: kAny, ref: "Elements", unsupported: true},
+		"privateMessageViewer":    {kind: kAny, ref: "User", unsupported: true},
+		"quotedMessageMetadata":   {kind: kAny, ref: "QuotedMessageMetadata", unsupported: true},
+	},
 	"SetUpSpaceRequest": {
 		"space":       {kind: kObject, ref: "Space"},
 		"requestId":   {kind: kString},
@@ -100,8 +148,19 @@ var inputSchemas = map[string]map[string]field{
 }
 
 // decodeBody checks body against the schema named root, field by field, and
-// then decodes it into v. An empty body is an empty object.
-func decodeBody(body []byte, root string, v any) *apiError {
+// then decodes it into v. An empty body is an empty object. at is the field
+// of the request message the body binds to ("space" for spaces.create, ""
+// when the body is the whole request, as for spaces.setup): Google names
+// places in its messages from there, in proto field names
+// ("space.space_details").
+//
+// As proto3 JSON allows, a field may be sent under its proto name
+// (display_name) as well as its JSON name (displayName); sending both is an
+// error. Every unknown field and wrong value is reported at once, one line
+// each, with a google.rpc.BadRequest listing them (Wire).
+//
+// It returns the body as a tree with JSON names, for echoes.
+func decodeBody(body []byte, root, at string, v any) (map[string]any, *apiError) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
@@ -109,84 +168,179 @@ func decodeBody(body []byte, root string, v any) *apiError {
 	dec.UseNumber()
 	var tree any
 	if err := dec.Decode(&tree); err != nil {
-		return newError(statusInvalidArgument, "Invalid JSON payload received. %s", jsonProblem(err))
+		return nil, newError(statusInvalidArgument, "Invalid JSON payload received. %s", jsonProblem(err))
 	}
 	if dec.More() {
-		return newError(statusInvalidArgument, "Invalid JSON payload received. Unexpected token after the JSON value.")
+		return nil, newError(statusInvalidArgument, "Invalid JSON payload received. Unexpected token after the JSON value.")
 	}
-	if _, ok := tree.(map[string]any); !ok {
-		return newError(statusInvalidArgument, "Invalid JSON payload received. Expected an object, got %s.", jsonType(tree))
+	obj, ok := tree.(map[string]any)
+	if !ok {
+		return nil, newError(statusInvalidArgument, "Invalid JSON payload received. Expected an object, got %s.", jsonType(tree))
 	}
-	if e := checkValue(tree, field{kind: kObject, ref: root}, ""); e != nil {
-		return e
+	var ck checker
+	ck.value(obj, field{kind: kObject, ref: root}, at)
+	if ck.unsupported != nil {
+		return nil, ck.unsupported
+	}
+	if e := ck.err(); e != nil {
+		return nil, e
 	}
 	// The tree matched the schema, so only semantic checks remain; the
 	// case-insensitive matching of encoding/json cannot bite here.
-	if err := json.Unmarshal(body, v); err != nil {
-		return newError(statusInvalidArgument, "Invalid JSON payload received. %s", jsonProblem(err))
+	if ck.renamed {
+		body, _ = json.Marshal(obj)
 	}
-	return nil
+	if err := json.Unmarshal(body, v); err != nil {
+		return nil, newError(statusInvalidArgument, "Invalid JSON payload received. %s", jsonProblem(err))
+	}
+	return obj, nil
 }
 
-// checkValue checks one JSON value against f. path names it as the real
-// API's messages do ("space.spaceDetails").
-func checkValue(v any, f field, path string) *apiError {
+// violation is one entry of a google.rpc.BadRequest.
+type violation struct {
+	Field       string `json:"field,omitempty"`
+	Description string `json:"description"`
+}
+
+// checker walks a request body, collecting what is wrong with it.
+type checker struct {
+	violations  []violation
+	unsupported *apiError // the first field the emulator does not model
+	renamed     bool      // a proto name was rewritten to its JSON name
+}
+
+func (ck *checker) add(path, format string, args ...any) {
+	ck.violations = append(ck.violations, violation{Field: path, Description: fmt.Sprintf(format, args...)})
+}
+
+// err is the 400 for every violation found, nil if none.
+func (ck *checker) err() *apiError {
+	if len(ck.violations) == 0 {
+		return nil
+	}
+	lines := make([]string, len(ck.violations))
+	for i, v := range ck.violations {
+		lines[i] = v.Description
+	}
+	e := newError(statusInvalidArgument, "%s", strings.Join(lines, "\n"))
+	e.Details = []any{badRequest(ck.violations)}
+	return e
+}
+
+func badRequest(vs []violation) map[string]any {
+	return map[string]any{"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": vs}
+}
+
+// at renders a place in Google's words: " at 'space.space_details'".
+func at(path string) string {
+	if path == "" {
+		return ""
+	}
+	return " at '" + path + "'"
+}
+
+// value checks one JSON value against f. path names it as the real API's
+// messages do ("space.space_details", "memberships[0]").
+func (ck *checker) value(v any, f field, path string) {
 	if v == nil {
-		return nil // null means unset in proto JSON
+		return // null means unset in proto JSON
 	}
 	if f.unsupported {
-		return newError(statusUnimplemented, "Field %q is in the Chat API but not modeled by the emulator.", path)
+		if ck.unsupported == nil {
+			ck.unsupported = newError(statusUnimplemented, "Field %q is in the Chat API but not modeled by the emulator.", path)
+		}
+		return
+	}
+	if f.ignored && (f.kind == kArray || f.kind == kObject) {
+		return
 	}
 	switch f.kind {
 	case kAny:
-		return nil
 	case kString:
 		s, ok := v.(string)
-		if !ok {
-			return newError(statusInvalidArgument, "Invalid value at %q (TYPE_STRING), %s", path, jsonType(v))
-		}
-		if f.enum != nil && !slices.Contains(f.enum, s) {
-			return newError(statusInvalidArgument, "Invalid value at %q (TYPE_ENUM), %q", path, s)
+		switch {
+		case !ok:
+			ck.add(path, "Invalid value at '%s' (TYPE_STRING), %s", path, jsonType(v))
+		case f.enum != nil && !slices.Contains(f.enum, s):
+			ck.add(path, "Invalid value at '%s' (TYPE_ENUM), %q", path, s)
 		}
 	case kBool:
 		if _, ok := v.(bool); !ok {
-			return newError(statusInvalidArgument, "Invalid value at %q (TYPE_BOOL), %s", path, jsonType(v))
+			ck.add(path, "Invalid value at '%s' (TYPE_BOOL), %s", path, jsonType(v))
 		}
 	case kArray:
 		items, ok := v.([]any)
 		if !ok {
-			return newError(statusInvalidArgument, "Invalid value at %q (type.googleapis.com/google.chat.v1.%s), %s", path, f.ref, jsonType(v))
+			ck.add(path, "Invalid value at '%s' (type.googleapis.com/google.chat.v1.%s), %s", path, f.ref, jsonType(v))
+			return
 		}
 		for i, item := range items {
-			if e := checkValue(item, field{kind: kObject, ref: f.ref}, fmt.Sprintf("%s[%d]", path, i)); e != nil {
-				return e
-			}
+			ck.value(item, field{kind: kObject, ref: f.ref}, fmt.Sprintf("%s[%d]", path, i))
 		}
 	case kObject:
 		obj, ok := v.(map[string]any)
 		if !ok {
-			return newError(statusInvalidArgument, "Invalid value at %q (type.googleapis.com/google.chat.v1.%s), %s", path, f.ref, jsonType(v))
+			ck.add(path, "Invalid value at '%s' (type.googleapis.com/google.chat.v1.%s), %s", path, f.ref, jsonType(v))
+			return
 		}
 		schema := inputSchemas[f.ref]
-		for name, child := range obj {
-			cf, known := schema[name]
-			if !known {
-				at := ""
-				if path != "" {
-					at = fmt.Sprintf(" at '%s'", path)
+		// Sorted, so that messages list fields in a stable order.
+		for _, name := range slices.Sorted(maps.Keys(obj)) {
+			jsonName, known := name, false
+			if _, known = schema[name]; !known {
+				jsonName, known = protoNames[f.ref][name]
+				if known {
+					if _, both := obj[jsonName]; both {
+						ck.add(path, "Invalid JSON payload received. Field %q is set twice, as %q and as %q%s.", jsonName, jsonName, name, at(path))
+						continue
+					}
+					obj[jsonName] = obj[name]
+					delete(obj, name)
+					ck.renamed = true
 				}
-				return newError(statusInvalidArgument, "Invalid JSON payload received. Unknown name %q%s: Cannot find field.", name, at)
 			}
-			childPath := name
+			if !known {
+				ck.add(path, "Invalid JSON payload received. Unknown name %q%s: Cannot find field.", name, at(path))
+				continue
+			}
+			childPath := snake(jsonName)
 			if path != "" {
-				childPath = path + "." + name
+				childPath = path + "." + childPath
 			}
-			if e := checkValue(child, cf, childPath); e != nil {
-				return e
-			}
+			ck.value(obj[jsonName], schema[jsonName], childPath)
 		}
 	}
-	return nil
+}
+
+// protoNames maps, per schema, each field's proto name (display_name) to its
+// JSON name (displayName), for the fields whose two names differ.
+var protoNames = func() map[string]map[string]string {
+	out := make(map[string]map[string]string, len(inputSchemas))
+	for schema, fields := range inputSchemas {
+		m := make(map[string]string)
+		for name := range fields {
+			if p := snake(name); p != name {
+				m[p] = name
+			}
+		}
+		out[schema] = m
+	}
+	return out
+}()
+
+// snake turns a JSON name into its proto name: spaceDetails → space_details.
+func snake(name string) string {
+	var b strings.Builder
+	for i, r := range name {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func jsonType(v any) string {

@@ -1,6 +1,7 @@
 package chatemu
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -102,29 +103,73 @@ func (s *Server) DeleteSpace(name string) bool {
 	return true
 }
 
-// AddSpace makes a space with the caller as manager, as an earlier run would
-// have, without counting a call or charging a quota. It returns its name.
+// AddSpace makes a space owned by the default caller, as an earlier run
+// would have, without counting a call or charging a quota. It returns its
+// name.
 func (s *Server) AddSpace(displayName string) (string, error) {
-	return s.seed(displayName, false)
-}
-
-// AddHiddenSpace makes a space someone else created: its display name is
-// taken (creates of it get ALREADY_EXISTS), but the caller is not a member,
-// so lists leave it out and gets answer PERMISSION_DENIED.
-func (s *Server) AddHiddenSpace(displayName string) (string, error) {
-	return s.seed(displayName, true)
-}
-
-func (s *Server) seed(displayName string, hidden bool) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.seed(displayName, s.caller, who{}, "")
+}
+
+// someoneElse owns the spaces AddHiddenSpace makes.
+const someoneElse = "users/someone.else@example.com"
+
+// AddHiddenSpace makes a space someone else created: its display name is
+// taken (creates of it get ALREADY_EXISTS), but the default caller is not a
+// member, so lists leave it out and gets answer PERMISSION_DENIED. It is
+// AddForeignSpace(displayName, "users/someone.else@example.com", "").
+func (s *Server) AddHiddenSpace(displayName string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seed(displayName, s.newWho(someoneElse), who{}, "")
+}
+
+// AddForeignSpace makes a space created by owner ("users/EMAIL", who is its
+// owner, ROLE_MANAGER) in which the default caller has callerRole: ""
+// (not a member: the space is not listed and get answers
+// PERMISSION_DENIED), "ROLE_MEMBER", "ROLE_ASSISTANT_MANAGER" (manager) or
+// "ROLE_MANAGER" (a second owner). Its display name is taken, as any. It
+// counts no call and charges no quota, and returns the space's name. It
+// panics if the name is invalid or taken, or the role unknown: a mistake in
+// a test's setup.
+func (s *Server) AddForeignSpace(displayName, owner, callerRole string) string {
+	return s.AddForeignSpaceFor(s.cfg.caller, displayName, owner, callerRole)
+}
+
+// AddForeignSpaceFor is AddForeignSpace for another caller ("users/EMAIL",
+// such as one of WithTokens).
+func (s *Server) AddForeignSpaceFor(caller, displayName, owner, callerRole string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch callerRole {
+	case "", "ROLE_MEMBER", "ROLE_ASSISTANT_MANAGER", "ROLE_MANAGER":
+	default:
+		panic(fmt.Sprintf("chatemu: AddForeignSpace(%q): unknown role %q", displayName, callerRole))
+	}
+	name, err := s.seed(displayName, s.newWho(owner), s.newWho(caller), callerRole)
+	if err != nil {
+		panic("chatemu: " + err.Error())
+	}
+	return name
+}
+
+// seed makes a space created by owner, with guest as a member of role
+// guestRole when guestRole is set.
+func (s *Server) seed(displayName string, owner, guest who, guestRole string) (string, error) {
 	in := &spaceIn{DisplayName: displayName, SpaceType: "SPACE"}
 	conflicts := s.ctr.conflicts
 	if e := s.checkSpace(in); e != nil {
 		s.ctr.conflicts = conflicts
 		return "", fmt.Errorf("adding space %q: %w", displayName, e)
 	}
-	return "spaces/" + s.insert(in, "", s.cfg.now(), hidden).id, nil
+	now := s.cfg.now()
+	sp := s.insert(in, "", now, owner)
+	if guestRole != "" && guest.id != owner.id {
+		s.join(sp, target{id: guest.id, email: guest.email}, now).role = guestRole
+		s.ctr.membersAdded--
+	}
+	return "spaces/" + sp.id, nil
 }
 
 // snapshot renders a space as spaces.get would, plus the input-only
@@ -151,6 +196,11 @@ func (s *space) snapshot() *chat.Space {
 	}
 	if o.SpaceDetails != nil {
 		sp.SpaceDetails = &chat.SpaceDetails{Description: o.SpaceDetails.Description, Guidelines: o.SpaceDetails.Guidelines}
+	}
+	if len(s.perms) > 0 {
+		b, _ := json.Marshal(s.perms)
+		sp.PermissionSettings = new(chat.PermissionSettings)
+		_ = json.Unmarshal(b, sp.PermissionSettings)
 	}
 	return sp
 }

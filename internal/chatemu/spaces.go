@@ -30,6 +30,11 @@ func (s *Server) checkSpace(in *spaceIn) *apiError {
 		return newError(statusInvalidArgument, "Display name must be at most %d characters.", maxDisplayName)
 	case in.Customer != "" && !validRef(in.Customer, "customers/"):
 		return newError(statusInvalidArgument, "Invalid customer %q: want customers/{customer}.", in.Customer)
+	case in.PermissionSettings != nil:
+		// DD: "Space permission settings for existing spaces"; at creation
+		// the preset (predefinedPermissionSettings) is the way. That create
+		// refuses it, rather than ignoring it, is UNCERTAIN.
+		return newError(statusInvalidArgument, "permissionSettings can only be changed with spaces.patch; use predefinedPermissionSettings when creating a space.")
 	}
 	if d := in.SpaceDetails; d != nil {
 		if utf8.RuneCountInString(d.Description) > maxDescription {
@@ -42,9 +47,17 @@ func (s *Server) checkSpace(in *spaceIn) *apiError {
 	if a := in.AccessSettings; a != nil && a.Audience != "" && !validRef(a.Audience, "audiences/") {
 		return newError(statusInvalidArgument, "Invalid audience %q: want audiences/{audience}.", a.Audience)
 	}
-	if s.st.names[normName(in.DisplayName)] > 0 && !s.cfg.duplicates {
+	return s.checkName(in.DisplayName)
+}
+
+// checkName refuses a display name an existing space already uses (DD:
+// "An existing space within the Google Workspace organization might already
+// use this display name"), compared trimmed and case-insensitively
+// (UNCERTAIN: no source says how Google compares).
+func (s *Server) checkName(displayName string) *apiError {
+	if s.st.names[normName(displayName)] > 0 && !s.cfg.duplicates {
 		s.ctr.conflicts++
-		return newError(statusAlreadyExists, "A space with display name %q already exists.", strings.TrimSpace(in.DisplayName))
+		return newError(statusAlreadyExists, "A space with display name %q already exists.", strings.TrimSpace(displayName))
 	}
 	return nil
 }
@@ -54,9 +67,10 @@ func validRef(s, prefix string) bool {
 	return ok && rest != "" && !strings.Contains(rest, "/")
 }
 
-// insert makes a space from a checked request, with the caller as its
-// manager.
-func (s *Server) insert(in *spaceIn, requestID string, now time.Time, hidden bool) *space {
+// insert makes a space from a checked request, with its creator as owner
+// (ROLE_MANAGER: DD, "the calling user is added as a member", and a human
+// creator is made a space manager, unlike an app).
+func (s *Server) insert(in *spaceIn, requestID string, now time.Time, creator who) *space {
 	sp := &space{
 		id:          s.newSpaceID(),
 		displayName: in.DisplayName,
@@ -68,7 +82,7 @@ func (s *Server) insert(in *spaceIn, requestID string, now time.Time, hidden boo
 		created:     now,
 		seq:         len(s.st.order),
 		external:    in.ExternalUserAllowed,
-		hidden:      hidden,
+		creator:     creator.id,
 	}
 	if sp.history == "HISTORY_STATE_UNSPECIFIED" {
 		sp.history = ""
@@ -79,9 +93,8 @@ func (s *Server) insert(in *spaceIn, requestID string, now time.Time, hidden boo
 	if a := in.AccessSettings; a != nil {
 		sp.audience = a.Audience
 	}
-	if !hidden {
-		sp.add(&member{id: s.callerID, email: s.callerEm, role: "ROLE_MANAGER", state: "JOINED", created: now})
-	}
+	s.st.know(creator)
+	sp.add(&member{id: creator.id, email: creator.email, role: "ROLE_MANAGER", state: "JOINED", created: now})
 	if s.st.names[sp.key] > 0 {
 		s.ctr.duplicates++
 	}
@@ -111,32 +124,56 @@ func (s *Server) remove(sp *space) {
 	s.ctr.spacesDeleted++
 }
 
-// replay answers a create whose requestId already made a space.
-func (s *Server) replay(requestID string) (spaceOut, bool) {
+// replay answers a create whose requestId already made a space: with 200
+// and an echo of the space in this request plus the name of the space made
+// (DD: "the returned space might not be fully populated; the API echoes the
+// space in your request with the system-assigned resource name
+// populated"). Output-only fields sent are left out of the echo
+// (UNCERTAIN). The same requestId from another caller is an error (DD:
+// "Reusing an existing request ID with a different authenticated user
+// results in an error"; its status and wording are UNCERTAIN).
+func (s *Server) replay(c *call, requestID string, sent map[string]any) (map[string]any, bool, *apiError) {
 	if requestID == "" {
-		return spaceOut{}, false
+		return nil, false, nil
 	}
 	sp := s.st.requests[requestID]
 	if sp == nil {
-		return spaceOut{}, false
+		return nil, false, nil
+	}
+	if sp.creator != c.who.id {
+		return nil, false, newError(statusInvalidArgument, "Request ID %q was already used by another caller.", requestID)
 	}
 	s.ctr.replays++
-	return sp.out(), true
+	return echo("Space", sent, "spaces/"+sp.id), true, nil
+}
+
+// echo copies the input fields of a request body (with JSON names) and sets
+// name.
+func echo(schema string, sent map[string]any, name string) map[string]any {
+	out := make(map[string]any, len(sent)+1)
+	for k, v := range sent {
+		if f := inputSchemas[schema][k]; v != nil && !f.ignored {
+			out[k] = v
+		}
+	}
+	out["name"] = name
+	return out
 }
 
 func (s *Server) createSpace(c *call) (int, any, *apiError) {
 	var in spaceIn
-	if e := decodeBody(c.body, "Space", &in); e != nil {
+	tree, e := decodeBody(c.body, "Space", "space", &in)
+	if e != nil {
 		return 0, nil, e
 	}
 	requestID := c.r.URL.Query().Get("requestId")
-	if out, ok := s.replay(requestID); ok {
-		return http.StatusOK, out, nil
+	if out, ok, e := s.replay(c, requestID, tree); ok || e != nil {
+		return http.StatusOK, out, e
 	}
 	if e := s.checkSpace(&in); e != nil {
 		return 0, nil, e
 	}
-	sp := s.insert(&in, requestID, c.now, false)
+	sp := s.insert(&in, requestID, c.now, c.who)
 	s.ctr.spacesCreated++
 	c.created = true
 	return http.StatusOK, sp.out(), nil
@@ -145,11 +182,13 @@ func (s *Server) createSpace(c *call) (int, any, *apiError) {
 // target is a member named in a request, resolved.
 func (s *Server) setupSpace(c *call) (int, any, *apiError) {
 	var in setupIn
-	if e := decodeBody(c.body, "SetUpSpaceRequest", &in); e != nil {
+	tree, e := decodeBody(c.body, "SetUpSpaceRequest", "", &in)
+	if e != nil {
 		return 0, nil, e
 	}
-	if out, ok := s.replay(in.RequestID); ok {
-		return http.StatusOK, out, nil
+	sent, _ := tree["space"].(map[string]any)
+	if out, ok, e := s.replay(c, in.RequestID, sent); ok || e != nil {
+		return http.StatusOK, out, e
 	}
 	if in.Space == nil {
 		return 0, nil, newError(statusInvalidArgument, "space is required.")
@@ -168,7 +207,7 @@ func (s *Server) setupSpace(c *call) (int, any, *apiError) {
 		if e != nil {
 			return 0, nil, e
 		}
-		if !t.group && t.id == s.callerID {
+		if !t.group && t.id == c.who.id {
 			return 0, nil, newError(statusInvalidArgument, "%s names the calling user, who is added automatically and must be omitted.", path)
 		}
 		if seen[t.id] {
@@ -180,7 +219,7 @@ func (s *Server) setupSpace(c *call) (int, any, *apiError) {
 	if e := s.checkSpace(in.Space); e != nil {
 		return 0, nil, e
 	}
-	sp := s.insert(in.Space, in.RequestID, c.now, false)
+	sp := s.insert(in.Space, in.RequestID, c.now, c.who)
 	s.ctr.spacesCreated++
 	c.created = true
 	for _, t := range targets {
@@ -193,30 +232,39 @@ func (s *Server) setupSpace(c *call) (int, any, *apiError) {
 	return http.StatusOK, sp.out(), nil
 }
 
-// visible returns the space named by a path segment, if the caller may see it.
-func (s *Server) visible(id string) (*space, *apiError) {
-	sp := s.st.spaces[id]
+// visible returns the space named by a path segment, if the caller may see
+// it: a member of it, or an administrator with useAdminAccess. A space
+// the caller is not in answers 403 PERMISSION_DENIED; the real API may
+// answer 404 NOT_FOUND instead (UNCERTAIN).
+func (s *Server) visible(c *call) (*space, *apiError) {
+	sp := s.st.spaces[c.args[0]]
 	switch {
 	case sp == nil:
 		return nil, errNotFound()
-	case sp.hidden:
-		return nil, errPermission()
+	case c.admin, sp.roleOf(c.who) != "":
+		return sp, nil
 	}
-	return sp, nil
+	return nil, errPermission()
 }
 
 func (s *Server) getSpace(c *call) (int, any, *apiError) {
-	sp, e := s.visible(c.args[0])
+	sp, e := s.visible(c)
 	if e != nil {
 		return 0, nil, e
 	}
 	return http.StatusOK, sp.out(), nil
 }
 
+// deleteSpace deletes a space, its members and messages (DD: "cascades").
+// Only an owner may (Chat UI: an owner may delete the space; DD for app
+// auth: only spaces the app created), or an administrator.
 func (s *Server) deleteSpace(c *call) (int, any, *apiError) {
-	sp, e := s.visible(c.args[0])
+	sp, e := s.visible(c)
 	if e != nil {
 		return 0, nil, e
+	}
+	if !c.admin && sp.roleOf(c.who) != "ROLE_MANAGER" {
+		return 0, nil, newError(statusPermissionDenied, "Only a space owner (ROLE_MANAGER) can delete the space.")
 	}
 	s.remove(sp)
 	return http.StatusOK, struct{}{}, nil
@@ -301,9 +349,10 @@ func (s *Server) listSpaces(c *call) (int, any, *apiError) {
 	if types != nil && !types["SPACE"] {
 		return http.StatusOK, out, nil // every emulated space is a SPACE
 	}
+	// DD: spaces.list "lists spaces the caller is a member of".
 	for i := start; i < len(s.st.order); i++ {
 		sp := s.st.order[i]
-		if sp == nil || sp.hidden {
+		if sp == nil || sp.roleOf(c.who) == "" {
 			continue
 		}
 		if len(out.Spaces) == size {

@@ -261,7 +261,7 @@ func TestListSpaces(t *testing.T) {
 
 func TestGetAndDeleteSpace(t *testing.T) {
 	t.Parallel()
-	srv, svc, _ := start(t)
+	srv, svc, _ := start(t, WithSpaceWriteRate(0))
 	sp, err := svc.Spaces.Create(newSpace("Short-lived")).Do()
 	if err != nil {
 		t.Fatal(err)
@@ -281,10 +281,11 @@ func TestGetAndDeleteSpace(t *testing.T) {
 		{"get unknown", func() error { _, err := svc.Spaces.Get("spaces/AAAAnothere1").Do(); return err }, 404, "NOT_FOUND"},
 		{"get hidden", func() error { _, err := svc.Spaces.Get(hidden).Do(); return err }, 403, "PERMISSION_DENIED"},
 		{"create over hidden", func() error { _, err := svc.Spaces.Create(newSpace("not mine")).Do(); return err }, 409, "ALREADY_EXISTS"},
-		{"patch not modeled", func() error {
+		{"patch hidden", func() error {
 			_, err := svc.Spaces.Patch(hidden, newSpace("x")).UpdateMask("displayName").Do()
 			return err
-		}, 501, "UNIMPLEMENTED"},
+		}, 403, "PERMISSION_DENIED"},
+		{"delete hidden", func() error { _, err := svc.Spaces.Delete(hidden).Do(); return err }, 403, "PERMISSION_DENIED"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,8 +28,15 @@ type state struct {
 	order    []*space          // creation order; nil where a space was deleted
 	live     int
 	names    map[string]int32  // normalised display name → spaces using it
-	requests map[string]*space // requestId → the space it created
+	requests map[string]*space // requestId → the space it created (its creator made the request)
 	emails   map[string]string // user ID → email, for users first named by email
+}
+
+// know records the email of a user named by email.
+func (st *state) know(w who) {
+	if w.email != "" {
+		st.emails[w.id] = w.email
+	}
 }
 
 func newState() state {
@@ -48,13 +55,31 @@ type space struct {
 	description, guidelines     string
 	history, permissions        string
 	audience, customer, request string
+	creator                     string // user ID of the creator
 	created                     time.Time
 	seq                         int // index in state.order
-	external, hidden            bool
+	external                    bool
 	joinedHumans, joinedGroups  int32
 	memberWrites                int32
 	members                     []*member
-	byID                        map[string]*member // built once members outgrow a linear scan
+	byID                        map[string]*member    // built once members outgrow a linear scan
+	perms                       map[string]permission // set by spaces.patch, by JSON name
+	messages                    []*message
+}
+
+// permission is one PermissionSetting: who may do one thing.
+type permission struct {
+	ManagersAllowed          bool `json:"managersAllowed"`
+	AssistantManagersAllowed bool `json:"assistantManagersAllowed"`
+	MembersAllowed           bool `json:"membersAllowed"`
+}
+
+// message is one message made by messages.create.
+type message struct {
+	id, clientID, requestID string
+	sender                  string // user ID
+	text                    string
+	created                 time.Time
 }
 
 // member is one membership; its name is spaces/{space.id}/members/{id}.
@@ -81,6 +106,46 @@ func (sp *space) find(id string) *member {
 		}
 	}
 	return nil
+}
+
+// roleOf returns the caller's role in sp, "" if not a member. Only a
+// membership of the user counts, not one through a group.
+func (sp *space) roleOf(w who) string {
+	if m := sp.find(w.id); m != nil && !m.group {
+		return m.role
+	}
+	return ""
+}
+
+// owners counts the human owners (ROLE_MANAGER) of sp.
+func (sp *space) owners() int {
+	n := 0
+	for _, m := range sp.members {
+		if !m.group && m.role == "ROLE_MANAGER" {
+			n++
+		}
+	}
+	return n
+}
+
+// drop removes membership m from sp.
+func (sp *space) drop(m *member) {
+	for i, x := range sp.members {
+		if x == m {
+			sp.members = append(sp.members[:i], sp.members[i+1:]...)
+			break
+		}
+	}
+	if sp.byID != nil {
+		delete(sp.byID, m.id)
+	}
+	if m.state == "JOINED" {
+		if m.group {
+			sp.joinedGroups--
+		} else {
+			sp.joinedHumans--
+		}
+	}
 }
 
 func (sp *space) add(m *member) {
@@ -162,10 +227,11 @@ type spaceIn struct {
 	AccessSettings      *struct {
 		Audience string `json:"audience"`
 	} `json:"accessSettings"`
-	PredefinedPermissionSettings string `json:"predefinedPermissionSettings"`
-	Customer                     string `json:"customer"`
-	ImportMode                   bool   `json:"importMode"`
-	SingleUserBotDm              bool   `json:"singleUserBotDm"`
+	PredefinedPermissionSettings string        `json:"predefinedPermissionSettings"`
+	PermissionSettings           permissionsIn `json:"permissionSettings"`
+	Customer                     string        `json:"customer"`
+	ImportMode                   bool          `json:"importMode"`
+	SingleUserBotDm              bool          `json:"singleUserBotDm"`
 }
 
 type membershipIn struct {
@@ -179,6 +245,8 @@ type membershipIn struct {
 	} `json:"groupMember"`
 }
 
+type permissionsIn map[string]*permission
+
 type setupIn struct {
 	Space       *spaceIn       `json:"space"`
 	RequestID   string         `json:"requestId"`
@@ -188,19 +256,20 @@ type setupIn struct {
 // --- responses ------------------------------------------------------------
 
 type spaceOut struct {
-	Name                string      `json:"name"`
-	Type                string      `json:"type"`
-	DisplayName         string      `json:"displayName"`
-	SpaceThreadingState string      `json:"spaceThreadingState"`
-	SpaceType           string      `json:"spaceType"`
-	SpaceHistoryState   string      `json:"spaceHistoryState"`
-	ExternalUserAllowed bool        `json:"externalUserAllowed,omitempty"`
-	SpaceDetails        *detailsOut `json:"spaceDetails,omitempty"`
-	AccessSettings      accessOut   `json:"accessSettings"`
-	MembershipCount     countOut    `json:"membershipCount"`
-	CreateTime          string      `json:"createTime"`
-	SpaceURI            string      `json:"spaceUri"`
-	Customer            string      `json:"customer,omitempty"`
+	Name                string                `json:"name"`
+	Type                string                `json:"type"`
+	DisplayName         string                `json:"displayName"`
+	SpaceThreadingState string                `json:"spaceThreadingState"`
+	SpaceType           string                `json:"spaceType"`
+	SpaceHistoryState   string                `json:"spaceHistoryState"`
+	ExternalUserAllowed bool                  `json:"externalUserAllowed,omitempty"`
+	SpaceDetails        *detailsOut           `json:"spaceDetails,omitempty"`
+	AccessSettings      accessOut             `json:"accessSettings"`
+	MembershipCount     countOut              `json:"membershipCount"`
+	CreateTime          string                `json:"createTime"`
+	SpaceURI            string                `json:"spaceUri"`
+	Customer            string                `json:"customer,omitempty"`
+	PermissionSettings  map[string]permission `json:"permissionSettings,omitempty"`
 }
 
 type detailsOut struct {
@@ -262,6 +331,7 @@ func (sp *space) out() spaceOut {
 		CreateTime:          timestamp(sp.created),
 		SpaceURI:            spaceURIPrefix + sp.id + "?cls=7",
 		Customer:            sp.customer,
+		PermissionSettings:  sp.perms,
 	}
 	if o.SpaceHistoryState == "" {
 		o.SpaceHistoryState = "HISTORY_ON"

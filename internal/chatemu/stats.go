@@ -28,7 +28,11 @@ type Stats struct {
 	AlreadyExists int `json:"alreadyExists"` // 409 answers to creates
 	MembersAdded  int `json:"membersAdded"`  // memberships made, by setup or members.create
 
-	Throttled       int `json:"throttled"`       // 429 answers
+	MembersDeleted  int `json:"membersDeleted"`  // memberships removed by members.delete
+	SpacesPatched   int `json:"spacesPatched"`   // spaces.patch calls that changed a space
+	MessagesCreated int `json:"messagesCreated"` // messages made, replays excluded
+
+	Throttled       int `json:"throttled"`       // 429 answers, whichever limit refused
 	Unavailable     int `json:"unavailable"`     // injected 503 answers
 	LostResponses   int `json:"lostResponses"`   // creates whose answer was dropped
 	Unauthenticated int `json:"unauthenticated"` // 401 answers
@@ -37,6 +41,15 @@ type Stats struct {
 	// space-write and membership-write quotas, in order.
 	SpaceWrites  []time.Time `json:"spaceWrites"`
 	MemberWrites []time.Time `json:"memberWrites"`
+	// Creates are the times of the calls charged to the space-creation
+	// limit (spaces.create and spaces.setup let through, replays and
+	// refusals for content included), in order.
+	Creates []time.Time `json:"creates"`
+	// CreateLimited and CreateLimitedLong count the creates refused with 429
+	// by the creation limit of the window and of the long window
+	// (WithCreationLimit); Throttled counts them too.
+	CreateLimited     int `json:"createLimited"`
+	CreateLimitedLong int `json:"createLimitedLong"`
 
 	// MemberWritesBySpace counts, per space name, the members.create and
 	// members.patch calls that reached that space.
@@ -67,7 +80,9 @@ type counters struct {
 	calls                                                                    map[string]map[int]int
 	spacesCreated, spacesDeleted, requestIDs, replays, duplicates, conflicts int
 	membersAdded, throttled, unavailable, lost, unauthenticated              int
-	spaceWrites, memberWrites                                                []time.Time
+	membersDeleted, spacesPatched, messagesCreated                           int
+	createLimited, createLimitedLong                                         int
+	spaceWrites, memberWrites, creates                                       []time.Time
 }
 
 func (c *counters) call(method string, code int) {
