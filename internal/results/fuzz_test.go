@@ -13,6 +13,13 @@ import (
 func FuzzLoad(f *testing.F) {
 	f.Add([]byte(validFile), []byte(""))
 	f.Add([]byte(`{"version":1,"spaces":{}}`), []byte(`{"space":"A","member":"users/1"}`+"\n"+`{"space":"B","ent`))
+	// Version 1: its managers are owners, in the file and in the journal.
+	f.Add([]byte(`{"version":1,"spaces":{"A":{"status":"created","name":"spaces/A","applied":{"members":["users/1"],"managers":["users/1","users/2"]}}}}`),
+		[]byte(`{"space":"B","entry":{"status":"failed","applied":{"managers":["users/3"]}}}`+"\n"+`{"space":"A","manager":"users/4"}`+"\n"))
+	// Version 2: roles move both ways; pending entries.
+	f.Add([]byte(`{"version":2,"spaces":{"A":{"status":"created","name":"spaces/A","principal":"users/me","previous":"spaces/Z","applied":{"members":["users/1","users/2"],"owners":["users/1"],"managers":["users/2"]}}}}`),
+		[]byte(`{"version":2}`+"\n"+`{"space":"A","member":"users/1","role":"manager"}`+"\n"+`{"space":"A","member":"users/2","role":"member"}`+"\n"+
+			`{"space":"P","entry":{"status":"pending","requestId":"r","principal":"users/me"}}`+"\n"+`{"space":"Q","entry":{"status":"","requestId":"q"}}`+"\n"))
 	f.Fuzz(func(t *testing.T, file, journal []byte) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "r.json")

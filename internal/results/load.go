@@ -261,20 +261,56 @@ func position(data []byte, off int64) (line, col int) {
 	return line, col
 }
 
+// journalHeader is the first line of every journal this version writes.
+// A journal without it was written by version 1, whose entry events list
+// as "managers" the people made ROLE_MANAGER: owners. Events alone cannot
+// tell, and the results file beside the journal may be missing (a first
+// run that crashed), so the journal says its version itself.
+var journalHeader = []byte(fmt.Sprintf(`{"version":%d}`+"\n", Version))
+
+// header reports whether a journal line is a header, and its version.
+func header(line []byte) (version int, ok bool) {
+	var h struct {
+		Version *int `json:"version"`
+	}
+	if decodeStrict(line, &h) != nil || h.Version == nil {
+		return 0, false
+	}
+	return *h.Version, true
+}
+
 // replay applies the journal data, read from path, to st. Only complete
 // lines count: whatever follows the last newline was being appended when
-// the writer died, and its Record never returned.
+// the writer died, and its Record never returned. A journal of version 1
+// (no header) is upgraded as it is read, as a results file of version 1
+// is: the applied managers of its entries, and its manager events, are
+// owners.
 func replay(path string, data []byte, st *state) error {
 	complete := data[:bytes.LastIndexByte(data, '\n')+1]
+	legacy := true
 	for n := 1; len(complete) > 0; n++ {
 		line, rest, _ := bytes.Cut(complete, []byte("\n"))
 		complete = rest
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
+		if n == 1 {
+			if v, ok := header(line); ok {
+				if v != Version {
+					return fmt.Errorf("results journal %q: line 1: unsupported version %d (this program reads journals of versions 1 and %d)", path, v, Version)
+				}
+				legacy = false
+				continue
+			}
+		}
 		var ev Event
 		if err := decodeStrict(line, &ev); err != nil {
 			return fmt.Errorf("results journal %q: line %d: %w", path, n, err)
+		}
+		if legacy && ev.Entry != nil {
+			if err := upgradeV1(ev.Entry); err != nil {
+				return fmt.Errorf("results journal %q: line %d: entry: %w", path, n, err)
+			}
 		}
 		if err := checkEvent(&ev); err != nil {
 			return fmt.Errorf("results journal %q: line %d: %w", path, n, err)

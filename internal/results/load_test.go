@@ -386,6 +386,38 @@ func TestLoadJournal(t *testing.T) {
 			},
 		},
 		{
+			name: "version 2: managers are managers",
+			journal: `{"version":2}
+{"space":"B","entry":{"status":"created","name":"spaces/B","applied":{"members":["users/2","users/3"],"owners":["users/2"],"managers":["users/3"]}}}
+{"space":"A","member":"users/2","role":"manager"}
+`,
+			want: map[string]*Entry{
+				"A": {Status: Created, Name: "spaces/A", Applied: &Applied{Members: []string{"users/1", "users/2"}, Managers: []string{"users/2"}}},
+				"B": {Status: Created, Name: "spaces/B", Applied: &Applied{Members: []string{"users/2", "users/3"}, Owners: []string{"users/2"}, Managers: []string{"users/3"}}},
+			},
+		},
+		{
+			name: "version 1 (no header): managers of entries are owners",
+			journal: `{"space":"B","entry":{"status":"created","name":"spaces/B","applied":{"members":["users/2"],"managers":["users/2","users/3"]}}}
+{"space":"B","member":"users/4"}
+{"space":"B","manager":"users/4"}
+`,
+			want: map[string]*Entry{
+				"A": {Status: Created, Name: "spaces/A", Applied: &Applied{Members: []string{"users/1"}}},
+				"B": {Status: Created, Name: "spaces/B", Applied: &Applied{Members: []string{"users/2", "users/3", "users/4"}, Owners: []string{"users/2", "users/3", "users/4"}}},
+			},
+		},
+		{
+			name:    "only a header",
+			journal: `{"version":2}` + "\n",
+			want:    map[string]*Entry{"A": {Status: Created, Name: "spaces/A", Applied: &Applied{Members: []string{"users/1"}}}},
+		},
+		{
+			name:    "torn header",
+			journal: `{"version":`,
+			want:    map[string]*Entry{"A": {Status: Created, Name: "spaces/A", Applied: &Applied{Members: []string{"users/1"}}}},
+		},
+		{
 			name: "legacy manager event means owner",
 			journal: `{"space":"A","member":"users/2"}
 {"space":"A","manager":"users/2"}
@@ -501,6 +533,21 @@ func TestLoadJournal(t *testing.T) {
 			name:    "pending entry without requestId",
 			journal: `{"space":"A","entry":{"status":"pending"}}` + "\n",
 			wantErr: []string{"line 1", `entry: status "pending" without a requestId`},
+		},
+		{
+			name:    "header not first",
+			journal: `{"space":"A","member":"users/2"}` + "\n" + `{"version":2}` + "\n",
+			wantErr: []string{"line 2", `unknown field "version"`},
+		},
+		{
+			name:    "header of an unknown version",
+			journal: `{"version":3}` + "\n" + `{"space":"A","member":"users/2"}` + "\n",
+			wantErr: []string{"line 1", "unsupported version 3 (this program reads journals of versions 1 and 2)"},
+		},
+		{
+			name:    "version 1 entry with owners",
+			journal: `{"space":"A","entry":{"status":"failed","applied":{"owners":["users/2"]}}}` + "\n",
+			wantErr: []string{"line 1", `entry: applied owners in a version 1 file`},
 		},
 		{
 			name:    "no space",

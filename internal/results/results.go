@@ -46,8 +46,8 @@ type Entry struct {
 	Previous string `json:"previous,omitempty"`
 	// Members counts the outcome of membership calls across runs.
 	Members *MemberStats `json:"members,omitempty"`
-	// Applied lists the members and managers the space has received, so
-	// later runs add only what is new.
+	// Applied lists the members the space has received and the roles it
+	// has given, so later runs change only what is new.
 	Applied *Applied `json:"applied,omitempty"`
 }
 
@@ -57,7 +57,8 @@ type MemberStats struct {
 	Invited int      `json:"invited,omitempty"`
 	Failed  int      `json:"failed"`
 	Missing []string `json:"missing,omitempty"`
-	// Pending lists members and managers not yet done when a run stopped.
+	// Pending lists members (to add, or whose role to change) not yet
+	// done when a run stopped.
 	Pending []string `json:"pending,omitempty"`
 }
 
@@ -81,7 +82,8 @@ const (
 // Member alone adds one name to its Applied members; Member with Role also
 // gives it that role (owner, manager, or member: neither), moving it
 // between Applied's Owners and Managers. Manager is only read, from
-// journals written by version 1, where it meant ROLE_MANAGER: an owner.
+// journals written by version 1, where it meant ROLE_MANAGER: an owner;
+// Record refuses it.
 type Event struct {
 	Space   string `json:"space"`
 	Entry   *Entry `json:"entry,omitempty"`

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -315,7 +316,12 @@ func (s *Store) recycle(b *batch) {
 // callers return, so once a Record returns after a fold, the results file
 // alone holds it.
 func (s *Store) commit(b *batch) error {
-	_, err := s.journal.Write(b.buf)
+	buf := b.buf
+	if s.journalSize == 0 {
+		// A new or emptied journal starts with its version.
+		buf = append(slices.Clip(journalHeader), b.buf...)
+	}
+	_, err := s.journal.Write(buf)
 	if err == nil && s.opts.sync {
 		err = s.journal.Sync()
 	}
@@ -326,7 +332,7 @@ func (s *Store) commit(b *batch) error {
 		s.qmu.Unlock()
 		return err
 	}
-	s.journalSize += int64(len(b.buf))
+	s.journalSize += int64(len(buf))
 	s.recorded = true
 
 	s.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -243,6 +244,115 @@ func TestRecordInvalid(t *testing.T) {
 	}
 	if n := fileSize(t, path+".journal"); n != 0 {
 		t.Errorf("journal size after refused events = %d, want 0", n)
+	}
+}
+
+// TestJournalHeader checks that every journal a run writes says its
+// version on its first line, after a fold too, so that it is never taken
+// for a version 1 journal.
+func TestJournalHeader(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "r.json")
+	s := open(t, path, WithoutSync(), WithFoldEvery(1<<10))
+	first := func() string {
+		t.Helper()
+		data, err := os.ReadFile(path + ".journal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, _, _ := strings.Cut(string(data), "\n")
+		return line
+	}
+	record(t, s, Event{Space: "A", Entry: created("A")})
+	if got := first(); got != `{"version":2}` {
+		t.Fatalf("journal's first line = %q, want the header", got)
+	}
+	folded := false
+	for i := 0; !folded; i++ {
+		if i == 100 {
+			t.Fatal("no fold after 100 records")
+		}
+		record(t, s, Event{Space: "A", Member: fmt.Sprintf("users/%d", i), Role: RoleManager})
+		folded = fileSize(t, path+".journal") == 0
+	}
+	record(t, s, Event{Space: "A", Member: "users/last", Role: RoleManager})
+	if got := first(); got != `{"version":2}` {
+		t.Errorf("journal's first line after a fold = %q, want the header", got)
+	}
+	// A crash now: the managers read back are managers.
+	got, err := Load(copyState(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := got.Spaces["A"].Applied; a == nil || len(a.Owners) != 0 || !slices.Contains(a.Managers, "users/last") || !slices.Contains(a.Managers, "users/0") {
+		t.Errorf("Load(copy) applied = %+v, want managers only", a)
+	}
+}
+
+// TestOpenAfterVersion1Crash opens the state a version 1 run left when it
+// was killed: its file and its journal, both of version 1. Open folds them
+// into a version 2 file where its managers are owners.
+func TestOpenAfterVersion1Crash(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := write(t, dir, "r.json", `{"version": 1, "spaces": {"A": {"status": "created", "name": "spaces/A",
+  "applied": {"members": ["users/1"], "managers": ["users/1"]}}}}`)
+	write(t, dir, "r.json.journal", `{"space":"B","entry":{"status":"failed","error":"interrupted","requestId":"rb"}}
+{"space":"B","entry":{"status":"created","name":"spaces/B","requestId":"rb","applied":{"members":["users/2","users/3"],"managers":["users/2"]}}}
+{"space":"B","manager":"users/3"}
+`)
+	s := open(t, path, WithClock(fixedClock), WithoutSync())
+	if n := fileSize(t, path+".journal"); n != 0 {
+		t.Errorf("journal size after Open = %d, want 0 (folded)", n)
+	}
+	record(t, s, Event{Space: "A", Member: "users/4", Role: RoleManager})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	const want = `{
+  "version": 2,
+  "updatedAt": "2026-11-26T19:00:00Z",
+  "spaces": {
+    "A": {
+      "name": "spaces/A",
+      "status": "created",
+      "applied": {
+        "members": [
+          "users/1",
+          "users/4"
+        ],
+        "owners": [
+          "users/1"
+        ],
+        "managers": [
+          "users/4"
+        ]
+      }
+    },
+    "B": {
+      "name": "spaces/B",
+      "status": "created",
+      "requestId": "rb",
+      "applied": {
+        "members": [
+          "users/2",
+          "users/3"
+        ],
+        "owners": [
+          "users/2",
+          "users/3"
+        ]
+      }
+    }
+  }
+}
+`
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(data) != want {
+		t.Errorf("results file =\n%s\nwant\n%s", data, want)
 	}
 }
 
