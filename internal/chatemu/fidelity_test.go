@@ -251,7 +251,7 @@ func TestResponsesMatchDocument(t *testing.T) {
 	t.Parallel()
 	d := doc(t)
 	methods := d.methods()
-	srv := New(WithInvited("ext.example"), WithUnaddable("no@example.com"))
+	srv := New(WithInvited("ext.example"), WithUnaddable("no@example.com"), WithAdmins(DefaultCaller), WithCreationLimit(0, 3), WithSpaceWriteRate(0))
 	hidden, _ := srv.AddHiddenSpace("hidden")
 	vars := map[string]string{"HIDDEN": hidden}
 	steps := []struct{ method, path, body, save string }{
@@ -274,6 +274,18 @@ func TestResponsesMatchDocument(t *testing.T) {
 		{"PATCH", "/v1/{M}?updateMask=role", `{"role":"ROLE_MANAGER"}`, ""},
 		{"GET", "/v1/{T}/members?showGroups=true&showInvited=true&pageSize=2", ``, ""},
 		{"GET", "/v1/{T}/members", ``, ""},
+		{"PATCH", "/v1/{S}?updateMask=space_details,display_name", `{"displayName":"Renamed","spaceDetails":{"description":"d2","guidelines":"g2"}}`, ""},
+		{"PATCH", "/v1/{S}?updateMask=permission_settings.manageMembersAndGroups", `{"permissionSettings":{"manageMembersAndGroups":{"managersAllowed":true}}}`, ""},
+		{"PATCH", "/v1/{S}?updateMask=space_history_state,display_name", `{"displayName":"x"}`, ""},
+		{"GET", "/v1/{S}", ``, ""},
+		{"GET", `/v1/spaces:search?useAdminAccess=true&query=customer+%3D+%22customers%2Fmy_customer%22+AND+space_type+%3D+%22SPACE%22&pageSize=1`, ``, ""},
+		{"GET", `/v1/spaces:search?query=space_type+%3D+%22SPACE%22+AND+display_name%3A%22set%22`, ``, ""},
+		{"POST", "/v1/{S}/messages?messageId=client-hello&requestId=m1", `{"text":"Hello"}`, ""},
+		{"POST", "/v1/{S}/messages?messageId=client-hello&requestId=m1", `{"text":"Hello"}`, ""},
+		{"POST", "/v1/{S}/messages?messageId=client-hello", `{"text":"Hello"}`, ""},
+		{"DELETE", "/v1/{S}/members/c@example.com", ``, ""},
+		{"GET", "/v1/{HIDDEN}?useAdminAccess=true", ``, ""},
+		{"POST", "/v1/spaces", `{"displayName":"Over the limit","spaceType":"SPACE"}`, ""},
 		{"DELETE", "/v1/{T}", ``, ""},
 		{"GET", "/v1/{T}/members", ``, ""},
 	}
@@ -310,7 +322,7 @@ func TestResponsesMatchDocument(t *testing.T) {
 			vars[st.save], _ = v["name"].(string)
 		}
 	}
-	for _, c := range []int{200, 400, 403, 404, 409} {
+	for _, c := range []int{200, 400, 403, 404, 409, 429} {
 		if !sawCode[c] {
 			t.Errorf("the scenario never produced status %d", c)
 		}

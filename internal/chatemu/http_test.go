@@ -128,3 +128,81 @@ func TestStatsEndpointAndReset(t *testing.T) {
 		t.Errorf("create after reset = %v, %v; want a new space", again, err)
 	}
 }
+
+// TestBadRequestDetails checks that a 400 lists every problem of a body,
+// one line each in the message, with a google.rpc.BadRequest naming each
+// field in proto names.
+func TestBadRequestDetails(t *testing.T) {
+	t.Parallel()
+	_, _, ts := start(t)
+	tests := []struct {
+		name, path, body string
+		message          string
+		fields           []string
+	}{
+		{"create, top level", "/v1/spaces", `{"displayName":"a","spaceType":"SPACE","colour":"red","size":1}`,
+			"Invalid JSON payload received. Unknown name \"colour\" at 'space': Cannot find field.\n" +
+				"Invalid JSON payload received. Unknown name \"size\" at 'space': Cannot find field.",
+			[]string{"space", "space"}},
+		{"create, nested and mixed", "/v1/spaces", `{"display_name":7,"spaceType":"SPACE","space_details":{"descripton":"x"}}`,
+			"Invalid value at 'space.display_name' (TYPE_STRING), 7\n" +
+				"Invalid JSON payload received. Unknown name \"descripton\" at 'space.space_details': Cannot find field.",
+			[]string{"space.display_name", "space.space_details"}},
+		{"setup, whole request", "/v1/spaces:setup", `{"space":{"displayName":"a","spaceType":"SPACE","x":1},"members":[]}`,
+			"Invalid JSON payload received. Unknown name \"members\": Cannot find field.\n" +
+				"Invalid JSON payload received. Unknown name \"x\" at 'space': Cannot find field.",
+			[]string{"", "space"}},
+		{"members, array items", "/v1/spaces:setup", `{"space":{"displayName":"a","spaceType":"SPACE"},"memberships":[{"user":{}},{"member":{"name":"users/a@b.c","kind":"HUMAN"}}]}`,
+			"Invalid JSON payload received. Unknown name \"user\" at 'memberships[0]': Cannot find field.\n" +
+				"Invalid JSON payload received. Unknown name \"kind\" at 'memberships[1].member': Cannot find field.",
+			[]string{"memberships[0]", "memberships[1].member"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, body := do(t, ts, "POST", tt.path, tt.body)
+			e, _ := body["error"].(map[string]any)
+			if code != 400 || e["message"] != tt.message {
+				t.Fatalf("POST %s %s = %d %v, want 400 with message\n%s", tt.path, tt.body, code, body, tt.message)
+			}
+			details, _ := e["details"].([]any)
+			if len(details) != 1 {
+				t.Fatalf("details = %v, want one BadRequest", details)
+			}
+			br, _ := details[0].(map[string]any)
+			vs, _ := br["fieldViolations"].([]any)
+			if br["@type"] != "type.googleapis.com/google.rpc.BadRequest" || len(vs) != len(tt.fields) {
+				t.Fatalf("detail = %v, want a BadRequest with %d violations", br, len(tt.fields))
+			}
+			for i, v := range vs {
+				v, _ := v.(map[string]any)
+				field, _ := v["field"].(string)
+				if field != tt.fields[i] || v["description"] != strings.Split(tt.message, "\n")[i] {
+					t.Errorf("violation %d = %v, want field %q and line %d of the message", i, v, tt.fields[i], i)
+				}
+			}
+		})
+	}
+}
+
+// TestProtoNames checks that request fields are accepted under their proto
+// names too, at every level, as proto3 JSON allows.
+func TestProtoNames(t *testing.T) {
+	t.Parallel()
+	srv, _, ts := start(t)
+	code, body := do(t, ts, "POST", "/v1/spaces:setup", `{"request_id":"p-1","space":{"display_name":"Snake","space_type":"SPACE","space_details":{"description":"d"},"space_history_state":"HISTORY_OFF","access_settings":{"audience":"audiences/default"},"predefined_permission_settings":"ANNOUNCEMENT_SPACE","external_user_allowed":true},"memberships":[{"member":{"name":"users/a@example.com"}},{"group_member":{"name":"groups/g"}}]}`)
+	if code != 200 || body["displayName"] != "Snake" || body["spaceHistoryState"] != "HISTORY_OFF" || body["externalUserAllowed"] != true {
+		t.Fatalf("setup with proto names = %d %v", code, body)
+	}
+	name, _ := body["name"].(string)
+	if snap, _ := srv.Space(name); snap.SpaceDetails.Description != "d" || snap.PredefinedPermissionSettings != "ANNOUNCEMENT_SPACE" || len(srv.Members(name)) != 3 {
+		t.Errorf("the space made = %+v with %d members", snap, len(srv.Members(name)))
+	}
+	if srv.RequestID(name) != "p-1" {
+		t.Errorf("RequestID = %q, want p-1", srv.RequestID(name))
+	}
+	code, _ = do(t, ts, "POST", "/v1/spaces", `{"displayName":"x","space_type":"SPACE","spaceType":"SPACE"}`)
+	if code != 400 {
+		t.Errorf("a field under both names = %d, want 400", code)
+	}
+}

@@ -1,0 +1,115 @@
+package chatemu
+
+import (
+	"strings"
+	"testing"
+
+	chat "google.golang.org/api/chat/v1"
+)
+
+func TestPatchSpace(t *testing.T) {
+	t.Parallel()
+	srv, svc, ts := start(t, WithSpaceWriteRate(0), WithSpaceQuota(0))
+	sp, err := svc.Spaces.Create(&chat.Space{DisplayName: "Before", SpaceType: "SPACE", SpaceDetails: &chat.SpaceDetails{Description: "d0", Guidelines: "g0"}}).Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.AddSpace("Taken"); err != nil {
+		t.Fatal(err)
+	}
+	ok := []struct {
+		name, mask string
+		in         *chat.Space
+		check      func(*chat.Space) bool
+	}{
+		{"details, both taken", "space_details", &chat.Space{SpaceDetails: &chat.SpaceDetails{Description: "d1"}},
+			func(s *chat.Space) bool { return s.SpaceDetails.Description == "d1" && s.SpaceDetails.Guidelines == "" }},
+		{"name, JSON mask", "displayName", &chat.Space{DisplayName: "After"}, func(s *chat.Space) bool { return s.DisplayName == "After" }},
+		{"name in another case", "display_name", &chat.Space{DisplayName: "AFTER"}, func(s *chat.Space) bool { return s.DisplayName == "AFTER" }},
+		{"name and type", "display_name,space_type", &chat.Space{DisplayName: "After", SpaceType: "SPACE"}, func(s *chat.Space) bool { return s.DisplayName == "After" }},
+		{"details and name", "space_details, display_name", &chat.Space{DisplayName: "Both", SpaceDetails: &chat.SpaceDetails{Guidelines: "g2"}},
+			func(s *chat.Space) bool { return s.DisplayName == "Both" && s.SpaceDetails.Guidelines == "g2" }},
+		{"history alone", "space_history_state", &chat.Space{SpaceHistoryState: "HISTORY_OFF"}, func(s *chat.Space) bool { return s.SpaceHistoryState == "HISTORY_OFF" }},
+		{"audience alone", "accessSettings.audience", &chat.Space{AccessSettings: &chat.AccessSettings{Audience: "audiences/default"}},
+			func(s *chat.Space) bool { return s.AccessSettings.Audience == "audiences/default" && s.AccessSettings.AccessState == "DISCOVERABLE" }},
+		{"audience removed", "access_settings.audience", &chat.Space{}, func(s *chat.Space) bool { return s.AccessSettings.AccessState == "PRIVATE" }},
+		{"permission settings", "permission_settings.manageMembersAndGroups,permissionSettings.manage_apps", &chat.Space{PermissionSettings: &chat.PermissionSettings{
+			ManageMembersAndGroups: &chat.PermissionSetting{ManagersAllowed: true},
+			ManageApps:             &chat.PermissionSetting{ManagersAllowed: true, AssistantManagersAllowed: true},
+		}}, func(s *chat.Space) bool {
+			p := s.PermissionSettings
+			return p != nil && p.ManageMembersAndGroups.ManagersAllowed && !p.ManageMembersAndGroups.MembersAllowed && p.ManageApps.AssistantManagersAllowed
+		}},
+	}
+	for _, tt := range ok {
+		got, err := svc.Spaces.Patch(sp.Name, tt.in).UpdateMask(tt.mask).Do()
+		if err != nil || !tt.check(got) {
+			t.Errorf("%s: Patch(%q) = %+v, %v", tt.name, tt.mask, got, err)
+		}
+		if snap, _ := srv.Space(sp.Name); !tt.check(snap) {
+			t.Errorf("%s: Space() after the patch = %+v", tt.name, snap)
+		}
+	}
+	// The old name is free, the new one taken.
+	if _, err := svc.Spaces.Create(newSpace("Before")).Do(); err != nil {
+		t.Errorf("create with the name the patch gave up: %v", err)
+	}
+	_, err = svc.Spaces.Create(newSpace("both")).Do()
+	wantAPIError(t, "create with the patched name", err, 409, "ALREADY_EXISTS")
+
+	bad := []struct {
+		name, mask string
+		in         *chat.Space
+		code       int
+		status     string
+	}{
+		{"no mask", "", newSpace("x"), 400, "INVALID_ARGUMENT"},
+		{"unknown path", "colour", newSpace("x"), 400, "INVALID_ARGUMENT"},
+		{"history with another", "space_history_state,display_name", &chat.Space{DisplayName: "x", SpaceHistoryState: "HISTORY_ON"}, 400, "INVALID_ARGUMENT"},
+		{"audience with another", "access_settings.audience,space_details", &chat.Space{}, 400, "INVALID_ARGUMENT"},
+		{"permissions with another", "permission_settings.manageApps,display_name", &chat.Space{DisplayName: "x"}, 400, "INVALID_ARGUMENT"},
+		{"output-only permission", "permission_settings.postMessages", &chat.Space{}, 400, "INVALID_ARGUMENT"},
+		{"permission not sent", "permission_settings.manageWebhooks", &chat.Space{}, 400, "INVALID_ARGUMENT"},
+		{"type alone", "space_type", &chat.Space{SpaceType: "SPACE"}, 400, "INVALID_ARGUMENT"},
+		{"blank name", "display_name", newSpace(" "), 400, "INVALID_ARGUMENT"},
+		{"long name", "display_name", newSpace(strings.Repeat("n", 129)), 400, "INVALID_ARGUMENT"},
+		{"taken name", "display_name", newSpace(" taken"), 409, "ALREADY_EXISTS"},
+		{"long description", "space_details", &chat.Space{SpaceDetails: &chat.SpaceDetails{Description: strings.Repeat("d", 4097)}}, 400, "INVALID_ARGUMENT"},
+		{"history unspecified", "space_history_state", &chat.Space{}, 400, "INVALID_ARGUMENT"},
+		{"bad audience", "access_settings.audience", &chat.Space{AccessSettings: &chat.AccessSettings{Audience: "everyone"}}, 400, "INVALID_ARGUMENT"},
+		{"access permissions", "access_settings.access_permission_settings", &chat.Space{}, 501, "UNIMPLEMENTED"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := svc.Spaces.Patch(sp.Name, tt.in).UpdateMask(tt.mask).Do()
+			wantAPIError(t, tt.name, err, tt.code, tt.status)
+		})
+	}
+	if snap, _ := srv.Space(sp.Name); snap.DisplayName != "Both" {
+		t.Errorf("after refused patches the name is %q, want it unchanged", snap.DisplayName)
+	}
+	if n := srv.Stats().SpacesPatched; n != len(ok) {
+		t.Errorf("Stats().SpacesPatched = %d, want %d", n, len(ok))
+	}
+	// A body with proto names works for patch too.
+	code, body := do(t, ts, "PATCH", "/v1/"+sp.Name+"?updateMask=display_name", `{"display_name":"Snake"}`)
+	if code != 200 || body["displayName"] != "Snake" {
+		t.Errorf("patch with a proto-named body = %d %v", code, body)
+	}
+}
+
+func TestPatchSpaceRoles(t *testing.T) {
+	t.Parallel()
+	srv, svc, _ := start(t, WithSpaceWriteRate(0))
+	manager := srv.AddForeignSpace("Managed", "users/olga@example.com", "ROLE_ASSISTANT_MANAGER")
+	member := srv.AddForeignSpace("Joined", "users/olga@example.com", "ROLE_MEMBER")
+	if _, err := svc.Spaces.Patch(manager, &chat.Space{SpaceDetails: &chat.SpaceDetails{Description: "m"}}).UpdateMask("space_details").Do(); err != nil {
+		t.Errorf("a manager updating the details: %v", err)
+	}
+	_, err := svc.Spaces.Patch(manager, &chat.Space{}).UpdateMask("access_settings.audience").Do()
+	wantAPIError(t, "a manager changing the audience", err, 403, "PERMISSION_DENIED")
+	_, err = svc.Spaces.Patch(manager, &chat.Space{PermissionSettings: &chat.PermissionSettings{ManageApps: &chat.PermissionSetting{}}}).UpdateMask("permission_settings.manageApps").Do()
+	wantAPIError(t, "a manager changing permissions", err, 403, "PERMISSION_DENIED")
+	_, err = svc.Spaces.Patch(member, newSpace("Mine now")).UpdateMask("display_name").Do()
+	wantAPIError(t, "a member renaming the space", err, 403, "PERMISSION_DENIED")
+}
