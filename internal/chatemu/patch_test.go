@@ -31,7 +31,9 @@ func TestPatchSpace(t *testing.T) {
 			func(s *chat.Space) bool { return s.DisplayName == "Both" && s.SpaceDetails.Guidelines == "g2" }},
 		{"history alone", "space_history_state", &chat.Space{SpaceHistoryState: "HISTORY_OFF"}, func(s *chat.Space) bool { return s.SpaceHistoryState == "HISTORY_OFF" }},
 		{"audience alone", "accessSettings.audience", &chat.Space{AccessSettings: &chat.AccessSettings{Audience: "audiences/default"}},
-			func(s *chat.Space) bool { return s.AccessSettings.Audience == "audiences/default" && s.AccessSettings.AccessState == "DISCOVERABLE" }},
+			func(s *chat.Space) bool {
+				return s.AccessSettings.Audience == "audiences/default" && s.AccessSettings.AccessState == "DISCOVERABLE"
+			}},
 		{"audience removed", "access_settings.audience", &chat.Space{}, func(s *chat.Space) bool { return s.AccessSettings.AccessState == "PRIVATE" }},
 		{"permission settings", "permission_settings.manageMembersAndGroups,permissionSettings.manage_apps", &chat.Space{PermissionSettings: &chat.PermissionSettings{
 			ManageMembersAndGroups: &chat.PermissionSetting{ManagersAllowed: true},
