@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"provision/internal/chatemu"
@@ -18,12 +19,31 @@ import (
 type options struct {
 	addr                               string
 	spaceQuota, memberQuota, readQuota int
-	window, latency                    time.Duration
+	messageQuota, spaceWriteRate       int
+	createQuota, createHourlyQuota     int
+	window, longWindow, latency        time.Duration
 	failRate, dropRate                 float64
-	token                              string
+	retryAfter                         bool
+	token, caller                      string
+	tokens                             map[string]string // bearer token → users/EMAIL
+	admins                             []string
+	foreign                            []foreignSpace
 	seed                               uint64
 	verbose                            bool
 }
+
+// foreignSpace is a --foreign-space: a space someone else owns, with the
+// caller's role in it.
+type foreignSpace struct{ name, role string }
+
+// foreignRoles maps the words of --foreign-space to the API's roles.
+var foreignRoles = map[string]string{"none": "", "member": "ROLE_MEMBER", "manager": "ROLE_ASSISTANT_MANAGER", "owner": "ROLE_MANAGER"}
+
+// listFlag is a repeatable flag.
+type listFlag func(string) error
+
+func (f listFlag) String() string     { return "" }
+func (f listFlag) Set(v string) error { return f(v) }
 
 // parseArgs turns the command line into options; errors are usage errors.
 func parseArgs(args []string, stderr io.Writer) (options, error) {
@@ -34,11 +54,45 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.spaceQuota, "space-quota", chatemu.DefaultSpaceQuota, "space writes per window, 0 = no limit")
 	fs.IntVar(&o.memberQuota, "member-quota", chatemu.DefaultMemberQuota, "membership writes per window, 0 = no limit")
 	fs.IntVar(&o.readQuota, "read-quota", chatemu.DefaultReadQuota, "reads per window, 0 = no limit")
+	fs.IntVar(&o.messageQuota, "message-quota", chatemu.DefaultMessageQuota, "message writes per window, 0 = no limit")
+	fs.IntVar(&o.spaceWriteRate, "space-write-rate", chatemu.DefaultSpaceWriteRate, "spaces.patch, spaces.delete and messages.create per second on one space, 0 = no limit")
+	fs.IntVar(&o.createQuota, "create-quota", 0, "spaces created (create, setup) per window, 0 = no limit")
+	fs.IntVar(&o.createHourlyQuota, "create-hourly-quota", 0, "spaces created per long window, 0 = no limit")
 	fs.DurationVar(&o.window, "window", chatemu.DefaultWindow, "quota window")
+	fs.DurationVar(&o.longWindow, "long-window", chatemu.DefaultLongWindow, "window of --create-hourly-quota")
+	fs.BoolVar(&o.retryAfter, "retry-after", false, "send Retry-After with 429 answers")
 	fs.DurationVar(&o.latency, "latency", 0, "delay added to every API call")
 	fs.Float64Var(&o.failRate, "fail-rate", 0, "fraction (0-1) of calls answered 503 UNAVAILABLE")
 	fs.Float64Var(&o.dropRate, "drop-rate", 0, "fraction (0-1) of creates whose answer is lost")
 	fs.StringVar(&o.token, "token", "", "bearer `token` every call must carry (none: no check)")
+	fs.StringVar(&o.caller, "caller", chatemu.DefaultCaller, "default caller, users/EMAIL")
+	fs.Var(listFlag(func(v string) error {
+		tok, caller, ok := strings.Cut(v, "=")
+		if !ok || tok == "" || !strings.HasPrefix(caller, "users/") {
+			return fmt.Errorf("want TOKEN=users/EMAIL, got %q", v)
+		}
+		if o.tokens == nil {
+			o.tokens = make(map[string]string)
+		}
+		o.tokens[tok] = caller
+		return nil
+	}), "user-token", "`TOKEN=users/EMAIL`: a bearer token and the caller it stands for (repeatable)")
+	fs.Var(listFlag(func(v string) error {
+		o.admins = append(o.admins, v)
+		return nil
+	}), "admin", "`EMAIL` of a caller allowed useAdminAccess (repeatable)")
+	fs.Var(listFlag(func(v string) error {
+		i := strings.LastIndex(v, "=")
+		if i <= 0 {
+			return fmt.Errorf("want NAME=ROLE, got %q", v)
+		}
+		role, ok := foreignRoles[v[i+1:]]
+		if !ok {
+			return fmt.Errorf("role %q: want none, member, manager or owner", v[i+1:])
+		}
+		o.foreign = append(o.foreign, foreignSpace{v[:i], role})
+		return nil
+	}), "foreign-space", "`NAME=ROLE`: seed a space someone else owns, the caller's role in it none, member, manager or owner (repeatable)")
 	fs.Uint64Var(&o.seed, "seed", 0, "seed for space IDs and faults (0: random)")
 	fs.BoolVar(&o.verbose, "v", false, "log every call on stderr")
 	if err := fs.Parse(args); err != nil {
@@ -47,10 +101,14 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	switch {
 	case fs.NArg() > 0:
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	case o.spaceQuota < 0 || o.memberQuota < 0 || o.readQuota < 0:
+	case o.spaceQuota < 0 || o.memberQuota < 0 || o.readQuota < 0 || o.messageQuota < 0 || o.spaceWriteRate < 0 || o.createQuota < 0 || o.createHourlyQuota < 0:
 		return o, errors.New("quotas must be 0 (no limit) or more")
 	case o.window <= 0:
 		return o, fmt.Errorf("--window %v: must be positive", o.window)
+	case o.longWindow <= 0:
+		return o, fmt.Errorf("--long-window %v: must be positive", o.longWindow)
+	case !strings.HasPrefix(o.caller, "users/"):
+		return o, fmt.Errorf("--caller %q: want users/EMAIL", o.caller)
 	case o.latency < 0:
 		return o, fmt.Errorf("--latency %v: must not be negative", o.latency)
 	case o.failRate < 0 || o.failRate > 1:
@@ -66,12 +124,24 @@ func (o options) serverOptions(logger *slog.Logger) []chatemu.Option {
 		chatemu.WithSpaceQuota(o.spaceQuota),
 		chatemu.WithMemberQuota(o.memberQuota),
 		chatemu.WithReadQuota(o.readQuota),
+		chatemu.WithMessageQuota(o.messageQuota),
+		chatemu.WithSpaceWriteRate(o.spaceWriteRate),
+		chatemu.WithCreationLimit(o.createQuota, o.createHourlyQuota),
 		chatemu.WithWindow(o.window),
+		chatemu.WithLongWindow(o.longWindow),
 		chatemu.WithLatency(o.latency),
 		chatemu.WithFailureRate(o.failRate),
 		chatemu.WithLostResponseRate(o.dropRate),
 		chatemu.WithToken(o.token),
+		chatemu.WithCaller(o.caller),
+		chatemu.WithAdmins(o.admins...),
 		chatemu.WithLogger(logger),
+	}
+	if o.tokens != nil {
+		opts = append(opts, chatemu.WithTokens(o.tokens))
+	}
+	if o.retryAfter {
+		opts = append(opts, chatemu.WithRetryAfter())
 	}
 	if o.seed != 0 {
 		opts = append(opts, chatemu.WithSeed(o.seed))
@@ -102,8 +172,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	url := baseURL(ln.Addr())
+	emu := chatemu.New(o.serverOptions(logger)...)
+	for _, f := range o.foreign {
+		if err := addForeign(emu, f); err != nil {
+			_ = ln.Close()
+			fmt.Fprintf(stderr, "chatemu: --foreign-space %q: %v\n", f.name, err)
+			return 2
+		}
+	}
 	srv := &http.Server{
-		Handler:           chatemu.New(o.serverOptions(logger)...),
+		Handler:           emu,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
@@ -112,7 +190,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout, url)
 	logger.Info("chatemu listening", "url", url,
 		"spaceQuota", o.spaceQuota, "memberQuota", o.memberQuota, "readQuota", o.readQuota, "window", o.window,
-		"latency", o.latency, "failRate", o.failRate, "dropRate", o.dropRate, "token", o.token != "")
+		"createQuota", o.createQuota, "createHourlyQuota", o.createHourlyQuota, "longWindow", o.longWindow, "retryAfter", o.retryAfter,
+		"latency", o.latency, "failRate", o.failRate, "dropRate", o.dropRate, "token", o.token != "", "userTokens", len(o.tokens),
+		"foreignSpaces", len(o.foreign))
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -130,6 +210,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
+
+// addForeign seeds a --foreign-space, turning AddForeignSpace's panic on a
+// taken or invalid name into an error.
+func addForeign(emu *chatemu.Server, f foreignSpace) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	emu.AddForeignSpace(f.name, foreignOwner, f.role)
+	return nil
+}
+
+// foreignOwner owns the spaces --foreign-space seeds.
+const foreignOwner = "users/someone.else@example.com"
 
 // baseURL is the URL clients use, with a loopback host when the listener is
 // on every interface.
