@@ -683,8 +683,13 @@ func (p *parser) members(v *yaml.Node, what, field string) ([]string, []*yaml.No
 		return nil, nil
 	}
 	out := make([]string, 0, len(v.Content))
-	at := make([]*yaml.Node, 0, len(v.Content))
+	// Only owners and managers need their positions (for oneRole); at is
+	// filled for every list, alongside out, but allocated only for them.
 	role := what == "owner" || what == "manager"
+	var at []*yaml.Node
+	if role {
+		at = make([]*yaml.Node, 0, len(v.Content))
+	}
 	for _, item := range v.Content {
 		if p.tooDeep {
 			return nil, nil
@@ -717,29 +722,39 @@ func (p *parser) members(v *yaml.Node, what, field string) ([]string, []*yaml.No
 			}
 		}
 		out = append(out, name)
-		at = append(at, n)
+		if role {
+			at = append(at, n)
+		}
+	}
+	// De-duplicate in place, keeping the first of each (and its position).
+	k := 0
+	keep := func(i int) {
+		out[k] = out[i]
+		if at != nil {
+			at[k] = at[i]
+		}
+		k++
 	}
 	if len(out) <= 16 {
 		// A scan beats a map for a few names.
-		k := 0
 		for i, m := range out {
 			if !contains(out[:k], m) {
-				out[k], at[k] = m, at[i]
-				k++
+				keep(i)
 			}
 		}
-		return out[:k], at[:k]
-	}
-	seen := make(map[string]bool, len(out))
-	k := 0
-	for i, m := range out {
-		if !seen[m] {
-			seen[m] = true
-			out[k], at[k] = m, at[i]
-			k++
+	} else {
+		seen := make(map[string]bool, len(out))
+		for i, m := range out {
+			if !seen[m] {
+				seen[m] = true
+				keep(i)
+			}
 		}
 	}
-	return out[:k], at[:k]
+	if at != nil {
+		at = at[:k]
+	}
+	return out[:k], at
 }
 
 // article puts "a" or "an" before a role: "an owner", "a manager".

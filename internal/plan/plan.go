@@ -135,14 +135,18 @@ type Item struct {
 	// gone; Name is then empty and PreviousName holds the deleted space.
 	Recreate     bool
 	PreviousName string
-	// AddMembers are the members the space still has to receive (all of
-	// Space.Members for Create and Retry).
+	// AddMembers are the members the space still has to receive: all of
+	// Space.Members for Create, those not recorded as received for
+	// Update and Retry.
 	AddMembers []string
 	// Roles are the role changes still to make, after the members are
-	// added: for Create and Retry, every owner and manager (From member).
+	// added, owners first, then managers, then demotions to member. For
+	// Create, and Retry of a space recorded with no role, every owner and
+	// manager From member; otherwise each member whose recorded role
+	// differs from the config's, either way.
 	Roles []RoleChange
 	// Warnings are shown with the item in the plan ("no person will own
-	// this space").
+	// this space": NoOwner).
 	Warnings []string
 }
 
