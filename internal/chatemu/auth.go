@@ -30,7 +30,7 @@ func (s *Server) authenticated() bool { return s.cfg.token != "" || len(s.cfg.to
 // required authentication credential…"; a token Google does not accept →
 // "Request had invalid authentication credentials…". Both carry
 // WWW-Authenticate, as Google's do.
-func (s *Server) checkAuth(r *http.Request) (who, *apiError) {
+func (s *Server) checkAuth(r *http.Request, rt *route) (who, *apiError) {
 	if !s.authenticated() {
 		return s.caller, nil
 	}
@@ -47,13 +47,31 @@ func (s *Server) checkAuth(r *http.Request) (who, *apiError) {
 	var e *apiError
 	if h == "" {
 		e = newError(statusUnauthenticated, "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.")
-		e.Details = []any{errorInfo("CREDENTIALS_MISSING", map[string]string{"service": "chat.googleapis.com", "method": "google.chat.v1.ChatService"})}
+		e.Details = []any{errorInfo("CREDENTIALS_MISSING", map[string]string{"service": "chat.googleapis.com", "method": "google.chat.v1.ChatService." + rpcNames[rt.id]})}
 	} else {
 		e = newError(statusUnauthenticated, "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.")
-		e.Details = []any{errorInfo("ACCESS_TOKEN_TYPE_UNSUPPORTED", map[string]string{"service": "chat.googleapis.com", "method": "google.chat.v1.ChatService"})}
+		e.Details = []any{errorInfo("ACCESS_TOKEN_TYPE_UNSUPPORTED", map[string]string{"service": "chat.googleapis.com", "method": "google.chat.v1.ChatService." + rpcNames[rt.id]})}
 	}
 	e.header = http.Header{"Www-Authenticate": {`Bearer realm="https://accounts.google.com/"`}}
 	return who{}, e
+}
+
+// rpcNames are the gRPC methods behind the REST ones, as Google names them
+// in ErrorInfo metadata (google.chat.v1.ChatService.CreateSpace).
+var rpcNames = map[string]string{
+	"spaces.create":          "CreateSpace",
+	"spaces.setup":           "SetUpSpace",
+	"spaces.list":            "ListSpaces",
+	"spaces.search":          "SearchSpaces",
+	"spaces.get":             "GetSpace",
+	"spaces.patch":           "UpdateSpace",
+	"spaces.delete":          "DeleteSpace",
+	"spaces.members.create":  "CreateMembership",
+	"spaces.members.list":    "ListMemberships",
+	"spaces.members.get":     "GetMembership",
+	"spaces.members.patch":   "UpdateMembership",
+	"spaces.members.delete":  "DeleteMembership",
+	"spaces.messages.create": "CreateMessage",
 }
 
 // adminAccess checks useAdminAccess: true only for administrators

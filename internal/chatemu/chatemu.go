@@ -240,7 +240,7 @@ func (s *Server) serveAPI(r *http.Request, rt *route, args []string, known bool)
 	if e := checkQuery(r, rt); e != nil {
 		return fail(e)
 	}
-	caller, e := s.checkAuth(r)
+	caller, e := s.checkAuth(r, rt)
 	if e != nil {
 		return fail(e)
 	}

@@ -156,6 +156,9 @@ func TestRoutesMatchDocument(t *testing.T) {
 			t.Errorf("route %s: no method chat.%s in the document", rt.id, rt.id)
 			continue
 		}
+		if rpcNames[rt.id] == "" {
+			t.Errorf("route %s: no gRPC method name", rt.id)
+		}
 		if m.HTTPMethod != rt.verb || wild.ReplaceAllString(m.FlatPath, "*") != "v1/"+rt.path {
 			t.Errorf("route %s: %s v1/%s, document says %s %s", rt.id, rt.verb, rt.path, m.HTTPMethod, m.FlatPath)
 		}
