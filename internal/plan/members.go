@@ -1,0 +1,242 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The members of a space: the syntax of members, owners and managers, and
+// the rule that a person has one role.
+
+// oneRole reports each person listed both as an owner and as a manager of a
+// space, defaults included, at the later of the two places, naming the line
+// of the other. A person has one role: ROLE_MANAGER ("Owner" in Chat) or
+// ROLE_ASSISTANT_MANAGER ("Manager").
+func (p *parser) oneRole(defaults, own *settings) {
+	if len(defaults.owners)+len(own.owners) == 0 || len(defaults.managers)+len(own.managers) == 0 {
+		return
+	}
+	// Where each owner is first listed: the defaults come first.
+	ownerAt := make(map[string]*yaml.Node, len(defaults.owners)+len(own.owners))
+	for _, s := range []*settings{defaults, own} {
+		for i, m := range s.owners {
+			if _, ok := ownerAt[m]; !ok {
+				ownerAt[m] = s.ownersAt[i]
+			}
+		}
+	}
+	reported := make(map[string]bool)
+	for _, s := range []*settings{defaults, own} {
+		for i, m := range s.managers {
+			o, ok := ownerAt[m]
+			if !ok || reported[m] {
+				continue
+			}
+			reported[m] = true
+			if g := s.managersAt[i]; writtenBefore(o, g) {
+				p.add(g, "manager %s is also listed as an owner (line %d): a person has one role", quote(strings.TrimSpace(g.Value)), o.Line)
+			} else {
+				p.add(o, "owner %s is also listed as a manager (line %d): a person has one role", quote(strings.TrimSpace(o.Value)), g.Line)
+			}
+		}
+	}
+}
+
+// writtenBefore reports whether node a is written before node b.
+func writtenBefore(a, b *yaml.Node) bool {
+	return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
+}
+
+// members validates a list of members, owners or managers and returns their
+// resource names, de-duplicated, in order, with the node each was first
+// written at.
+func (p *parser) members(v *yaml.Node, what, field string) ([]string, []*yaml.Node) {
+	if v = p.resolve(v); v == nil || isNull(v) {
+		return nil, nil
+	}
+	if v.Kind != yaml.SequenceNode {
+		p.add(v, "%s must be a list, not %s", field, describe(v))
+		return nil, nil
+	}
+	out := make([]string, 0, len(v.Content))
+	// Only owners and managers need their positions (for oneRole); at is
+	// filled for every list, alongside out, but allocated only for them.
+	role := what == "owner" || what == "manager"
+	var at []*yaml.Node
+	if role {
+		at = make([]*yaml.Node, 0, len(v.Content))
+	}
+	for _, item := range v.Content {
+		if p.tooDeep {
+			return nil, nil
+		}
+		n := p.resolve(item)
+		if n == nil {
+			return nil, nil
+		}
+		if n.Kind != yaml.ScalarNode || isNull(n) {
+			p.add(n, "each of %s must be a string, not a %s", field, kindName(n))
+			continue
+		}
+		if role && strings.HasPrefix(strings.TrimSpace(n.Value), "group:") {
+			p.add(n, "%s %s is a Google Group: the Chat API cannot make a group %s", what, quote(n.Value), article(what))
+			continue
+		}
+		name, why := Member(n.Value)
+		if why != "" {
+			p.add(n, "%s %s %s", what, quote(n.Value), why)
+			continue
+		}
+		if strings.HasPrefix(name, "groups/") {
+			if role {
+				p.add(n, "%s %s is a Google Group: the Chat API cannot make a group %s", what, quote(n.Value), article(what))
+				continue
+			}
+			if p.opts.App {
+				p.add(n, "member %s is a Google Group: app authentication cannot add Google Groups", quote(n.Value))
+				continue
+			}
+		}
+		out = append(out, name)
+		if role {
+			at = append(at, n)
+		}
+	}
+	// De-duplicate in place, keeping the first of each (and its position).
+	k := 0
+	keep := func(i int) {
+		out[k] = out[i]
+		if at != nil {
+			at[k] = at[i]
+		}
+		k++
+	}
+	if len(out) <= 16 {
+		// A scan beats a map for a few names.
+		for i, m := range out {
+			if !contains(out[:k], m) {
+				keep(i)
+			}
+		}
+	} else {
+		seen := make(map[string]bool, len(out))
+		for i, m := range out {
+			if !seen[m] {
+				seen[m] = true
+				keep(i)
+			}
+		}
+	}
+	if at != nil {
+		at = at[:k]
+	}
+	return out[:k], at
+}
+
+// article puts "a" or "an" before a role: "an owner", "a manager".
+func article(role string) string {
+	if role == "owner" {
+		return "an " + role
+	}
+	return "a " + role
+}
+
+// Member normalises a member as written in a config file to its resource
+// name: an email becomes users/EMAIL, lower-cased; users/ID and groups/ID are
+// kept (the email in users/EMAIL lower-cased). When s is none of those, it
+// returns why, as the end of a sentence starting with the value.
+func Member(s string) (name, why string) {
+	s = strings.TrimSpace(s)
+	for _, prefix := range []string{"users/", "groups/"} {
+		id, ok := strings.CutPrefix(s, prefix)
+		if !ok {
+			continue
+		}
+		if !validID(id) {
+			return "", fmt.Sprintf("is not a valid resource name: %s needs an ID without spaces or slashes", prefix)
+		}
+		if prefix == "users/" && strings.Contains(id, "@") {
+			if why := checkEmail(id); why != "" {
+				return "", why
+			}
+			return "users/" + strings.ToLower(id), ""
+		}
+		return s, ""
+	}
+	if !strings.Contains(s, "@") {
+		return "", "is not an email address, users/ID or groups/ID"
+	}
+	if why := checkEmail(s); why != "" {
+		return "", why
+	}
+	return "users/" + strings.ToLower(s), ""
+}
+
+// checkEmail is a sanity check of an email's shape, not RFC 5322: it catches
+// typos (two @, no domain, a stray space) without rejecting real addresses.
+func checkEmail(s string) string {
+	local, domain, _ := strings.Cut(s, "@")
+	switch {
+	case strings.Count(s, "@") > 1:
+		return "is not a valid email address: more than one @"
+	case strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || !unicode.IsPrint(r) || strings.ContainsRune(`,;:<>()[]\"`, r)
+	}):
+		return "is not a valid email address: it contains a space or a character not allowed"
+	case local == "":
+		return "is not a valid email address: nothing before the @"
+	case domain == "":
+		return "is not a valid email address: no domain after the @"
+	case !strings.Contains(domain, "."):
+		return "is not a valid email address: the domain has no dot"
+	case strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, ".."):
+		return "is not a valid email address: the domain has an empty part"
+	}
+	return ""
+}
+
+// merge concatenates lists of resource names, keeping the first of each.
+// Emails are already lower-cased, so equal strings are equal members.
+func merge(lists ...[]string) []string {
+	total := 0
+	for _, l := range lists {
+		total += len(l)
+	}
+	if total == 0 {
+		return nil
+	}
+	out := make([]string, 0, total)
+	if total <= 16 {
+		// Most spaces have a few members: a scan beats a map.
+		for _, l := range lists {
+			for _, m := range l {
+				if !contains(out, m) {
+					out = append(out, m)
+				}
+			}
+		}
+		return out
+	}
+	seen := make(map[string]bool, total)
+	for _, l := range lists {
+		for _, m := range l {
+			if !seen[m] {
+				seen[m] = true
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
