@@ -42,10 +42,19 @@ type Options struct {
 	App      bool
 	Customer string
 	// Caller is the caller's own user (users/EMAIL). The API adds the caller
-	// to every space it creates, so it is never sent as a member.
-	Caller  string
+	// to every space it creates, so it is never sent as a member; adoption
+	// checks the caller's role.
+	Caller string
+	// Principal is who the calls act as, recorded with each requestId:
+	// the caller, or the Chat app under app authentication. "" when
+	// unknown.
+	Principal string
+	// Backoff bounds the waits between attempts after transient failures.
 	Backoff Backoff
-	Logger  *slog.Logger
+	// Throttle is the waiting policy when the server throttles (zero
+	// fields: DefaultThrottle's).
+	Throttle Throttle
+	Logger   *slog.Logger
 	// Now is the clock for recorded times.
 	Now func() time.Time
 	// OnDone is called once per space as it finishes, from the workers.
@@ -80,7 +89,7 @@ type Summary struct {
 	MembersInvited int `json:"membersInvited"`
 	MembersFailed  int `json:"membersFailed"`
 	MembersMissing int `json:"membersMissing"`
-	ManagersSet    int `json:"managersSet"`
+	RolesSet       int `json:"rolesSet"` // owners and managers made, people demoted
 
 	SpaceWrites  int64 `json:"spaceWrites"`
 	MemberWrites int64 `json:"memberWrites"`
@@ -101,9 +110,15 @@ var ErrStopped = errors.New("run stopped")
 type DeniedError struct {
 	Code    int
 	Message string
+	// Advice, when set, says what to do; otherwise the credentials' own
+	// hint for Code applies.
+	Advice string
 }
 
 func (e *DeniedError) Error() string {
+	if e.Advice != "" {
+		return fmt.Sprintf("the Chat app is not configured (HTTP %d): %s", e.Code, e.Message)
+	}
 	return fmt.Sprintf("the API refused the credentials (HTTP %d): %s", e.Code, e.Message)
 }
 
@@ -115,13 +130,13 @@ type runner struct {
 	stats struct {
 		spaceWrites, memberWrites, reads, retries, throttled atomic.Int64
 
-		membersAdded, membersInvited, membersFailed, membersMissing, managersSet atomic.Int64
+		membersAdded, membersInvited, membersFailed, membersMissing, rolesSet atomic.Int64
 	}
 	anyOK atomic.Bool
 
 	stop     context.CancelCauseFunc
 	adoptMu  sync.Mutex
-	adoptIdx map[string]*chat.Space // normalised display name → space
+	adoptIdx map[string][]*chat.Space // NameKey of a display name → the caller's spaces with it
 }
 
 func newRunner(svc *chat.Service, rec Recorder, o Options) *runner {
@@ -155,6 +170,9 @@ func newRunner(svc *chat.Service, rec Recorder, o Options) *runner {
 	if o.Customer == "" {
 		o.Customer = "customers/my_customer"
 	}
+	o.Spaces.setup("space writes", o.Throttle)
+	o.Members.setup("membership writes", o.Throttle)
+	o.Reads.setup("reads", o.Throttle)
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -224,10 +242,12 @@ feed:
 	sum.MembersInvited = int(r.stats.membersInvited.Load())
 	sum.MembersFailed = int(r.stats.membersFailed.Load())
 	sum.MembersMissing = int(r.stats.membersMissing.Load())
-	sum.ManagersSet = int(r.stats.managersSet.Load())
+	sum.RolesSet = int(r.stats.rolesSet.Load())
 	sum.Elapsed = time.Since(start)
 
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		// Stopped by the run itself (credentials refused, quota gone,
+		// state unwritable), not by an interrupt.
 		return &sum, cause
 	}
 	return &sum, ctx.Err()
@@ -270,9 +290,9 @@ func (r *runner) record(ev results.Event) error {
 
 func (r *runner) count(method string) {
 	switch {
-	case method == "spaces.create" || method == "spaces.setup":
+	case method == "spaces.create" || method == "spaces.setup" || method == "spaces.patch" || method == "spaces.delete":
 		r.stats.spaceWrites.Add(1)
-	case method == "members.create" || method == "members.patch":
+	case method == "members.create" || method == "members.patch" || method == "members.delete":
 		r.stats.memberWrites.Add(1)
 	default:
 		r.stats.reads.Add(1)
@@ -318,7 +338,7 @@ func (r *runner) apply(ctx context.Context, it plan.Item) Outcome {
 		// if it refuses.
 		toAdd = without(toAdd, tried)
 	}
-	err := r.members(ctx, k, &entry, toAdd, it.AddManagers)
+	err := r.members(ctx, k, &entry, toAdd, it.Roles)
 	out.Entry, out.Err = entry, err
 	// A space created before the stop counts as created; its unfinished
 	// members are recorded as pending, for the next run.
@@ -332,7 +352,8 @@ func (r *runner) apply(ctx context.Context, it plan.Item) Outcome {
 // isStop tells whether err is the run being stopped rather than a failure
 // of the space itself.
 func isStop(ctx context.Context, err error) bool {
-	return err != nil && ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ErrStopped) || errors.Is(err, context.Cause(ctx)))
+	return err != nil && ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ErrStopped) ||
+		errors.Is(err, ErrQuotaWait) || errors.Is(err, context.Cause(ctx)))
 }
 
 const interruptedMsg = "interrupted before the answer was recorded; the next run asks again with the same requestId"
@@ -341,11 +362,19 @@ const interruptedMsg = "interrupted before the answer was recorded; the next run
 // caller is a user) or adopts an existing one of the same name. It returns
 // the recorded entry and the members sent with setup.
 func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (results.Entry, []string, error) {
-	reqID := it.RequestID
+	reqID, principal := it.RequestID, r.opts.Principal
+	// A requestId is only valid for the principal that first sent it (DD,
+	// SpaceSetupRequest.requestId: "reusing an existing request ID with a
+	// different authenticated user results in an error").
+	otherPrincipal := reqID != "" && it.Principal != "" && principal != "" && !strings.EqualFold(it.Principal, principal)
+	if otherPrincipal {
+		r.log.Info("new requestId", "space", it.Key, "why", "the recorded one was sent by "+it.Principal)
+		reqID = ""
+	}
 	if reqID == "" {
 		reqID = uuid.NewString()
 	}
-	entry := results.Entry{Status: results.Failed, Error: interruptedMsg, RequestID: reqID}
+	entry := results.Entry{Status: results.Pending, RequestID: reqID, Principal: principal, Previous: it.PreviousName}
 	// The requestId is durable before the call: whatever happens to the
 	// answer, the next run asks with the same ID and gets the same space.
 	if err := r.record(results.Event{Space: k, Entry: &entry}); err != nil {
@@ -357,53 +386,88 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 	if !r.opts.App && len(it.AddMembers) > 0 {
 		setup = r.setupMembers(it.AddMembers)
 	}
-	var got *chat.Space
 	method := "spaces.create"
 	if setup != nil {
 		method = "spaces.setup"
 	}
-	err := r.do(ctx, r.opts.Spaces, method, it.Key, func(cctx context.Context) error {
-		var err error
-		if setup != nil {
-			req := &chat.SetUpSpaceRequest{RequestId: reqID, Space: space, Memberships: memberships(setup)}
-			got, err = r.svc.Spaces.Setup(req).Context(cctx).Do()
-		} else {
-			got, err = r.svc.Spaces.Create(space).RequestId(reqID).Context(cctx).Do()
+	var got *chat.Space
+	sent := 0
+	create := func() error {
+		return r.do(ctx, r.opts.Spaces, method, it.Key, func(cctx context.Context) error {
+			sent++
+			var err error
+			if setup != nil {
+				req := &chat.SetUpSpaceRequest{RequestId: reqID, Space: space, Memberships: memberships(setup)}
+				got, err = r.svc.Spaces.Setup(req).Context(cctx).Do()
+			} else {
+				got, err = r.svc.Spaces.Create(space).RequestId(reqID).Context(cctx).Do()
+			}
+			return err
+		})
+	}
+	err := create()
+	if err != nil && reqID == it.RequestID && requestIDTaken(err) {
+		// The recorded requestId was sent by someone else (a file from
+		// before principals were recorded): a new one, and the adoption
+		// path below handles the ALREADY_EXISTS that may follow.
+		r.log.Info("new requestId", "space", it.Key, "why", classify(err).Error())
+		otherPrincipal, reqID = true, uuid.NewString()
+		entry.RequestID = reqID
+		if err := r.record(results.Event{Space: k, Entry: &entry}); err != nil {
+			return entry, nil, err
 		}
-		return err
-	})
+		err = create()
+	}
 	status := results.Created
 	if err != nil {
 		e := classify(err)
 		switch {
 		case isStop(ctx, err):
-			return entry, nil, err
+			return entry, nil, err // pending: the next run asks again
 		case e.kind == exists:
+			// The organization already has a space of this name. It is
+			// adopted only when asked to (or when it is most likely the one
+			// an earlier run created under another principal), and only
+			// under the rules of adopt.
+			if !it.Space.Adopt && !(otherPrincipal && it.RequestID != "") {
+				err = fmt.Errorf("ALREADY_EXISTS: a space named %q already exists in the organization; nothing was created and nothing was changed in it. If it is yours to manage here, set adopt: true on this space (or run with --adopt): it is adopted when you are its owner or manager", it.Space.DisplayName)
+				break
+			}
 			got, err = r.adopt(ctx, it.Space.DisplayName)
-			if err != nil {
-				entry.Error = err.Error()
-				r.record(results.Event{Space: k, Entry: &entry})
+			if isStop(ctx, err) {
 				return entry, nil, err
 			}
 			status, setup = results.Existing, nil
 		default:
-			r.denied(e)
-			entry.Error = e.Error()
-			r.record(results.Event{Space: k, Entry: &entry})
-			return entry, nil, e
+			r.fatal(e)
+			err = e
+		}
+		if err != nil {
+			entry.Status, entry.Error = results.Failed, err.Error()
+			if rerr := r.record(results.Event{Space: k, Entry: &entry}); rerr != nil {
+				return entry, nil, rerr
+			}
+			return entry, nil, err
 		}
 	}
 	r.anyOK.Store(true)
+	// A create that may have been answered by a replay (a retried call, or
+	// a requestId sent by an earlier run) is trusted for its name only: a
+	// replay echoes the request plus the name, and "might not be fully
+	// populated" (DD, spaces.create requestId).
+	replay := status == results.Created && (sent > 1 || reqID == it.RequestID)
 	entry = results.Entry{
 		Name:      got.Name,
 		ID:        strings.TrimPrefix(got.Name, "spaces/"),
-		URL:       spaceURL(got),
+		URL:       spaceURL(got, replay),
 		Status:    status,
 		RequestID: reqID,
+		Principal: principal,
+		Previous:  it.PreviousName,
 	}
-	if t, err := time.Parse(time.RFC3339Nano, got.CreateTime); err == nil {
+	if t, err := time.Parse(time.RFC3339Nano, got.CreateTime); err == nil && !replay {
 		entry.CreatedAt = &t
-	} else {
+	} else if status == results.Created && !replay {
 		now := r.opts.Now().UTC()
 		entry.CreatedAt = &now
 	}
@@ -421,21 +485,41 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 	return entry, setup, err
 }
 
-// denied stops the run on a space write refused in a way that will refuse
-// every call: a 401, or a 403 before any space write has succeeded (wrong
-// scopes, Chat app not configured).
-func (r *runner) denied(e *apiError) {
-	if e.kind != denied || (e.code == 403 && r.anyOK.Load()) {
-		return
+// requestIDTaken tells the error for a requestId that another principal
+// already used. Its wording is not documented (UNCERTAIN: DD says only "results in an
+// error"), so any 4xx that speaks of the request ID and another user or
+// caller counts.
+func requestIDTaken(err error) bool {
+	e := classify(err)
+	if e.code < 400 || e.code >= 500 || e.kind == throttled {
+		return false
 	}
-	r.stop(fmt.Errorf("%w: %w", ErrStopped, &DeniedError{Code: e.code, Message: e.Error()}))
+	m := strings.ToLower(e.message)
+	return strings.Contains(m, "request") && strings.Contains(m, "id") &&
+		(strings.Contains(m, "another") || strings.Contains(m, "different"))
 }
 
-// unauthenticated stops the run on a 401 from a membership call. A 403
-// there is about one member (one the caller may not add), not the run.
+// fatal stops the run on a space write refused in a way that will refuse
+// every call: a 401, a 403 before any space write has succeeded (wrong
+// scopes), or the answer that the Chat app is not configured.
+func (r *runner) fatal(e *apiError) {
+	switch {
+	case e.kind == noApp:
+		r.stop(fmt.Errorf("%w: %w", ErrStopped, &DeniedError{Code: e.code, Message: e.Error(), Advice: noAppAdvice}))
+	case e.kind != denied || (e.code == 403 && r.anyOK.Load()):
+	default:
+		r.stop(fmt.Errorf("%w: %w", ErrStopped, &DeniedError{Code: e.code, Message: e.Error()}))
+	}
+}
+
+const noAppAdvice = "The Google Cloud project of these credentials has no Chat app configured. Open Google Chat API → Configuration in the Cloud console of that project, give the app a name, avatar and description, and save; then run again."
+
+// unauthenticated stops the run on a 401 (or a missing Chat app) from a
+// membership call or a read. A 403 there is about one member or space (one
+// the caller may not add or see), not the run.
 func (r *runner) unauthenticated(e *apiError) {
-	if e.kind == denied && e.code == 401 {
-		r.denied(e)
+	if (e.kind == denied && e.code == 401) || e.kind == noApp {
+		r.fatal(e)
 	}
 }
 
@@ -475,48 +559,116 @@ func (r *runner) space(s plan.Space) *chat.Space {
 }
 
 // spaceURL is the space's link: the API's spaceUri, or the documented form
-// built from its ID.
-func spaceURL(s *chat.Space) string {
-	if s.SpaceUri != "" {
+// built from its ID (SPEC §1) when there is none or the answer may be a
+// replay.
+func spaceURL(s *chat.Space, replay bool) string {
+	if s.SpaceUri != "" && !replay {
 		return s.SpaceUri
 	}
 	return "https://mail.google.com/chat/u/0/#chat/space/" + strings.TrimPrefix(s.Name, "spaces/")
 }
 
-// adopt finds the space that made a create answer ALREADY_EXISTS. Spaces
-// are listed once and indexed; a miss lists them again, since the space may
-// be newer than the index.
+// maxListPages bounds a walk of spaces.list: 1,000 pages of 1,000 spaces
+// is more than any caller is a member of. A server that keeps answering
+// (or repeats a nextPageToken) ends the walk with an error, not a hang.
+const maxListPages = 1000
+
+// adopt finds the space that made a create answer ALREADY_EXISTS and
+// checks that it may be taken over (SPEC §1): exactly one space with that
+// exact name (trimmed, case-insensitive) among the caller's spaces
+// (spaces.list lists only spaces the caller is a member of: DD), and the
+// caller is its owner or manager (members.get of the caller's own
+// membership). Anything else is refused, saying which rule refused it.
+// Spaces are listed once and indexed; a miss lists them again, since the
+// space may be newer than the index.
 func (r *runner) adopt(ctx context.Context, displayName string) (*chat.Space, error) {
+	prefix := fmt.Sprintf("ALREADY_EXISTS: a space named %q already exists and was not adopted: ", displayName)
+	switch {
+	case r.opts.App:
+		return nil, errors.New(prefix + "a Chat app is never a space's owner or manager, so it cannot adopt one; adopt it with user credentials, or rename the space in the config")
+	case r.opts.Caller == "":
+		return nil, errors.New(prefix + "your own address is unknown, so your role in it cannot be checked; pass --caller YOUR_EMAIL (or --subject with --auth service-account)")
+	}
 	want := plan.NameKey(displayName)
 	r.adoptMu.Lock()
-	defer r.adoptMu.Unlock()
-	if s, ok := r.adoptIdx[want]; ok {
-		return s, nil
+	matches, ok := r.adoptIdx[want]
+	if !ok {
+		idx, err := r.listSpaces(ctx, displayName)
+		if err != nil {
+			r.adoptMu.Unlock()
+			return nil, fmt.Errorf("%slisting your spaces to find it: %w", prefix, err)
+		}
+		r.adoptIdx = idx
+		matches = idx[want]
 	}
-	idx := make(map[string]*chat.Space)
+	r.adoptMu.Unlock()
+	switch len(matches) {
+	case 0:
+		return nil, errors.New(prefix + "it is not among the spaces you are a member of (it belongs to someone else); ask its owners to make you a manager, or rename the space in the config")
+	case 1:
+	default:
+		names := make([]string, len(matches))
+		for i, m := range matches {
+			names[i] = m.Name
+		}
+		return nil, fmt.Errorf("%s%d of your spaces have that name (%s); adopting one would be a guess: rename the others, or this space in the config", prefix, len(matches), strings.Join(names, ", "))
+	}
+	s := matches[0]
+	var me *chat.Membership
+	target := alias(s.Name, r.opts.Caller)
+	err := r.do(ctx, r.opts.Reads, "members.get", target, func(cctx context.Context) error {
+		var err error
+		me, err = r.svc.Spaces.Members.Get(target).Context(cctx).Do()
+		return err
+	})
+	switch {
+	case isStop(ctx, err):
+		return nil, err
+	case err != nil && classify(err).kind == notFound:
+		return nil, fmt.Errorf("%syou are not a member of %s", prefix, s.Name)
+	case err != nil:
+		return nil, fmt.Errorf("%schecking your role in %s: %w", prefix, s.Name, err)
+	}
+	if role := plan.RoleOf(me.Role); role != plan.RoleOwner && role != plan.RoleManager {
+		return nil, fmt.Errorf("%syou are a %s of %s, not its owner or manager; ask its owners to make you a manager, or rename the space in the config", prefix, role, s.Name)
+	}
+	return s, nil
+}
+
+// listSpaces indexes the caller's named spaces by NameKey, walking every
+// page of spaces.list with a guard against a server that never ends it.
+func (r *runner) listSpaces(ctx context.Context, target string) (map[string][]*chat.Space, error) {
+	idx := make(map[string][]*chat.Space)
+	seen := make(map[string]bool)
 	token := ""
-	for {
+	for pages := 1; ; pages++ {
 		var page *chat.ListSpacesResponse
-		err := r.do(ctx, r.opts.Reads, "spaces.list", displayName, func(cctx context.Context) error {
+		err := r.do(ctx, r.opts.Reads, "spaces.list", target, func(cctx context.Context) error {
 			var err error
 			page, err = r.svc.Spaces.List().Filter(`spaceType = "SPACE"`).PageSize(1000).PageToken(token).Context(cctx).Do()
 			return err
 		})
 		if err != nil {
-			return nil, fmt.Errorf("a space named %q already exists; listing spaces to find it: %w", displayName, err)
+			if e := classify(err); !isStop(ctx, err) {
+				r.unauthenticated(e)
+			}
+			return nil, err
 		}
 		for _, s := range page.Spaces {
-			idx[plan.NameKey(s.DisplayName)] = s
+			k := plan.NameKey(s.DisplayName)
+			idx[k] = append(idx[k], s)
 		}
-		if token = page.NextPageToken; token == "" {
-			break
+		token = page.NextPageToken
+		switch {
+		case token == "":
+			return idx, nil
+		case seen[token]:
+			return nil, fmt.Errorf("the server repeated page token %q after %d pages", token, pages)
+		case pages >= maxListPages:
+			return nil, fmt.Errorf("still more pages after %d pages of spaces; giving up", pages)
 		}
+		seen[token] = true
 	}
-	r.adoptIdx = idx
-	if s, ok := idx[want]; ok {
-		return s, nil
-	}
-	return nil, fmt.Errorf("a space named %q already exists in the organization but is not visible to the caller; rename it in the config or ask its managers to add you", displayName)
 }
 
 // Recorded turns the results file into the planner's view of it. gone lists
@@ -524,9 +676,9 @@ func (r *runner) adopt(ctx context.Context, displayName string) (*chat.Space, er
 func Recorded(f *results.File, gone map[string]bool) map[string]plan.Recorded {
 	m := make(map[string]plan.Recorded, len(f.Spaces))
 	for k, en := range f.Spaces {
-		r := plan.Recorded{Status: string(en.Status), Name: en.Name, RequestID: en.RequestID, Gone: gone[k]}
+		r := plan.Recorded{Status: string(en.Status), Name: en.Name, RequestID: en.RequestID, Principal: en.Principal, Gone: gone[k]}
 		if en.Applied != nil {
-			r.Members, r.Managers = en.Applied.Members, en.Applied.Managers
+			r.Members, r.Owners, r.Managers = en.Applied.Members, en.Applied.Owners, en.Applied.Managers
 		}
 		m[k] = r
 	}

@@ -301,33 +301,6 @@ func TestUnauthenticatedStopsTheRun(t *testing.T) {
 	}
 }
 
-func TestAlreadyExistsAdopts(t *testing.T) {
-	t.Parallel()
-	emu, svc := emulator(t)
-	name, err := emu.AddSpace("  team 001 ") // same name to the server
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := emu.AddHiddenSpace("Team 002"); err != nil {
-		t.Fatal(err)
-	}
-	s := newState(t)
-	sum, _, err := s.run(context.Background(), svc, config(3), apply.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sum.Created != 1 || sum.Existing != 1 || sum.Failed != 1 {
-		t.Fatalf("summary %+v, want 1 created, 1 existing, 1 failed", sum)
-	}
-	f := s.file()
-	if e := f.Spaces["Team 001"]; e.Status != results.Existing || e.Name != name {
-		t.Fatalf("Team 001 = %+v, want existing %s", e, name)
-	}
-	if e := f.Spaces["Team 002"]; e.Status != results.Failed || !strings.Contains(e.Error, "not visible to the caller") {
-		t.Fatalf("Team 002 = %+v, want failed: not visible", e)
-	}
-}
-
 func TestInterruptRecordsEverythingCreated(t *testing.T) {
 	t.Parallel()
 	emu, svc := emulator(t, chatemu.WithLatency(5*time.Millisecond))

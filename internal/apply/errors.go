@@ -24,10 +24,11 @@ type kind int
 const (
 	final     kind = iota // fails this space (or member); not retried
 	transient             // retried with backoff
-	throttled             // 429: retried, and the limiter slows down
+	throttled             // 429, or a 403 about a quota: the limiter pauses and slows down
 	exists                // ALREADY_EXISTS
 	notFound              // NOT_FOUND
 	denied                // 401, 403: credentials or permissions
+	noApp                 // the Chat app is not configured: every call fails the same way
 )
 
 // apiError is a classified failure of one call.
@@ -72,7 +73,7 @@ func classify(err error) *apiError {
 		if e.message == "" {
 			e.message = http.StatusText(gerr.Code)
 		}
-		e.kind = kindOf(gerr.Code, e.status)
+		e.kind = kindOf(gerr.Code, e.status, e.message)
 		return e
 	}
 	e := &apiError{err: err, message: err.Error()}
@@ -108,10 +109,12 @@ func classify(err error) *apiError {
 	return e
 }
 
-func kindOf(code int, status string) kind {
+func kindOf(code int, status, message string) kind {
 	switch {
-	case code == http.StatusTooManyRequests || status == "RESOURCE_EXHAUSTED":
+	case code == http.StatusTooManyRequests || status == "RESOURCE_EXHAUSTED" || quotaDenied(code, message):
 		return throttled
+	case (code == http.StatusNotFound || code == http.StatusBadRequest) && appMissing(message):
+		return noApp
 	case code == http.StatusConflict && status != "ABORTED":
 		return exists
 	case code == http.StatusNotFound:
@@ -124,6 +127,28 @@ func kindOf(code int, status string) kind {
 		return transient
 	}
 	return final
+}
+
+// quotaDenied tells a 403 that means "slow down": GAM7's checkGAPIError
+// treats a 403 whose message says "Quota exceeded for quota metric" (and
+// the older "Rate Limit Exceeded") as throttling, not as a refusal
+// (API-FACTS.md, Quotas and throttling).
+func quotaDenied(code int, message string) bool {
+	if code != http.StatusForbidden {
+		return false
+	}
+	m := strings.ToLower(message)
+	return strings.Contains(m, "quota exceeded") || strings.Contains(m, "rate limit exceeded") ||
+		strings.Contains(m, "quota metric")
+}
+
+// appMissing tells the answers that mean the Chat app is not configured in
+// the Cloud project (GAM7 checkGAPIError: "Google Chat app not found", "No
+// bot associated with this project"; seen as 404 and as 400): every call of
+// the run would fail the same way.
+func appMissing(message string) bool {
+	m := strings.ToLower(message)
+	return strings.Contains(m, "google chat app not found") || strings.Contains(m, "no bot associated with this project")
 }
 
 // parseBody reads Google's error shape:

@@ -2,11 +2,13 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	chat "google.golang.org/api/chat/v1"
 
+	"provision/internal/plan"
 	"provision/internal/results"
 )
 
@@ -84,8 +86,8 @@ func (r *runner) verifySetup(ctx context.Context, k string, entry *results.Entry
 				groups[m.GroupMember.Name] = true
 				joined++
 			case m.Member != nil && m.Member.Type == "HUMAN" && m.Role != "ROLE_MANAGER":
-				// The caller is the space's manager; everyone setup added
-				// is a plain member.
+				// The caller is the space's owner (ROLE_MANAGER); everyone
+				// setup added is a plain member.
 				users++
 				if m.State == "INVITED" {
 					invited++
@@ -161,11 +163,12 @@ func (r *runner) verifyFailed(k string, entry *results.Entry, err error) error {
 	return fmt.Errorf("checking the members of %s: %w", entry.Name, err)
 }
 
-// members adds members one by one and makes managers of managers, the
-// membership writes the plan still needs for this space. Each success is
-// recorded as it happens; the entry's counts are recorded at the end.
-func (r *runner) members(ctx context.Context, k string, entry *results.Entry, add, managers []string) error {
-	if entry.Name == "" || (len(add) == 0 && len(managers) == 0) {
+// members adds members one by one, then makes the role changes the plan
+// still needs for this space (owners, managers, and demotions), one PATCH
+// each. Each success is recorded as it happens; the entry's counts are
+// recorded at the end.
+func (r *runner) members(ctx context.Context, k string, entry *results.Entry, add []string, roles []plan.RoleChange) error {
+	if entry.Name == "" || (len(add) == 0 && len(roles) == 0) {
 		return nil
 	}
 	stats := results.MemberStats{}
@@ -182,7 +185,7 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 		}
 	}
 	names := make(map[string]string) // member → membership name
-	refused := make(map[string]bool) // members whose add failed: no manager to make
+	refused := make(map[string]bool) // members whose add failed: no role to give
 	stopped := false
 	for i, m := range add {
 		if ctx.Err() != nil {
@@ -191,7 +194,7 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 			break
 		}
 		if r.isCaller(m) {
-			// Already the space's manager: nothing to send.
+			// The space's creator, or the adopter: a member already.
 			if err := r.record(results.Event{Space: k, Member: m}); err != nil {
 				return err
 			}
@@ -212,7 +215,7 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 				stats.Pending = append(stats.Pending, add[i:]...)
 				stopped = true
 			case e.kind == exists:
-				got = nil // a member already: as good as added
+				got = nil // a member already (GAM7 catches the same 409): as good as added
 			default:
 				r.unauthenticated(e)
 				fail("adding "+m, e)
@@ -236,35 +239,32 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 			return err
 		}
 	}
-	for i, m := range managers {
+	for i, rc := range roles {
 		if stopped || ctx.Err() != nil {
-			stats.Pending = append(stats.Pending, managers[i:]...)
+			for _, p := range roles[i:] {
+				stats.Pending = append(stats.Pending, p.Member)
+			}
+			stopped = true
 			break
 		}
-		if r.isCaller(m) {
-			if err := r.record(results.Event{Space: k, Manager: m}); err != nil {
-				return err
-			}
-			continue
-		}
-		if refused[strings.ToLower(m)] {
+		if refused[strings.ToLower(rc.Member)] {
 			continue // already counted as failed; the next run tries both again
 		}
-		err := r.promote(ctx, entry.Name, m, names[m])
-		if err == nil {
-			r.stats.managersSet.Add(1)
-		}
+		err := r.setRole(ctx, entry.Name, rc, names[rc.Member])
 		if err != nil {
 			if isStop(ctx, err) {
-				stats.Pending = append(stats.Pending, managers[i:]...)
+				for _, p := range roles[i:] {
+					stats.Pending = append(stats.Pending, p.Member)
+				}
 				stopped = true
 				break
 			}
 			r.unauthenticated(classify(err))
-			fail("making "+m+" a manager", err)
+			fail(fmt.Sprintf("making %s %s", strings.TrimPrefix(rc.Member, "users/"), article(rc.To)), err)
 			continue
 		}
-		if err := r.record(results.Event{Space: k, Manager: m}); err != nil {
+		r.stats.rolesSet.Add(1)
+		if err := r.record(results.Event{Space: k, Member: rc.Member, Role: string(rc.To)}); err != nil {
 			return err
 		}
 	}
@@ -282,27 +282,65 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 	return firstErr
 }
 
-// promote makes member m of space a manager. The membership's name comes
-// from the create that added m, or from a get by email: lists carry numeric
-// user IDs, so they cannot tell which membership is whose.
-func (r *runner) promote(ctx context.Context, space, m, name string) error {
+// rank orders roles by power.
+func rank(r plan.Role) int {
+	switch r {
+	case plan.RoleOwner:
+		return 2
+	case plan.RoleManager:
+		return 1
+	}
+	return 0
+}
+
+func article(r plan.Role) string {
+	if r == plan.RoleOwner {
+		return "an owner"
+	}
+	return "a " + string(r)
+}
+
+// errOwnRole refuses to change the caller's own role away from owner: the
+// run would lose its hold on the space it manages.
+var errOwnRole = errors.New("that is you (the caller): your own role is not lowered; change it in Chat if you mean it, or list yourself under owners")
+
+// setRole gives member rc.Member the role rc.To with one PATCH of its
+// membership (role mask; ROLE_MANAGER is the Chat UI's owner,
+// ROLE_ASSISTANT_MANAGER its manager: DD, Membership.role). The
+// membership's name comes from the create that added the member, or from a
+// get by email: lists carry numeric user IDs, so they cannot tell which
+// membership is whose. A member who already has the role needs no write.
+func (r *runner) setRole(ctx context.Context, space string, rc plan.RoleChange, name string) error {
+	if r.isCaller(rc.Member) && rc.To != plan.RoleOwner {
+		return errOwnRole
+	}
 	if name == "" {
 		var got *chat.Membership
-		err := r.do(ctx, r.opts.Reads, "members.get", alias(space, m), func(cctx context.Context) error {
+		target := alias(space, rc.Member)
+		err := r.do(ctx, r.opts.Reads, "members.get", target, func(cctx context.Context) error {
 			var err error
-			got, err = r.svc.Spaces.Members.Get(alias(space, m)).Context(cctx).Do()
+			got, err = r.svc.Spaces.Members.Get(target).Context(cctx).Do()
 			return err
 		})
 		if err != nil {
+			if isStop(ctx, err) {
+				return err
+			}
 			return fmt.Errorf("finding the membership: %w", err)
 		}
-		if got.Role == "ROLE_MANAGER" {
+		live := plan.RoleOf(got.Role)
+		if live == rc.To {
 			return nil
+		}
+		if rank(live) > rank(rc.From) && rank(rc.To) < rank(live) {
+			// Someone else gave this role (in Chat, or before the space
+			// was adopted): lowering it is not this tool's to do.
+			return fmt.Errorf("%s is %s of %s, which was not given by provision; not lowering it", strings.TrimPrefix(rc.Member, "users/"), article(live), space)
 		}
 		name = got.Name
 	}
 	return r.do(ctx, r.opts.Members, "members.patch", name, func(cctx context.Context) error {
-		_, err := r.svc.Spaces.Members.Patch(name, &chat.Membership{Role: "ROLE_MANAGER"}).
+		_, err := r.svc.Spaces.Members.Patch(name, &chat.Membership{Role: rc.To.API()}).
 			UpdateMask("role").Context(cctx).Do()
 		return err
 	})

@@ -15,13 +15,16 @@ import (
 	"provision/internal/results"
 )
 
-// team is a config of n spaces with members and managers.
-func team(n int, members, managers []string) string {
+// team is a config of n spaces with members, owners and managers.
+func team(n int, members, owners, managers []string) string {
 	var b strings.Builder
 	b.WriteString("spaces:\n")
 	for i := range n {
 		fmt.Fprintf(&b, "  - displayName: \"Team %03d\"\n", i)
 		b.WriteString("    members: [" + strings.Join(members, ", ") + "]\n")
+		if len(owners) > 0 {
+			b.WriteString("    owners: [" + strings.Join(owners, ", ") + "]\n")
+		}
 		if len(managers) > 0 {
 			b.WriteString("    managers: [" + strings.Join(managers, ", ") + "]\n")
 		}
@@ -46,9 +49,10 @@ func calls(st chatemu.Stats, method string) int {
 }
 
 // checkMembers asserts that every space of the emulator has exactly the
-// caller plus want (emails or groups), each added once, and that managers
-// (plus the caller) are its only managers.
-func checkMembers(t *testing.T, emu *chatemu.Server, want, managers []string) {
+// caller plus want (emails or groups), each added once, that owners (plus
+// the caller) are its only owners (ROLE_MANAGER) and managers its only
+// managers (ROLE_ASSISTANT_MANAGER).
+func checkMembers(t *testing.T, emu *chatemu.Server, want, owners, managers []string) {
 	t.Helper()
 	for _, sp := range emu.Spaces() {
 		got := make(map[string]chatemu.Member)
@@ -72,8 +76,11 @@ func checkMembers(t *testing.T, emu *chatemu.Server, want, managers []string) {
 		}
 		for id, m := range got {
 			wantRole := "ROLE_MEMBER"
-			if slices.Contains(managers, id) || id == "caller@example.com" {
+			switch {
+			case slices.Contains(owners, id) || id == "caller@example.com":
 				wantRole = "ROLE_MANAGER"
+			case slices.Contains(managers, id):
+				wantRole = "ROLE_ASSISTANT_MANAGER"
 			}
 			if m.Role != wantRole {
 				t.Errorf("%s: %s is %s, want %s", sp.DisplayName, id, m.Role, wantRole)
@@ -87,24 +94,25 @@ func TestSetupWithMembersAndManager(t *testing.T) {
 	emu, svc := emulator(t)
 	s := newState(t)
 	members := []string{"ana@example.com", "bo@example.com", "cy@example.com", "groups/team42"}
-	yaml := team(10, members, []string{"ana@example.com"})
+	yaml := team(10, members, []string{"ana@example.com"}, []string{"bo@example.com"})
 	sum, _, err := s.run(context.Background(), svc, yaml, apply.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	st := emu.Stats()
-	// One space write each, no membership write but the manager's patch.
+	// One space write each, no membership write but the role patches.
 	if calls(st, "spaces.setup") != 10 || calls(st, "spaces.create") != 0 ||
-		calls(st, "members.create") != 0 || calls(st, "members.patch") != 10 {
-		t.Fatalf("calls %v; want 10 setups, 0 members.create, 10 patches", st.Calls)
+		calls(st, "members.create") != 0 || calls(st, "members.patch") != 20 {
+		t.Fatalf("calls %v; want 10 setups, 0 members.create, 20 patches", st.Calls)
 	}
-	if sum.Created != 10 || sum.ManagersSet != 10 || sum.MembersAdded != 40 {
-		t.Fatalf("summary %+v; want 10 created, 40 members added, 10 managers", sum)
+	if sum.Created != 10 || sum.RolesSet != 20 || sum.MembersAdded != 40 {
+		t.Fatalf("summary %+v; want 10 created, 40 members added, 20 roles", sum)
 	}
-	checkMembers(t, emu, members, []string{"ana@example.com"})
+	checkMembers(t, emu, members, []string{"ana@example.com"}, []string{"bo@example.com"})
 	e := s.file().Spaces["Team 000"]
-	if e.Applied == nil || len(e.Applied.Members) != 4 || !slices.Equal(e.Applied.Managers, []string{"users/ana@example.com"}) {
-		t.Fatalf("recorded %+v, want 4 members and 1 manager applied", e.Applied)
+	if e.Applied == nil || len(e.Applied.Members) != 4 ||
+		!slices.Equal(e.Applied.Owners, []string{"users/ana@example.com"}) || !slices.Equal(e.Applied.Managers, []string{"users/bo@example.com"}) {
+		t.Fatalf("recorded %+v, want 4 members, ana the owner, bo the manager", e.Applied)
 	}
 
 	// Re-run: nothing to do, not one write.
@@ -114,18 +122,34 @@ func TestSetupWithMembersAndManager(t *testing.T) {
 		t.Fatalf("re-run: %v, plan %+v, %d writes; want 10 unchanged and no write", err, p.Counts(), writes(emu.Stats())-before)
 	}
 
-	// A member and a manager more in the config: exactly those are written.
+	// A member and a manager more, and roles moved both ways: exactly
+	// those are written, one PATCH each. ana goes from owner to manager,
+	// bo from manager to owner, cy from member to manager.
 	more := append(slices.Clone(members), "dee@example.com")
-	yaml = team(10, more, []string{"ana@example.com", "bo@example.com"})
+	yaml = team(10, more, []string{"bo@example.com"}, []string{"ana@example.com", "cy@example.com"})
 	_, p, err = s.run(context.Background(), svc, yaml, apply.Options{})
 	if err != nil || p.Counts().Update != 10 {
 		t.Fatalf("grown run: %v, plan %+v; want 10 updates", err, p.Counts())
 	}
 	st = emu.Stats()
-	if calls(st, "spaces.setup") != 10 || calls(st, "members.create") != 10 || calls(st, "members.patch") != 20 {
-		t.Fatalf("calls %v; want 10 members.create and 10 more patches", st.Calls)
+	if calls(st, "spaces.setup") != 10 || calls(st, "members.create") != 10 || calls(st, "members.patch") != 50 {
+		t.Fatalf("calls %v; want 10 members.create and 30 more patches", st.Calls)
 	}
-	checkMembers(t, emu, more, []string{"ana@example.com", "bo@example.com"})
+	checkMembers(t, emu, more, []string{"bo@example.com"}, []string{"ana@example.com", "cy@example.com"})
+
+	// Demoted back to plain members: one PATCH each, recorded.
+	yaml = team(10, more, nil, nil)
+	if _, _, err = s.run(context.Background(), svc, yaml, apply.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	checkMembers(t, emu, more, nil, nil)
+	if e := s.file().Spaces["Team 003"]; len(e.Applied.Owners)+len(e.Applied.Managers) != 0 {
+		t.Fatalf("after demotion, recorded %+v; want no owners or managers", e.Applied)
+	}
+	before = writes(emu.Stats())
+	if _, p, err = s.run(context.Background(), svc, yaml, apply.Options{}); err != nil || p.Counts().Unchanged != 10 || writes(emu.Stats()) != before {
+		t.Fatalf("re-run after demotion: %v, plan %+v; want 10 unchanged and no write", err, p.Counts())
+	}
 }
 
 func TestMoreMembersThanSetupTakes(t *testing.T) {
@@ -133,8 +157,8 @@ func TestMoreMembersThanSetupTakes(t *testing.T) {
 	emu, svc := emulator(t, chatemu.WithFailureRate(0.1), chatemu.WithLostResponseRate(0.1), chatemu.WithSeed(9))
 	s := newState(t)
 	members := people("newhire", 60)
-	managers := []string{members[0], members[55]} // one added by setup, one after
-	sum, _, err := s.run(context.Background(), svc, team(3, members, managers), apply.Options{MaxAttempts: 20})
+	owners := []string{members[0], members[55]} // one added by setup, one after
+	sum, _, err := s.run(context.Background(), svc, team(3, members, owners, nil), apply.Options{MaxAttempts: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,17 +166,17 @@ func TestMoreMembersThanSetupTakes(t *testing.T) {
 	if st.SpacesCreated != 3 || st.Duplicates != 0 {
 		t.Fatalf("%d spaces created, want 3", st.SpacesCreated)
 	}
-	if sum.MembersAdded != 180 || sum.ManagersSet != 6 {
-		t.Fatalf("summary %+v; want 180 members, 6 managers", sum)
+	if sum.MembersAdded != 180 || sum.RolesSet != 6 {
+		t.Fatalf("summary %+v; want 180 members, 6 owners", sum)
 	}
 	// 49 members come with setup, 11 one by one, per space.
 	if got := st.MemberWrites; len(got) < 3*(11+2) {
 		t.Fatalf("%d membership writes, want at least %d", len(got), 3*13)
 	}
-	checkMembers(t, emu, members, managers)
+	checkMembers(t, emu, members, owners, nil)
 	for key, e := range s.file().Spaces {
-		if len(e.Applied.Members) != 60 || len(e.Applied.Managers) != 2 {
-			t.Errorf("%s: %d members, %d managers recorded; want 60 and 2", key, len(e.Applied.Members), len(e.Applied.Managers))
+		if len(e.Applied.Members) != 60 || len(e.Applied.Owners) != 2 {
+			t.Errorf("%s: %d members, %d owners recorded; want 60 and 2", key, len(e.Applied.Members), len(e.Applied.Owners))
 		}
 	}
 }
@@ -162,12 +186,12 @@ func TestCallerLeftOutOfSetup(t *testing.T) {
 	emu, svc := emulator(t)
 	s := newState(t)
 	// The emulator, like the API, refuses a setup that names the caller.
-	yaml := team(2, []string{"Caller@example.com", "ana@example.com"}, []string{"caller@example.com"})
+	yaml := team(2, []string{"Caller@example.com", "ana@example.com"}, []string{"caller@example.com"}, nil)
 	o := apply.Options{Caller: "users/caller@example.com"}
 	if _, _, err := s.run(context.Background(), svc, yaml, o); err != nil {
 		t.Fatal(err)
 	}
-	checkMembers(t, emu, []string{"ana@example.com"}, nil)
+	checkMembers(t, emu, []string{"ana@example.com"}, nil, nil)
 	before := writes(emu.Stats())
 	_, p, err := s.run(context.Background(), svc, yaml, o)
 	if err != nil || p.Counts().Unchanged != 2 || writes(emu.Stats()) != before {
@@ -179,7 +203,7 @@ func TestSetupSkipsMembers(t *testing.T) {
 	t.Parallel()
 	emu, svc := emulator(t, chatemu.WithUnaddable("blocked@example.com"), chatemu.WithInvited("guest@partner.example"))
 	s := newState(t)
-	yaml := team(1, []string{"ana@example.com", "blocked@example.com", "guest@partner.example"}, nil)
+	yaml := team(1, []string{"ana@example.com", "blocked@example.com", "guest@partner.example"}, nil, nil)
 	sum, _, err := s.run(context.Background(), svc, yaml, apply.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -209,21 +233,21 @@ func TestAppAuthAddsMembersOneByOne(t *testing.T) {
 	s := newState(t)
 	members := []string{"ana@example.com", "bo@example.com"}
 	o := apply.Options{App: true, Customer: "customers/C0123"}
-	if _, _, err := s.run(context.Background(), svc, team(2, members, members[:1]), o); err != nil {
+	if _, _, err := s.run(context.Background(), svc, team(2, members, members[:1], nil), o); err != nil {
 		t.Fatal(err)
 	}
 	st := emu.Stats()
 	if calls(st, "spaces.setup") != 0 || calls(st, "spaces.create") != 2 || calls(st, "members.create") != 4 {
 		t.Fatalf("calls %v; want 2 creates and 4 members.create, no setup", st.Calls)
 	}
-	checkMembers(t, emu, members, members[:1])
+	checkMembers(t, emu, members, members[:1], nil)
 }
 
 func TestRefreshRecreatesDeletedSpace(t *testing.T) {
 	t.Parallel()
 	emu, svc := emulator(t)
 	s := newState(t)
-	yaml := team(3, []string{"ana@example.com"}, nil)
+	yaml := team(3, []string{"ana@example.com"}, nil, nil)
 	if _, _, err := s.run(context.Background(), svc, yaml, apply.Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -234,10 +258,11 @@ func TestRefreshRecreatesDeletedSpace(t *testing.T) {
 	for k, e := range s.file().Spaces {
 		names[k] = e.Name
 	}
-	gone, err := apply.Refresh(context.Background(), svc, names, apply.Options{})
-	if err != nil || len(gone) != 1 || !gone["Team 001"] {
-		t.Fatalf("Refresh = %v, %v; want Team 001 gone", gone, err)
+	ref, err := apply.Refresh(context.Background(), svc, names, apply.Options{})
+	if err != nil || len(ref.Gone) != 1 || !ref.Gone["Team 001"] || len(ref.Hidden) != 0 {
+		t.Fatalf("Refresh = %+v, %v; want Team 001 gone", ref, err)
 	}
+	gone := ref.Gone
 	cfg, err := plan.Parse("spaces.yaml", []byte(yaml), plan.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -255,11 +280,11 @@ func TestRefreshRecreatesDeletedSpace(t *testing.T) {
 	}
 	st.Close()
 	e := s.file().Spaces["Team 001"]
-	if e.Status != results.Created || e.Name == old.Name || e.RequestID == old.RequestID {
-		t.Fatalf("Team 001 = %+v; want a new space with a new requestId", e)
+	if e.Status != results.Created || e.Name == old.Name || e.RequestID == old.RequestID || e.Previous != old.Name {
+		t.Fatalf("Team 001 = %+v; want a new space with a new requestId, the old one as previous", e)
 	}
 	checkMatchesServer(t, emu, s.file())
-	checkMembers(t, emu, []string{"ana@example.com"}, nil)
+	checkMembers(t, emu, []string{"ana@example.com"}, nil, nil)
 }
 
 func TestResumeAfterSetupChecksMembersOnce(t *testing.T) {
@@ -267,7 +292,7 @@ func TestResumeAfterSetupChecksMembersOnce(t *testing.T) {
 	emu, svc := emulator(t)
 	s := newState(t)
 	members := []string{"users/ana@example.com", "users/bo@example.com", "groups/team42"}
-	yaml := team(1, []string{"ana@example.com", "bo@example.com", "groups/team42"}, []string{"bo@example.com"})
+	yaml := team(1, []string{"ana@example.com", "bo@example.com", "groups/team42"}, []string{"bo@example.com"}, nil)
 
 	// A run that set the space up and was killed before it checked the
 	// members left this behind.
@@ -317,7 +342,7 @@ func TestResumeAfterSetupChecksMembersOnce(t *testing.T) {
 		t.Fatalf("resumed run listed members %d times, want 1", got)
 	}
 	e := s.file().Spaces["Team 000"]
-	if e.Name != name || len(e.Applied.Members) != 3 || !slices.Equal(e.Applied.Managers, []string{"users/bo@example.com"}) {
+	if e.Name != name || len(e.Applied.Members) != 3 || !slices.Equal(e.Applied.Owners, []string{"users/bo@example.com"}) {
 		t.Fatalf("entry after resuming: %+v (applied %+v)", e, e.Applied)
 	}
 }

@@ -8,13 +8,28 @@ import (
 	chat "google.golang.org/api/chat/v1"
 )
 
-// Refresh checks that recorded spaces still exist, Concurrency at a time
-// through the Reads limiter. It returns the keys of spaces the API no longer
-// has (404). Any other failure is an error: a space that cannot be checked
-// must not be taken for deleted and created again.
-func Refresh(ctx context.Context, svc *chat.Service, spaces map[string]string, o Options) (gone map[string]bool, err error) {
+// Refreshed is what a Refresh found out about the recorded spaces.
+type Refreshed struct {
+	// Gone are the keys of spaces the API answered NOT_FOUND for: deleted
+	// since they were recorded.
+	Gone map[string]bool
+	// Hidden are the keys of spaces the API refused to show (403): not
+	// visible to this caller, which says nothing of whether they exist.
+	Hidden map[string]bool
+}
+
+// Refresh checks that recorded spaces (key → spaces/ID) still exist,
+// Concurrency at a time through the Reads limiter. Only a NOT_FOUND for
+// that very space counts as deleted; a 404 saying the Chat app is not
+// configured stops the refresh like a 401, and a 403 only means the space
+// is not visible to the caller. Any other failure is an error: a space that
+// cannot be checked must not be taken for deleted and created again.
+func Refresh(ctx context.Context, svc *chat.Service, spaces map[string]string, o Options) (Refreshed, error) {
 	r := newRunner(svc, nil, o)
-	gone = make(map[string]bool)
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	r.stop = stop
+	out := Refreshed{Gone: make(map[string]bool), Hidden: make(map[string]bool)}
 	var mu sync.Mutex
 	var firstErr error
 	todo := make(chan [2]string)
@@ -28,11 +43,18 @@ func Refresh(ctx context.Context, svc *chat.Service, spaces map[string]string, o
 					_, err := svc.Spaces.Get(kv[1]).Context(cctx).Do()
 					return err
 				})
+				var e *apiError
+				if err != nil {
+					e = classify(err)
+					r.unauthenticated(e)
+				}
 				mu.Lock()
 				switch {
 				case err == nil:
-				case classify(err).kind == notFound:
-					gone[kv[0]] = true
+				case e.kind == notFound:
+					out.Gone[kv[0]] = true
+				case e.kind == denied && e.code == 403:
+					out.Hidden[kv[0]] = true
 				case firstErr == nil:
 					firstErr = fmt.Errorf("checking %q (%s): %w", kv[0], kv[1], err)
 				}
@@ -40,16 +62,18 @@ func Refresh(ctx context.Context, svc *chat.Service, spaces map[string]string, o
 			}
 		}()
 	}
+feed:
 	for k, name := range spaces {
 		select {
 		case todo <- [2]string{k, name}:
 		case <-ctx.Done():
+			break feed
 		}
 	}
 	close(todo)
 	wg.Wait()
-	if firstErr == nil {
-		firstErr = ctx.Err()
+	if cause := context.Cause(ctx); cause != nil {
+		return out, cause
 	}
-	return gone, firstErr
+	return out, firstErr
 }

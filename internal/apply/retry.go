@@ -2,11 +2,8 @@ package apply
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"time"
-
-	"github.com/cenkalti/backoff/v5"
 )
 
 // fullJitter is capped exponential backoff with full jitter: the n-th wait
@@ -17,9 +14,7 @@ type fullJitter struct {
 	n         int
 }
 
-func (b *fullJitter) Reset() { b.n = 0 }
-
-func (b *fullJitter) NextBackOff() time.Duration {
+func (b *fullJitter) next() time.Duration {
 	ceil := b.cap
 	if b.n < 30 {
 		ceil = min(b.base<<b.n, b.cap)
@@ -32,55 +27,64 @@ func (b *fullJitter) NextBackOff() time.Duration {
 type call func(ctx context.Context) error
 
 // do runs c until it succeeds, fails for good, runs out of attempts, or the
-// run is stopped. Every attempt first waits on lim. An attempt that has
-// started is never cut short by a stop: its context only carries the
-// per-call timeout, so a space the server creates is always recorded.
+// run is stopped. Every attempt first waits on lim.
+//
+// Transient failures (5xx, 408, resets, timeouts) are retried with capped
+// exponential backoff and full jitter, MaxAttempts in all. Throttling is
+// not a failure: a throttled attempt pauses the whole class on lim and is
+// never counted against MaxAttempts; only lim's MaxWait ends it, by
+// stopping the run.
+//
+// An attempt that has started is never cut short by a stop: its context
+// only carries the per-call timeout, so a space the server creates is
+// always recorded.
 func (r *runner) do(ctx context.Context, lim *Limiter, method, target string, c call) error {
-	attempt := 0
-	var last error
-	_, err := backoff.Retry(ctx, func() (struct{}, error) {
-		attempt++
+	failures := 0
+	bo := fullJitter{base: r.opts.Backoff.Base, cap: r.opts.Backoff.Cap}
+	for attempt := 1; ; attempt++ {
 		if d := lim.Pause(); d > 0 {
-			r.log.Debug("wait", "method", method, "target", target, "for", d.Round(time.Millisecond), "why", "the server asked to retry later (429)")
+			r.log.Debug("wait", "method", method, "target", target, "for", d.Round(time.Millisecond), "why", "the server's quota")
 		}
-		if err := lim.Wait(ctx); err != nil {
-			return struct{}{}, backoff.Permanent(err)
+		gen, err := lim.Wait(ctx)
+		if err != nil {
+			return err
 		}
 		r.count(method)
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.Timeout)
-		err := c(cctx)
+		err = c(cctx)
 		cancel()
 		if err == nil {
 			lim.Succeeded()
 			r.log.Debug("call", "method", method, "target", target, "attempt", attempt, "result", "ok")
-			return struct{}{}, nil
+			return nil
 		}
 		e := classify(err)
-		last = e
 		r.log.Debug("call", "method", method, "target", target, "attempt", attempt, "result", e.Error())
 		switch e.kind {
 		case throttled:
 			r.stats.throttled.Add(1)
-			lim.Throttled(e.retryAfter)
-			// The limiter now holds every worker until the server's delay
-			// has passed; a little jitter keeps them from waking together.
-			return struct{}{}, &backoff.RetryAfterError{Duration: time.Duration(rand.Int64N(int64(r.opts.Backoff.Base) + 1))}
+			if qerr := lim.Throttled(gen, e.retryAfter); qerr != nil {
+				r.stop(qerr)
+				return qerr
+			}
+			continue
 		case transient:
-			return struct{}{}, e
-		}
-		return struct{}{}, backoff.Permanent(e)
-	},
-		backoff.WithBackOff(&fullJitter{base: r.opts.Backoff.Base, cap: r.opts.Backoff.Cap}),
-		backoff.WithMaxTries(uint(r.opts.MaxAttempts)),
-		backoff.WithMaxElapsedTime(0),
-		backoff.WithNotify(func(err error, wait time.Duration) {
+			failures++
+			if failures >= r.opts.MaxAttempts {
+				return e
+			}
+			wait := bo.next()
 			r.stats.retries.Add(1)
-			r.log.Debug("retry", "method", method, "target", target, "after", err.Error(), "wait", wait.Round(time.Millisecond))
-		}),
-	)
-	var ra *backoff.RetryAfterError
-	if errors.As(err, &ra) {
-		return last // out of attempts while throttled
+			r.log.Debug("retry", "method", method, "target", target, "after", e.Error(), "wait", wait.Round(time.Millisecond))
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return context.Cause(ctx)
+			case <-t.C:
+			}
+			continue
+		}
+		return e
 	}
-	return err
 }

@@ -1,0 +1,97 @@
+package apply_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"provision/internal/apply"
+	"provision/internal/results"
+)
+
+// TestChatAppNotConfigured: the answers that mean the project has no Chat
+// app (GAM7 sees them as 404 and as 400) stop the run at once, with advice,
+// whatever the call.
+func TestChatAppNotConfigured(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		code         int
+		status, text string
+	}{
+		{404, "NOT_FOUND", "Google Chat app not found. To create a Chat app, you must turn on the Chat API and configure the app in the Google Cloud console."},
+		{400, "FAILED_PRECONDITION", "No bot associated with this project."},
+	} {
+		t.Run(tc.status, func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int32
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				googleError(w, tc.code, tc.status, tc.text)
+			})
+			s := newState(t)
+			_, _, err := s.run(context.Background(), client(t, h), config(40), apply.Options{Concurrency: 2})
+			var denied *apply.DeniedError
+			if !errors.As(err, &denied) || denied.Code != tc.code || !strings.Contains(denied.Advice, "Chat app") {
+				t.Fatalf("Run: %v; want a DeniedError with advice about the Chat app", err)
+			}
+			if n := calls.Load(); n > 4 {
+				t.Fatalf("%d calls before stopping, want the first few", n)
+			}
+		})
+	}
+}
+
+// TestRefreshTellsDeletedFromHidden: only a NOT_FOUND for that very space
+// means deleted; a 403 means not visible, and a missing Chat app stops the
+// refresh rather than taking every space for deleted.
+func TestRefreshTellsDeletedFromHidden(t *testing.T) {
+	t.Parallel()
+	emu, svc := emulator(t)
+	mine, _ := emu.AddSpace("Mine")
+	gone, _ := emu.AddSpace("Gone")
+	emu.DeleteSpace(gone)
+	hidden := emu.AddForeignSpace("Hidden", "users/boss@example.com", "")
+	ref, err := apply.Refresh(context.Background(), svc, map[string]string{"Mine": mine, "Gone": gone, "Hidden": hidden}, apply.Options{})
+	if err != nil || len(ref.Gone) != 1 || !ref.Gone["Gone"] || len(ref.Hidden) != 1 || !ref.Hidden["Hidden"] {
+		t.Fatalf("Refresh = %+v, %v; want Gone gone and Hidden hidden", ref, err)
+	}
+
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		googleError(w, 404, "NOT_FOUND", "Google Chat app not found.")
+	})
+	ref, err = apply.Refresh(context.Background(), client(t, h), map[string]string{"Mine": mine, "Gone": gone}, apply.Options{})
+	var denied *apply.DeniedError
+	if !errors.As(err, &denied) || len(ref.Gone) != 0 {
+		t.Fatalf("Refresh with no Chat app = %+v, %v; want a DeniedError and nothing gone", ref, err)
+	}
+}
+
+// TestRolesNotLoweredWhenNotGiven: the tool lowers only roles it gave. An
+// adopted space's owner listed as a manager in the config stays owner (the
+// member fails, saying why); the caller's own role is never lowered.
+func TestRolesNotLoweredWhenNotGiven(t *testing.T) {
+	t.Parallel()
+	emu, svc := emulator(t)
+	space := emu.AddForeignSpace("Team 000", "users/boss@example.com", "ROLE_MANAGER")
+	s := newState(t)
+	yaml := "spaces:\n  - displayName: \"Team 000\"\n    adopt: true\n    managers: [boss@example.com, caller@example.com]\n"
+	sum, _, err := s.run(context.Background(), svc, yaml, apply.Options{Caller: caller})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range emu.Members(space) {
+		if m.Role != "ROLE_MANAGER" {
+			t.Errorf("%s%s is %s, want still ROLE_MANAGER", m.Email, m.Group, m.Role)
+		}
+	}
+	e := s.file().Spaces["Team 000"]
+	if e.Status != results.Existing || sum.MembersFailed != 2 || len(e.Applied.Managers) != 0 {
+		t.Fatalf("entry %+v, summary %+v; want adopted, 2 role changes refused, no manager recorded", e, sum)
+	}
+	if calls(emu.Stats(), "members.patch") != 0 {
+		t.Fatal("a role was patched")
+	}
+}
