@@ -59,7 +59,13 @@ type outcome struct {
 type invocation struct {
 	vars map[string]string // the environment run sees; nothing else
 	tick time.Duration     // progress interval; 0 means an hour (none)
+	// throttle scales the waits for a throttling server; zero: the
+	// tests' quick ones.
+	throttle apply.Throttle
 }
+
+// quickThrottle waits milliseconds, not seconds, for a throttling server.
+var quickThrottle = apply.Throttle{Base: 20 * time.Millisecond, Cap: 400 * time.Millisecond}
 
 func (in invocation) run(ctx context.Context, t *testing.T, args ...string) outcome {
 	t.Helper()
@@ -70,12 +76,17 @@ func (in invocation) run(ctx context.Context, t *testing.T, args ...string) outc
 	if tick == 0 {
 		tick = time.Hour
 	}
+	throttle := in.throttle
+	if throttle.Base == 0 {
+		throttle = quickThrottle
+	}
 	e := &env{
-		stdout:  &stdout,
-		stderr:  &stderr,
-		getenv:  func(k string) string { return in.vars[k] },
-		backoff: fastBackoff,
-		tick:    tick,
+		stdout:   &stdout,
+		stderr:   &stderr,
+		getenv:   func(k string) string { return in.vars[k] },
+		backoff:  fastBackoff,
+		throttle: throttle,
+		tick:     tick,
 	}
 	code := e.run(ctx, args)
 	return outcome{code: code, stdout: stdout.String(), stderr: stderr.String()}

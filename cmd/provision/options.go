@@ -33,6 +33,8 @@ type options struct {
 	concurrency int
 	maxAttempts int
 	timeout     time.Duration
+	maxWait     time.Duration // longest wait for the server's quota to come back
+	adopt       bool
 	refresh     bool
 	verbose     bool
 }
@@ -62,7 +64,8 @@ Flags:
 const exitText = `
 Exit status:
   0    every space in the file is present (created now or before)
-  1    at least one space failed (see the results file and stderr)
+  1    at least one space failed (see the results file and stderr), or the
+       run stopped waiting for the server's quota (nothing failed; run again)
   2    usage, config or credentials error; nothing was applied
   130  interrupted; everything that finished is recorded, run again to resume
 `
@@ -88,6 +91,8 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 	fs.IntVar(&o.concurrency, "concurrency", 4, "requests in flight at once")
 	fs.IntVar(&o.maxAttempts, "max-attempts", 6, "attempts per call, the first one included")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-call timeout")
+	fs.DurationVar(&o.maxWait, "max-wait", 30*time.Minute, "the longest the run waits for the server's quota to come back before it stops (exit 1, nothing failed)")
+	fs.BoolVar(&o.adopt, "adopt", false, "as adopt: true on every space: a space of that name that already exists is taken over if you are its owner or manager")
 	fs.BoolVar(&o.refresh, "refresh", false, "check that recorded spaces still exist (GET) before planning")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging on stderr: each call, attempt and wait (never a credential)")
 
@@ -140,6 +145,8 @@ func (o *options) check() error {
 		return fmt.Errorf("--max-attempts must be between 1 and 100, got %d", o.maxAttempts)
 	case o.timeout <= 0:
 		return fmt.Errorf("--timeout must be positive, got %v", o.timeout)
+	case o.maxWait < time.Second || o.maxWait > 7*24*time.Hour:
+		return fmt.Errorf("--max-wait must be between 1s and 168h, got %v", o.maxWait)
 	case o.results == o.config:
 		return fmt.Errorf("--results %q would overwrite the config file", o.results)
 	case o.plan && o.refresh:

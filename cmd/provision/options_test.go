@@ -23,6 +23,7 @@ func defaults() options {
 		concurrency: 4,
 		maxAttempts: 6,
 		timeout:     30 * time.Second,
+		maxWait:     30 * time.Minute,
 	}
 }
 
@@ -59,6 +60,8 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"--max-attempts", "100"}, func(o *options) { o.maxAttempts = 100 }},
 		{[]string{"--timeout", "1m30s"}, func(o *options) { o.timeout = 90 * time.Second }},
 		{[]string{"--refresh", "-v"}, func(o *options) { o.refresh, o.verbose = true, true }},
+		{[]string{"--max-wait", "2h", "--adopt"}, func(o *options) { o.maxWait, o.adopt = 2*time.Hour, true }},
+		{[]string{"--max-wait", "1s"}, func(o *options) { o.maxWait = time.Second }},
 		// Flags may follow the config, as people type them.
 		{[]string{"a.yaml", "--plan", "--rate", "0"}, func(o *options) { o.config, o.results, o.plan, o.rate = "a.yaml", "a.results.json", true, 0 }},
 		{[]string{"--", "-odd.yaml"}, func(o *options) { o.config, o.results = "-odd.yaml", "-odd.results.json" }},
@@ -101,6 +104,10 @@ func TestParseArgsRefused(t *testing.T) {
 		{[]string{"--timeout", "0s"}, "--timeout must be positive, got 0s"},
 		{[]string{"--timeout", "-1s"}, "--timeout must be positive, got -1s"},
 		{[]string{"--timeout", "30"}, `invalid value "30" for flag -timeout`},
+		{[]string{"--max-wait", "0s"}, "--max-wait must be between 1s and 168h, got 0s"},
+		{[]string{"--max-wait", "-5m"}, "--max-wait must be between 1s and 168h, got -5m0s"},
+		{[]string{"--max-wait", "169h"}, "--max-wait must be between 1s and 168h, got 169h0m0s"},
+		{[]string{"--adopt=sometimes"}, `invalid boolean value "sometimes" for -adopt`},
 		{[]string{"--plan=maybe"}, `invalid boolean value "maybe" for -plan`},
 		{[]string{"a.yaml", "b.yaml"}, `one config file expected, got 2 arguments: ["a.yaml" "b.yaml"]`},
 		{[]string{"--plan", "a.yaml", "b.yaml", "--json"}, `one config file expected, got 2 arguments: ["a.yaml" "b.yaml"]`},

@@ -35,15 +35,19 @@ type progress struct {
 	// it cannot leave it out of setup's member list.
 	callerUnknown bool
 	hinted        bool
+	// limiters, by quota class, tell when the server's quota holds the run.
+	limiters map[string]*apply.Limiter
 }
 
-func newProgress(e *env, p *plan.Plan) *progress {
+func newProgress(e *env, p *plan.Plan, limiters map[string]*apply.Limiter) *progress {
 	c := p.Counts()
-	pr := &progress{e: e, total: c.Create + c.Update + c.Retry, start: time.Now(), stop: make(chan struct{})}
+	pr := &progress{e: e, total: c.Create + c.Update + c.Retry, start: time.Now(), stop: make(chan struct{}), limiters: limiters}
 	if pr.total == 0 {
 		return pr
 	}
 	if e.terminal {
+		pr.wg.Add(1)
+		go pr.watchQuota()
 		pr.bar = progressbar.NewOptions(pr.total,
 			progressbar.OptionSetWriter(e.stderr),
 			progressbar.OptionSetDescription("spaces"),
@@ -77,8 +81,57 @@ func (pr *progress) tick() {
 			if done > 0 {
 				eta = (time.Duration(float64(el) / float64(done) * float64(pr.total-done))).Round(time.Second).String()
 			}
-			fmt.Fprintf(pr.e.stderr, "progress: %d/%d spaces (%d%%), %.1f/min, elapsed %s, ETA %s\n",
+			line := fmt.Sprintf("progress: %d/%d spaces (%d%%), %.1f/min, elapsed %s, ETA %s",
 				done, pr.total, done*100/pr.total, perMin, el.Round(time.Second), eta)
+			if w := pr.waiting(); w != "" {
+				line += "; " + w
+			}
+			fmt.Fprintln(pr.e.stderr, line)
+		}
+	}
+}
+
+// waiting says which quota holds the run and for how long, or "".
+func (pr *progress) waiting() string {
+	var class string
+	var longest time.Duration
+	for name, l := range pr.limiters {
+		if d := l.Pause(); d > longest {
+			class, longest = name, d
+		}
+	}
+	if longest <= 0 {
+		return ""
+	}
+	round := time.Second
+	if longest < 10*time.Second {
+		round = 100 * time.Millisecond
+	}
+	return fmt.Sprintf("waiting for the server's quota (%s), resuming in %s", class, longest.Round(round))
+}
+
+// watchQuota shows the wait in the bar's description on a terminal.
+func (pr *progress) watchQuota() {
+	defer pr.wg.Done()
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	shown := false
+	for {
+		select {
+		case <-pr.stop:
+			return
+		case <-t.C:
+			w := pr.waiting()
+			pr.mu.Lock()
+			switch {
+			case w != "" && pr.bar != nil:
+				pr.bar.Describe("spaces; " + w)
+				shown = true
+			case shown && pr.bar != nil:
+				pr.bar.Describe("spaces")
+				shown = false
+			}
+			pr.mu.Unlock()
 		}
 	}
 }
@@ -149,9 +202,9 @@ func (e *env) printSummary(o *options, p *plan.Plan, s *apply.Summary) error {
 	w := e.stdout
 	fmt.Fprintf(w, "\nDone in %s: %d created, %d existing, %d updated, %d failed, %d unchanged, %d interrupted.\n",
 		s.Elapsed.Round(10*time.Millisecond), s.Created, s.Existing, s.Updated, s.Failed, s.Skipped, s.Interrupted)
-	if s.MembersAdded+s.MembersInvited+s.MembersFailed+s.MembersMissing+s.ManagersSet > 0 {
-		fmt.Fprintf(w, "Members: %d added, %d invited, %d failed, %d missing; %s set.\n",
-			s.MembersAdded, s.MembersInvited, s.MembersFailed, s.MembersMissing, count(s.ManagersSet, "manager", "managers"))
+	if s.MembersAdded+s.MembersInvited+s.MembersFailed+s.MembersMissing+s.RolesSet > 0 {
+		fmt.Fprintf(w, "Members: %d added, %d invited, %d failed, %d missing; %s changed.\n",
+			s.MembersAdded, s.MembersInvited, s.MembersFailed, s.MembersMissing, count(s.RolesSet, "role", "roles"))
 	}
 	fmt.Fprintf(w, "API: %s (%.1f/min), %s, %s; %s, %d throttled (429).\n",
 		count(int(s.SpaceWrites), "space write", "space writes"), sum.RatePerMinute,

@@ -44,6 +44,9 @@ type env struct {
 	input io.Reader
 	// backoff overrides the waits between attempts (tests).
 	backoff apply.Backoff
+	// throttle, when its Base is set, overrides the waits for a server
+	// that throttles without Retry-After (tests).
+	throttle apply.Throttle
 	// tick is how often progress is logged when stderr is not a terminal.
 	tick time.Duration
 }
@@ -116,6 +119,11 @@ func (e *env) provision(ctx context.Context, o *options) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if o.adopt {
+		for i := range cfg.Spaces {
+			cfg.Spaces[i].Adopt = true
+		}
+	}
 	if o.plan {
 		f, err := results.Load(o.results)
 		if err != nil {
@@ -131,6 +139,11 @@ func (e *env) printPlan(o *options, p *plan.Plan) error {
 		return plan.WriteJSON(e.stdout, p)
 	}
 	return plan.WriteText(e.stdout, p)
+}
+
+// setupLimiters are the limiters of a run: one per quota class (SPEC §1).
+func setupLimiters(o *options) (spaces, members, reads *apply.Limiter) {
+	return apply.NewLimiter(o.rate), apply.NewLimiter(o.memberRate), apply.NewLimiter(3000)
 }
 
 func (e *env) apply(ctx context.Context, o *options, cfg *plan.Config) error {
@@ -186,38 +199,52 @@ func (e *env) apply(ctx context.Context, o *options, cfg *plan.Config) error {
 }
 
 func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *chat.Service, store *results.Store, creds *auth.Credentials, log *slog.Logger) error {
+	spaces, members, reads := setupLimiters(o)
+	throttle := apply.DefaultThrottle
+	throttle.MaxWait = o.maxWait
+	if e.throttle.Base > 0 {
+		throttle.Base, throttle.Cap = e.throttle.Base, e.throttle.Cap
+	}
 	opts := apply.Options{
 		Concurrency: o.concurrency,
 		MaxAttempts: o.maxAttempts,
 		Timeout:     o.timeout,
-		Spaces:      apply.NewLimiter(o.rate),
-		Members:     apply.NewLimiter(o.memberRate),
-		Reads:       apply.NewLimiter(3000),
+		Spaces:      spaces,
+		Members:     members,
+		Reads:       reads,
 		App:         o.auth == string(auth.App),
 		Customer:    o.customer,
+		Principal:   creds.Principal,
 		Backoff:     e.backoff,
+		Throttle:    throttle,
 		Logger:      log,
 	}
 	opts.Caller = o.caller
 	if opts.Caller == "" && creds.Email != "" {
 		opts.Caller = "users/" + creds.Email
 	}
+	if opts.Principal == "" && !opts.App {
+		opts.Principal = opts.Caller
+	}
 
 	var gone map[string]bool
 	if o.refresh {
 		names := make(map[string]string)
 		for k, en := range store.Snapshot().Spaces {
-			if en.Name != "" && en.Status != results.Failed {
+			if en.Name != "" && (en.Status == results.Created || en.Status == results.Existing) {
 				names[k] = en.Name
 			}
 		}
-		var err error
-		gone, err = apply.Refresh(ctx, svc, names, opts)
+		ref, err := apply.Refresh(ctx, svc, names, opts)
 		if err != nil {
 			return e.stopped(err, creds)
 		}
-		fmt.Fprintf(e.stderr, "refresh: %s checked, %d deleted since the last run\n",
-			count(len(names), "recorded space", "recorded spaces"), len(gone))
+		gone = ref.Gone
+		fmt.Fprintf(e.stderr, "refresh: %s checked, %d deleted since the last run, %d not visible to you\n",
+			count(len(names), "recorded space", "recorded spaces"), len(ref.Gone), len(ref.Hidden))
+		for k := range ref.Hidden {
+			fmt.Fprintf(e.stderr, "warning: %q (%s): the API refused to show it (403); it is not taken for deleted and is left as recorded\n", k, names[k])
+		}
 	}
 	p := plan.Diff(cfg, apply.Recorded(store.Snapshot(), gone))
 	if !o.json {
@@ -225,7 +252,7 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 			return err
 		}
 	}
-	prog := newProgress(e, p)
+	prog := newProgress(e, p, map[string]*apply.Limiter{"space writes": spaces, "membership writes": members, "reads": reads})
 	prog.callerUnknown = opts.Caller == "" && !opts.App
 	opts.OnDone = prog.done
 	sum, err := apply.Run(ctx, svc, store, p, opts)
@@ -245,10 +272,21 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 // stopped explains why a run ended early.
 func (e *env) stopped(err error, creds *auth.Credentials) error {
 	var denied *apply.DeniedError
+	var quota *apply.QuotaWaitError
 	switch {
 	case errors.As(err, &denied):
-		fmt.Fprintf(e.stderr, "provision: stopped: %v\n%s\n", denied, creds.Hint(denied.Code))
+		advice := denied.Advice
+		if advice == "" {
+			advice = creds.Hint(denied.Code)
+		}
+		fmt.Fprintf(e.stderr, "provision: stopped: %v\n%s\n", denied, advice)
+		if denied.Advice != "" {
+			return usageError{errors.New("the Chat app is not configured; nothing more was sent")}
+		}
 		return usageError{errors.New("the credentials were refused; nothing more was sent")}
+	case errors.As(err, &quota):
+		fmt.Fprintf(e.stderr, "provision: stopped: %v.\nNothing failed: what was in flight is recorded as pending, and the next run resumes where this one stopped. Run again later, or raise --max-wait.\n", quota)
+		return errFailed{}
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(e.stderr, "provision: interrupted; everything that finished is recorded, run again to resume")
 		return errInterrupted

@@ -159,8 +159,9 @@ func checkAllCreated(t *testing.T, emu *chatemu.Server, res string, n int) {
 	}
 }
 
-// TestFailedSpace: a name taken by a space the caller cannot see fails that
-// space only; the run exits 1 and says which and why.
+// TestFailedSpace: a name taken by a space that already exists fails that
+// space only (nothing is adopted without adopt); the run exits 1 and says
+// which and why.
 func TestFailedSpace(t *testing.T) {
 	t.Parallel()
 	emu, url := newEmu(t)
@@ -173,8 +174,8 @@ func TestFailedSpace(t *testing.T) {
 	if out.code != exitFailed {
 		t.Errorf("provision = exit %d, want %d; stderr:\n%s", out.code, exitFailed, out.stderr)
 	}
-	if !regexp.MustCompile(`(?m)^failed: "Team 3": .*not visible`).MatchString(out.stderr) {
-		t.Errorf("stderr = %q, want a line failed: \"Team 3\": … not visible …", out.stderr)
+	if !regexp.MustCompile(`(?m)^failed: "Team 3": ALREADY_EXISTS: a space named "Team 3" already exists .*set adopt: true`).MatchString(out.stderr) {
+		t.Errorf("stderr = %q, want a line failed: \"Team 3\": ALREADY_EXISTS … set adopt: true …", out.stderr)
 	}
 	if strings.Count(out.stderr, "failed: ") != 1 {
 		t.Errorf("stderr = %q, want exactly one failure", out.stderr)
@@ -381,10 +382,13 @@ func TestAuthApp(t *testing.T) {
 	if out.code != exitOK {
 		t.Fatalf("provision --auth app = exit %d, want 0; stderr:\n%s", out.code, out.stderr)
 	}
+	if n := strings.Count(out.stdout, "! no person will own this space"); n != 4 {
+		t.Errorf("plan warned %d times that no person will own a space, want 4 (no owners: under app auth):\n%s", n, out.stdout)
+	}
 	tokens.mu.Lock()
 	scopes := tokens.scopes
 	tokens.mu.Unlock()
-	for _, want := range []string{"https://www.googleapis.com/auth/chat.app.spaces.create", "https://www.googleapis.com/auth/chat.app.memberships"} {
+	for _, want := range []string{"https://www.googleapis.com/auth/chat.app.spaces.create", "https://www.googleapis.com/auth/chat.app.memberships", "https://www.googleapis.com/auth/chat.bot"} {
 		if !slices.Contains(scopes, want) {
 			t.Errorf("scopes asked for = %q, want %q among them", scopes, want)
 		}
@@ -420,8 +424,8 @@ func TestAuthApp(t *testing.T) {
 				continue
 			}
 			got = append(got, m.Email)
-			if manager := m.Email == fmt.Sprintf("t%d-m0@example.com", i); manager != (m.Role == "ROLE_MANAGER") {
-				t.Errorf("member %s of %q has role %s, want manager: %v", m.Email, key, m.Role, manager)
+			if manager := m.Email == fmt.Sprintf("t%d-m0@example.com", i); manager != (m.Role == "ROLE_ASSISTANT_MANAGER") {
+				t.Errorf("member %s of %q has role %s, want manager (ROLE_ASSISTANT_MANAGER): %v", m.Email, key, m.Role, manager)
 			}
 		}
 		slices.Sort(got)

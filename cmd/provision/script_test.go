@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"io"
 	"net/http/httptest"
 	"os"
@@ -17,17 +18,23 @@ import (
 
 type emuKey struct{}
 
+var updateScripts = flag.Bool("update", false, "rewrite the files that scripts compare with cmp to what they got")
+
 // TestScript runs the sessions under testdata/script. Each script has its
 // own emulator, quotas off, at $EMU, and these commands besides provision:
 //
 //	emu spaces N   the emulator holds N spaces, none a duplicate
 //	emu add NAME   a space named NAME exists already, made outside provision
 //	emu hide NAME  someone else owns a space named NAME, invisible to us
+//	emu foreign NAME ROLE
+//	               someone else owns a space named NAME, in which we are
+//	               ROLE: none, member, manager or owner
 //	json FILE      FILE (or stdout) is exactly one JSON document
 func TestScript(t *testing.T) {
 	t.Parallel()
 	testscript.Run(t, testscript.Params{
-		Dir: "testdata/script",
+		Dir:           "testdata/script",
+		UpdateScripts: *updateScripts,
 		Setup: func(e *testscript.Env) error {
 			emu := chatemu.New(chatemu.WithSpaceQuota(0), chatemu.WithMemberQuota(0), chatemu.WithReadQuota(0))
 			srv := httptest.NewServer(emu)
@@ -51,8 +58,16 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("unsupported: ! emu")
 	}
 	emu := ts.Value(emuKey{}).(*chatemu.Server)
+	if len(args) == 3 && args[0] == "foreign" {
+		role, ok := map[string]string{"none": "", "member": "ROLE_MEMBER", "manager": "ROLE_ASSISTANT_MANAGER", "owner": "ROLE_MANAGER"}[args[2]]
+		if !ok {
+			ts.Fatalf("emu foreign: unknown role %q", args[2])
+		}
+		emu.AddForeignSpace(args[1], "users/someone.else@example.com", role)
+		return
+	}
 	if len(args) != 2 {
-		ts.Fatalf("usage: emu spaces N | emu add NAME | emu hide NAME | emu delete NAME")
+		ts.Fatalf("usage: emu spaces N | emu add NAME | emu hide NAME | emu foreign NAME ROLE | emu delete NAME")
 	}
 	switch args[0] {
 	case "spaces":
