@@ -92,6 +92,16 @@ const (
 	// takes chat.bot under app authentication; spaces.get chat.bot or
 	// chat.app.spaces). It needs no administrator approval.
 	scopeBot = scopePrefix + "chat.bot"
+
+	// Settings changed after creation (spaces.patch), deletions (--prune)
+	// and administrator access (--admin).
+	scopeSpaces           = scopePrefix + "chat.spaces"
+	scopeDelete           = scopePrefix + "chat.delete"
+	scopeAppSpacesAll     = scopePrefix + "chat.app.spaces"
+	scopeAppDelete        = scopePrefix + "chat.app.delete"
+	scopeAdminSpaces      = scopePrefix + "chat.admin.spaces"
+	scopeAdminMemberships = scopePrefix + "chat.admin.memberships"
+	scopeAdminDelete      = scopePrefix + "chat.admin.delete"
 )
 
 // Identity scopes, asked for by User along with the Chat scopes: with them
@@ -110,33 +120,75 @@ var identityScopes = []string{scopeOpenID, scopeEmail}
 // scopePurpose says why a scope is needed, for the message that asks for a
 // new consent.
 var scopePurpose = map[string]string{
-	scopeSpacesCreate:   "to create spaces",
-	scopeSpacesReadonly: "to find spaces that already exist",
-	scopeMemberships:    "to add members and managers",
-	scopeAppSpaces:      "to create spaces as the Chat app",
-	scopeAppMemberships: "to add members as the Chat app",
-	scopeBot:            "to find and check spaces as the Chat app",
+	scopeSpacesCreate:     "to create spaces",
+	scopeSpacesReadonly:   "to find spaces that already exist",
+	scopeMemberships:      "to add members and managers",
+	scopeAppSpaces:        "to create spaces as the Chat app",
+	scopeAppMemberships:   "to add members as the Chat app",
+	scopeBot:              "to find and check spaces as the Chat app",
+	scopeSpaces:           "to create spaces and change their settings",
+	scopeDelete:           "to delete spaces (--prune)",
+	scopeAppSpacesAll:     "to create spaces and change their settings as the Chat app",
+	scopeAppDelete:        "to delete spaces as the Chat app (--prune)",
+	scopeAdminSpaces:      "to find and change spaces as an administrator (--admin)",
+	scopeAdminMemberships: "to change members as an administrator (--admin)",
+	scopeAdminDelete:      "to delete spaces as an administrator (--admin --prune)",
+}
+
+// Needs says what a run will do, for the scopes it asks for.
+type Needs struct {
+	Members bool // members, owners or managers to add or change (or remove)
+	Patch   bool // settings to change after creation (spaces.patch)
+	Delete  bool // spaces to delete (--prune)
+	Admin   bool // the caller's administrator privilege (--admin)
 }
 
 // Scopes returns the OAuth scopes (full URLs) a run in mode m needs; members
-// says whether the config has members or managers. Modes Token and None
-// return nil: their scopes are not chosen by provision.
-func Scopes(m Mode, members bool) []string {
+// says whether the config has members, owners or managers. Modes Token and
+// None return nil: their scopes are not chosen by provision.
+func Scopes(m Mode, members bool) []string { return ScopesFor(m, Needs{Members: members}) }
+
+// ScopesFor returns the OAuth scopes (full URLs) a run in mode m needs for
+// n, the fewest that allow every call (DD: each method lists the scopes
+// that allow it). chat.spaces allows create, setup, get, list and patch,
+// so it replaces chat.spaces.create and chat.spaces.readonly when settings
+// are patched; chat.app.spaces does the same for a Chat app.
+func ScopesFor(m Mode, n Needs) []string {
+	var s []string
 	switch m {
 	case User, ServiceAccount, ADC:
-		s := []string{scopeSpacesCreate, scopeSpacesReadonly}
-		if members {
+		if n.Patch {
+			s = append(s, scopeSpaces)
+		} else {
+			s = append(s, scopeSpacesCreate, scopeSpacesReadonly)
+		}
+		if n.Members {
 			s = append(s, scopeMemberships)
 		}
-		return s
+		if n.Delete {
+			s = append(s, scopeDelete)
+		}
+		if n.Admin {
+			s = append(s, scopeAdminSpaces, scopeAdminMemberships)
+			if n.Delete {
+				s = append(s, scopeAdminDelete)
+			}
+		}
 	case App:
-		s := []string{scopeAppSpaces, scopeBot}
-		if members {
+		if n.Patch {
+			s = append(s, scopeAppSpacesAll)
+		} else {
+			s = append(s, scopeAppSpaces)
+		}
+		s = append(s, scopeBot)
+		if n.Members {
 			s = append(s, scopeAppMemberships)
 		}
-		return s
+		if n.Delete {
+			s = append(s, scopeAppDelete)
+		}
 	}
-	return nil
+	return s
 }
 
 // shortScope returns a scope without its https://www.googleapis.com/auth/

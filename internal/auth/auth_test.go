@@ -69,6 +69,22 @@ func TestScopes(t *testing.T) {
 			t.Errorf("Scopes(%q, %v) = %q, want %q", tc.m, tc.members, got, tc.want)
 		}
 	}
+	for _, tc := range []struct {
+		m    Mode
+		n    Needs
+		want []string
+	}{
+		{User, Needs{Patch: true}, []string{p + "chat.spaces"}},
+		{User, Needs{Members: true, Patch: true, Delete: true}, []string{p + "chat.spaces", p + "chat.memberships", p + "chat.delete"}},
+		{ServiceAccount, Needs{Admin: true}, []string{p + "chat.spaces.create", p + "chat.spaces.readonly", p + "chat.admin.spaces", p + "chat.admin.memberships"}},
+		{ADC, Needs{Admin: true, Delete: true}, []string{p + "chat.spaces.create", p + "chat.spaces.readonly", p + "chat.delete", p + "chat.admin.spaces", p + "chat.admin.memberships", p + "chat.admin.delete"}},
+		{App, Needs{Patch: true, Delete: true, Members: true}, []string{p + "chat.app.spaces", p + "chat.bot", p + "chat.app.memberships", p + "chat.app.delete"}},
+		{Token, Needs{Patch: true}, nil},
+	} {
+		if got := ScopesFor(tc.m, tc.n); !slices.Equal(got, tc.want) {
+			t.Errorf("ScopesFor(%q, %+v) = %q, want %q", tc.m, tc.n, got, tc.want)
+		}
+	}
 }
 
 func TestHint(t *testing.T) {
