@@ -204,3 +204,39 @@ func (s *space) snapshot() *chat.Space {
 	}
 	return sp
 }
+
+// EditSpace changes a space's description and guidelines as someone in
+// the Chat UI would, without counting a call or charging a quota. It
+// reports whether the space exists.
+func (s *Server) EditSpace(name, description, guidelines string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sp := s.st.spaces[spaceID(name)]
+	if sp == nil {
+		return false
+	}
+	sp.description, sp.guidelines = description, guidelines
+	return true
+}
+
+// RemoveMember takes a member (an email, or groups/ID) out of a space as
+// someone in the Chat UI would, without counting a call or charging a
+// quota. It reports whether the member was there.
+func (s *Server) RemoveMember(name, member string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sp := s.st.spaces[spaceID(name)]
+	if sp == nil {
+		return false
+	}
+	id := strings.TrimPrefix(member, "groups/")
+	if strings.Contains(member, "@") {
+		id, _ = s.userRef(member)
+	}
+	m := sp.find(id)
+	if m == nil {
+		return false
+	}
+	sp.drop(m)
+	return true
+}
