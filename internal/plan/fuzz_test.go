@@ -15,6 +15,7 @@ import (
 // Its seed corpus lives in testdata/fuzz/FuzzParse, so plain go test runs it.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("spaces:\n  - displayName: a\n"))
+	f.Add([]byte("defaults:\n  permissions: {preset: announcement, manageApps: owners}\nspaces:\n  - displayName: a\n    permissions:\n      replyMessages: Members\n      manageApp: x\n"))
 	// The example as it is now, beside the copy in the corpus.
 	if data, err := os.ReadFile("../../spaces.example.yaml"); err == nil {
 		f.Add(data)

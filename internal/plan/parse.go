@@ -74,8 +74,11 @@ func (o opt[T]) or(def opt[T]) T {
 
 // settings are what defaults and spaces have in common, as written.
 type settings struct {
+	// permissions is the preset; perms the fine-grained permissions
+	// (PermissionKeys → owners | managers | members), nil when none.
 	description, guidelines, history, audience, permissions opt[string]
 	externalUsers, adopt                                    opt[bool]
+	perms                                                   map[string]string
 	members, owners, managers                               []string
 	// ownersAt and managersAt are where each of owners and managers is
 	// written, for the message about a person given both roles.
@@ -87,6 +90,9 @@ type parser struct {
 	opts     Options
 	problems Problems
 	spaces   []Space
+	// defaultSettings is Space.Settings of a space that states no setting
+	// of its own, shared by all of them.
+	defaultSettings map[string]string
 	// budget counts nodes that may still be visited; aliases make the
 	// tree a graph, and a small file could otherwise expand exponentially.
 	budget  int
@@ -363,6 +369,7 @@ func (p *parser) space(item *yaml.Node, defaults *settings, seen map[string]*yam
 			seen[key] = nameNode
 		}
 	}
+	perms := mergePermissions(defaults.perms, own.perms)
 	p.spaces = append(p.spaces, Space{
 		DisplayName:   name,
 		Description:   own.description.or(defaults.description),
@@ -377,8 +384,11 @@ func (p *parser) space(item *yaml.Node, defaults *settings, seen map[string]*yam
 		Owners:   merge(defaults.owners, own.owners),
 		Managers: merge(defaults.managers, own.managers),
 		Adopt:    own.adopt.or(defaults.adopt),
-		Line:     n.Line,
-		Col:      n.Column,
+		// Both maps may be shared between spaces.
+		PermissionSettings: perms,
+		Settings:           stated(defaults, &own, perms, &p.defaultSettings),
+		Line:               n.Line,
+		Col:                n.Column,
 	})
 	p.oneRole(defaults, &own)
 }
@@ -439,6 +449,10 @@ func (p *parser) fields(m *yaml.Node, where string, known []string, f func(key s
 func (p *parser) unknownKey(k *yaml.Node, where string, known []string) {
 	if where == "in defaults" && k.Value == "displayName" {
 		p.add(k, "displayName cannot be set in defaults: each space has its own")
+		return
+	}
+	if where == "in permissions" && k.Value == "postMessages" {
+		p.add(k, "permissions.postMessages cannot be set: the Chat API only reports it (output only)")
 		return
 	}
 	if s := suggest(k.Value, known); s != "" {
@@ -577,16 +591,7 @@ func (p *parser) setting(s *settings, key string, k, v *yaml.Node) {
 		}
 		s.audience = opt[string]{a, true}
 	case "permissions":
-		text, ok := p.text(k, v)
-		if !ok {
-			return
-		}
-		switch lower := strings.ToLower(strings.TrimSpace(text)); lower {
-		case "collaboration", "announcement":
-			s.permissions = opt[string]{lower, true}
-		default:
-			p.add(v, `permissions must be "collaboration" or "announcement", not %s`, quote(text))
-		}
+		p.permissions(s, k, v)
 	case "members":
 		s.members, _ = p.members(v, "member", "members")
 	case "owners":

@@ -236,6 +236,35 @@ func TestParseProblems(t *testing.T) {
 			[]string{`f.yaml:2:13: member "groups/eng" is a Google Group: app authentication cannot add Google Groups`}},
 		{"problem under an anchor reported once", "defaults:\n  members: &m [bob]\n" + one("displayName: a", "managers: *m") + "  - {displayName: b, members: *m}\n", Options{},
 			[]string{`f.yaml:2:16: member "bob" is not an email address, users/ID or groups/ID`, `f.yaml:2:16: manager "bob" is not an email address, users/ID or groups/ID`}},
+		{"permissions mapping", one("displayName: a", "permissions: {preset: Announcement, manageApps: Owners, replyMessages: members}"), Options{}, nil},
+		{"permissions mapping under app auth", one("displayName: a", "permissions: {manageWebhooks: managers}"), Options{App: true}, nil},
+		{"permissions is a list", one("displayName: a", "permissions: [collaboration]"), Options{},
+			[]string{`f.yaml:3:18: permissions must be a preset ("collaboration" or "announcement") or a mapping of permissions, not a list`}},
+		{"permissions: unknown key, typo", one("displayName: a", "permissions:", "  manageApp: owners"), Options{},
+			[]string{`f.yaml:4:7: unknown key "manageApp" in permissions; did you mean "manageApps"?`}},
+		{"permissions: unknown key, other case", one("displayName: a", "permissions:", "  ManageWebhooks: owners"), Options{},
+			[]string{`f.yaml:4:7: unknown key "ManageWebhooks" in permissions; did you mean "manageWebhooks"?`}},
+		{"permissions: unknown key, snake case", "defaults:\n  permissions:\n    toggle_history: owners\n" + one("displayName: a"), Options{},
+			[]string{`f.yaml:3:5: unknown key "toggle_history" in permissions; did you mean "toggleHistory"?`}},
+		{"permissions: unknown key, far", one("displayName: a", "permissions: {deleteSpace: owners}"), Options{},
+			[]string{`f.yaml:3:19: unknown key "deleteSpace" in permissions (known keys: preset, manageMembersAndGroups, modifySpaceDetails, toggleHistory, useAtMentionAll, manageApps, manageWebhooks, replyMessages)`}},
+		{"permissions: postMessages is output only", one("displayName: a", "permissions:", "  postMessages: members"), Options{},
+			[]string{`f.yaml:4:7: permissions.postMessages cannot be set: the Chat API only reports it (output only)`}},
+		{"permissions: bad values, every one", one("displayName: a", "permissions:", "  manageApps: everyone", "  toggleHistory: owner", "  useAtMentionAll: true", "  replyMessages: [owners]"), Options{},
+			[]string{
+				`f.yaml:4:19: permissions.manageApps must be "owners", "managers" or "members" (who may: owners only; owners and managers; everyone), not "everyone"`,
+				`f.yaml:5:22: permissions.toggleHistory must be "owners", "managers" or "members" (who may: owners only; owners and managers; everyone), not "owner"`,
+				`f.yaml:6:24: permissions.useAtMentionAll must be "owners", "managers" or "members" (who may: owners only; owners and managers; everyone), not "true"`,
+				`f.yaml:7:22: replyMessages must be a string, not a list`,
+			}},
+		{"permissions: bad preset in a mapping", one("displayName: a", "permissions:", "  preset: open"), Options{},
+			[]string{`f.yaml:4:15: permissions.preset must be "collaboration" or "announcement", not "open"`}},
+		{"permissions: preset is a mapping", one("displayName: a", "permissions:", "  preset: {a: b}"), Options{},
+			[]string{`f.yaml:4:15: permissions.preset must be a string, not a mapping`}},
+		{"permissions: duplicate key", one("displayName: a", "permissions:", "  manageApps: owners", "  manageApps: members"), Options{},
+			[]string{`f.yaml:5:7: duplicate key "manageApps" in permissions (first at line 4)`}},
+		{"permissions: bad value in defaults, reported once", "defaults:\n  permissions: {manageApps: all}\n" + one("displayName: a") + "  - displayName: b\n", Options{},
+			[]string{`f.yaml:2:29: permissions.manageApps must be "owners", "managers" or "members" (who may: owners only; owners and managers; everyone), not "all"`}},
 		{"long value is cut", one("displayName: a", "permissions: "+strings.Repeat("x", 100)), Options{},
 			[]string{`f.yaml:3:18: permissions must be "collaboration" or "announcement", not "` + strings.Repeat("x", 60) + `…"`}},
 		{"every problem at once, sorted",
@@ -287,14 +316,84 @@ spaces:
     audience: audiences/sales
 `,
 			want: []Space{
-				{DisplayName: "Platform", Description: "shared", Guidelines: "be kind", History: "on", ExternalUsers: &on, Audience: "default", Permissions: "collaboration", Line: 9, Col: 5},
-				{DisplayName: "Sales", Description: "", Guidelines: "be kind", History: "off", ExternalUsers: &on, Audience: "audiences/sales", Permissions: "announcement", Line: 10, Col: 5},
+				{DisplayName: "Platform", Description: "shared", Guidelines: "be kind", History: "on", ExternalUsers: &on, Audience: "default", Permissions: "collaboration", Line: 9, Col: 5,
+					Settings: map[string]string{"description": "shared", "guidelines": "be kind", "history": "on", "externalUsers": "true", "audience": "audiences/default", "permissions.preset": "collaboration"}},
+				{DisplayName: "Sales", Description: "", Guidelines: "be kind", History: "off", ExternalUsers: &on, Audience: "audiences/sales", Permissions: "announcement", Line: 10, Col: 5,
+					Settings: map[string]string{"description": "", "guidelines": "be kind", "history": "off", "externalUsers": "true", "audience": "audiences/sales", "permissions.preset": "announcement"}},
 			},
 		},
 		{
 			name: "unset stays unset, null counts as unset",
 			yaml: "defaults:\n  description: shared\nspaces:\n  - displayName: 2026\n    description:\n    externalUsers: false\n",
-			want: []Space{{DisplayName: "2026", Description: "shared", ExternalUsers: &off, Line: 4, Col: 5}},
+			want: []Space{{DisplayName: "2026", Description: "shared", ExternalUsers: &off, Line: 4, Col: 5,
+				Settings: map[string]string{"description": "shared", "externalUsers": "false"}}},
+		},
+		{
+			name: "fine-grained permissions merged per key, the space's preset wins",
+			yaml: `defaults:
+  permissions:
+    preset: announcement
+    manageMembersAndGroups: Managers
+    manageApps: owners
+spaces:
+  - displayName: a
+    permissions:
+      manageApps: members
+      replyMessages: " OWNERS "
+  - displayName: b
+    permissions: collaboration
+  - displayName: c
+  - displayName: d
+    permissions: {}
+  - displayName: e
+    permissions:
+`,
+			want: []Space{
+				{DisplayName: "a", Line: 7, Col: 5, Permissions: "announcement",
+					PermissionSettings: map[string]string{"manageMembersAndGroups": "managers", "manageApps": "members", "replyMessages": "owners"},
+					Settings: map[string]string{"permissions.preset": "announcement", "permissions.manageMembersAndGroups": "managers",
+						"permissions.manageApps": "members", "permissions.replyMessages": "owners"}},
+				{DisplayName: "b", Line: 11, Col: 5, Permissions: "collaboration",
+					PermissionSettings: map[string]string{"manageMembersAndGroups": "managers", "manageApps": "owners"},
+					Settings:           map[string]string{"permissions.preset": "collaboration", "permissions.manageMembersAndGroups": "managers", "permissions.manageApps": "owners"}},
+				{DisplayName: "c", Line: 13, Col: 5, Permissions: "announcement",
+					PermissionSettings: map[string]string{"manageMembersAndGroups": "managers", "manageApps": "owners"},
+					Settings:           map[string]string{"permissions.preset": "announcement", "permissions.manageMembersAndGroups": "managers", "permissions.manageApps": "owners"}},
+				{DisplayName: "d", Line: 14, Col: 5, Permissions: "announcement",
+					PermissionSettings: map[string]string{"manageMembersAndGroups": "managers", "manageApps": "owners"},
+					Settings:           map[string]string{"permissions.preset": "announcement", "permissions.manageMembersAndGroups": "managers", "permissions.manageApps": "owners"}},
+				{DisplayName: "e", Line: 16, Col: 5, Permissions: "announcement",
+					PermissionSettings: map[string]string{"manageMembersAndGroups": "managers", "manageApps": "owners"},
+					Settings:           map[string]string{"permissions.preset": "announcement", "permissions.manageMembersAndGroups": "managers", "permissions.manageApps": "owners"}},
+			},
+		},
+		{
+			name: "a mapping without a preset, every key",
+			yaml: `spaces:
+  - displayName: a
+    permissions:
+      manageMembersAndGroups: owners
+      modifySpaceDetails: managers
+      toggleHistory: members
+      useAtMentionAll: owners
+      manageApps: managers
+      manageWebhooks: members
+      replyMessages: owners
+`,
+			want: []Space{{DisplayName: "a", Line: 2, Col: 5,
+				PermissionSettings: map[string]string{"manageMembersAndGroups": "owners", "modifySpaceDetails": "managers", "toggleHistory": "members",
+					"useAtMentionAll": "owners", "manageApps": "managers", "manageWebhooks": "members", "replyMessages": "owners"},
+				Settings: map[string]string{"permissions.manageMembersAndGroups": "owners", "permissions.modifySpaceDetails": "managers", "permissions.toggleHistory": "members",
+					"permissions.useAtMentionAll": "owners", "permissions.manageApps": "managers", "permissions.manageWebhooks": "members", "permissions.replyMessages": "owners"}}},
+		},
+		{
+			name: "settings stated: empty strings count, absent keys are absent, audience default named in full",
+			yaml: "spaces:\n  - displayName: a\n    description: \"\"\n    guidelines: \"\"\n    audience: Default\n    history: off\n  - displayName: b\n    guidelines: g\n",
+			want: []Space{
+				{DisplayName: "a", Line: 2, Col: 5, History: "off", Audience: "default",
+					Settings: map[string]string{"description": "", "guidelines": "", "history": "off", "audience": "audiences/default"}},
+				{DisplayName: "b", Line: 7, Col: 5, Guidelines: "g", Settings: map[string]string{"guidelines": "g"}},
+			},
 		},
 		{
 			name: "members normalised, merged with defaults and de-duplicated",

@@ -12,7 +12,40 @@ const (
 	Exists Action = "exists" // recorded as present, nothing to do
 	Retry  Action = "retry"  // recorded as failed or pending: create again with the same requestId
 	Orphan Action = "orphan" // recorded, no longer in the config: reported, never touched
+	Delete Action = "delete" // an orphan this tool created, deleted because Config.Prune asks
 )
+
+// Setting names, as the plan shows them and Space.Settings and
+// Recorded.Settings key them. Values are the config's words: "on"/"off"
+// for history, "audiences/ID" for audience ("default" normalised to
+// "audiences/default"), "true"/"false" for externalUsers, "collaboration"/
+// "announcement" for the preset, "owners"/"managers"/"members" for each
+// permission.
+const (
+	SetDescription   = "description"
+	SetGuidelines    = "guidelines"
+	SetHistory       = "history"
+	SetAudience      = "audience"
+	SetExternalUsers = "externalUsers"      // creation only
+	SetPreset        = "permissions.preset" // creation only
+	// Fine-grained permissions are "permissions." + one of PermissionKeys.
+	SetPermissionPrefix = "permissions."
+)
+
+// PermissionKeys are the settable fields of permissionSettings (DD,
+// PermissionSettings; postMessages is output only), in the order of the
+// discovery document.
+var PermissionKeys = []string{"manageMembersAndGroups", "modifySpaceDetails", "toggleHistory", "useAtMentionAll", "manageApps", "manageWebhooks", "replyMessages"}
+
+// Patch is one spaces.patch the run sends: Mask is its updateMask (one of
+// "space_details", "space_history_state", "access_settings.audience", or
+// "permission_settings.KEY[,permission_settings.KEY…]": DD, spaces.patch),
+// Settings the values it sends, by setting name (for space_details, both
+// description and guidelines: the unchanged one is sent again).
+type Patch struct {
+	Mask     string
+	Settings map[string]string
+}
 
 // Space is one space of the config with the defaults applied, validated and
 // normalised.
@@ -40,6 +73,13 @@ type Space struct {
 	// Adopt allows taking over a space of this name that already exists
 	// (adopt: true in the config; --adopt sets it on every space).
 	Adopt bool
+	// PermissionSettings are the fine-grained permissions the config states:
+	// one of PermissionKeys → "owners", "managers" or "members" (who may).
+	PermissionSettings map[string]string
+	// Settings are the settings the config states, defaults applied, by
+	// setting name (SetDescription…); a setting it does not state is not
+	// managed and is absent.
+	Settings map[string]string
 	// Line and Col locate the space's entry in the config file.
 	Line, Col int
 }
@@ -98,6 +138,10 @@ type Config struct {
 	Spaces []Space
 	// App is set when the config was parsed for app authentication.
 	App bool
+	// PruneMembers and Prune are set by the command line (--prune-members,
+	// --prune) before Diff: members this tool added and spaces it created
+	// that the config no longer lists are planned for removal.
+	PruneMembers, Prune bool
 }
 
 // Recorded is what earlier runs recorded for one display name.
@@ -112,6 +156,23 @@ type Recorded struct {
 	Managers  []string // made managers (ROLE_ASSISTANT_MANAGER)
 	// Gone is set by a refresh that found the space deleted (404).
 	Gone bool
+	// Settings are the settings applied (recorded), by setting name.
+	Settings map[string]string
+	// Live is what a refresh read of the space; nil without a refresh.
+	Live *Live
+}
+
+// Live is a space as a refresh read it.
+type Live struct {
+	// Settings by setting name, as spaces.get returned them.
+	Settings map[string]string
+	// MembersRead is set when the memberships were read: Members then
+	// lists who is in the space (config names where the refresh could tell,
+	// users/ID or groups/ID otherwise), the caller and Chat apps left out,
+	// and Roles their roles.
+	MembersRead bool
+	Members     []string
+	Roles       map[string]Role
 }
 
 // Item is one line of the plan.
@@ -148,6 +209,12 @@ type Item struct {
 	// Warnings are shown with the item in the plan ("no person will own
 	// this space": NoOwner).
 	Warnings []string
+	// Changes names the settings that drifted (SetDescription…, in that
+	// order), Patches the spaces.patch calls that bring them back.
+	Changes []string
+	Patches []Patch
+	// RemoveMembers are members to delete (Config.PruneMembers).
+	RemoveMembers []string
 }
 
 // Plan is the config compared with the recorded results, in config order,

@@ -17,9 +17,20 @@ var symbols = map[Action]string{
 	Orphan: "- orphan",
 }
 
+// TextOptions change how WriteTextOptions prints a plan.
+type TextOptions struct {
+	// Verbose names the members each space loses, one per line under it.
+	Verbose bool
+}
+
 // WriteText prints the plan for a person: one line per space, each
 // warning on a line of its own under it, then a summary line.
 func WriteText(w io.Writer, p *Plan) error {
+	return WriteTextOptions(w, p, TextOptions{})
+}
+
+// WriteTextOptions is WriteText with options.
+func WriteTextOptions(w io.Writer, p *Plan, opts TextOptions) error {
 	bw := bufio.NewWriter(w)
 	for _, it := range p.Items {
 		sym, ok := symbols[it.Action]

@@ -26,6 +26,16 @@ type File struct {
 	Version   int               `json:"version"`
 	UpdatedAt time.Time         `json:"updatedAt"`
 	Spaces    map[string]*Entry `json:"spaces"`
+	// Deleted are the entries of spaces --prune deleted, oldest first, so
+	// that their IDs are never lost and never deleted twice.
+	Deleted []*Deleted `json:"deleted,omitempty"`
+}
+
+// Deleted is a space's entry as it was when the space was deleted.
+type Deleted struct {
+	DisplayName string    `json:"displayName"`
+	DeletedAt   time.Time `json:"deletedAt"`
+	Entry       *Entry    `json:"entry"`
 }
 
 // Entry is what is known of one space.
@@ -68,6 +78,24 @@ type Applied struct {
 	Members  []string `json:"members,omitempty"`
 	Owners   []string `json:"owners,omitempty"`   // ROLE_MANAGER ("Owner" in Chat)
 	Managers []string `json:"managers,omitempty"` // ROLE_ASSISTANT_MANAGER ("Manager" in Chat)
+	// IDs maps members named by email (users/EMAIL) to the users/ID the API
+	// lists them as, where a call told it.
+	IDs map[string]string `json:"ids,omitempty"`
+	// Settings are the settings the config stated and the space received.
+	Settings *Settings `json:"settings,omitempty"`
+}
+
+// Settings are the space settings applied, in the config's words; an
+// absent field was not managed.
+type Settings struct {
+	Description   *string `json:"description,omitempty"`
+	Guidelines    *string `json:"guidelines,omitempty"`
+	History       string  `json:"history,omitempty"`  // on | off
+	Audience      string  `json:"audience,omitempty"` // audiences/ID
+	ExternalUsers *bool   `json:"externalUsers,omitempty"`
+	// Permissions holds "preset" (collaboration | announcement) and the
+	// fine-grained permissions (manageApps…) → owners | managers | members.
+	Permissions map[string]string `json:"permissions,omitempty"`
 }
 
 // Roles of a Role event.
@@ -90,4 +118,14 @@ type Event struct {
 	Member  string `json:"member,omitempty"`
 	Role    string `json:"role,omitempty"`
 	Manager string `json:"manager,omitempty"`
+	// ID, with Member, records the users/ID the API knows Member as.
+	ID string `json:"id,omitempty"`
+	// Removed, with Member, takes Member out of Applied (members, roles).
+	Removed bool `json:"removed,omitempty"`
+	// Settings (alone) merges applied settings into the entry, by setting
+	// name as the plan names them (description, permissions.manageApps…).
+	Settings map[string]string `json:"settings,omitempty"`
+	// Deleted (alone) moves the entry of Space to File.Deleted, stamped with
+	// this time.
+	Deleted *time.Time `json:"deleted,omitempty"`
 }

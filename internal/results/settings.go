@@ -1,0 +1,166 @@
+package results
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Setting names of a Settings event and of Flat, as the planner names them
+// (plan.SetDescription…). This package does not import the planner: the
+// names are the format of the journal, fixed here, and a test checks that
+// both packages agree.
+const (
+	settingDescription   = "description"
+	settingGuidelines    = "guidelines"
+	settingHistory       = "history"
+	settingAudience      = "audience"
+	settingExternalUsers = "externalUsers"
+	settingPermissions   = "permissions." // + "preset" or a permission key
+	permissionPreset     = "preset"
+)
+
+// permissionKeys are the fine-grained permissions a Settings may hold
+// (plan.PermissionKeys: the settable fields of permissionSettings).
+var permissionKeys = []string{"manageMembersAndGroups", "modifySpaceDetails", "toggleHistory", "useAtMentionAll", "manageApps", "manageWebhooks", "replyMessages"}
+
+// Flat returns the settings by setting name, as the planner compares them
+// (Recorded.Settings): "description", "guidelines", "history", "audience",
+// "externalUsers" ("true" or "false"), "permissions.preset" and
+// "permissions.KEY". Settings not recorded are absent. A nil Settings (an
+// entry recorded before settings were) is nil; an empty one is an empty,
+// non-nil map: the entry records settings, and none was stated.
+func (s *Settings) Flat() map[string]string {
+	if s == nil {
+		return nil
+	}
+	m := make(map[string]string, 5+len(s.Permissions))
+	if s.Description != nil {
+		m[settingDescription] = *s.Description
+	}
+	if s.Guidelines != nil {
+		m[settingGuidelines] = *s.Guidelines
+	}
+	if s.History != "" {
+		m[settingHistory] = s.History
+	}
+	if s.Audience != "" {
+		m[settingAudience] = s.Audience
+	}
+	if s.ExternalUsers != nil {
+		m[settingExternalUsers] = fmt.Sprint(*s.ExternalUsers)
+	}
+	for k, v := range s.Permissions {
+		m[settingPermissions+k] = v
+	}
+	return m
+}
+
+// SettingsOf is the Settings of settings by name (the inverse of Flat): a
+// nil map is a nil Settings, any other (even empty) a non-nil one. It does
+// not check the values: see checkSettings, which Record applies.
+func SettingsOf(flat map[string]string) *Settings {
+	if flat == nil {
+		return nil
+	}
+	s := &Settings{}
+	s.merge(flat)
+	return s
+}
+
+// merge sets the settings named in flat, leaving the others as they are.
+func (s *Settings) merge(flat map[string]string) {
+	for k, v := range flat {
+		switch k {
+		case settingDescription:
+			s.Description = &v
+		case settingGuidelines:
+			s.Guidelines = &v
+		case settingHistory:
+			s.History = v
+		case settingAudience:
+			s.Audience = v
+		case settingExternalUsers:
+			b := v == "true"
+			s.ExternalUsers = &b
+		default:
+			if key, ok := strings.CutPrefix(k, settingPermissions); ok {
+				if s.Permissions == nil {
+					s.Permissions = make(map[string]string, len(flat))
+				}
+				s.Permissions[key] = v
+			}
+		}
+	}
+}
+
+// clone returns a deep copy of s.
+func (s *Settings) clone() *Settings {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	if s.Description != nil {
+		d := *s.Description
+		c.Description = &d
+	}
+	if s.Guidelines != nil {
+		g := *s.Guidelines
+		c.Guidelines = &g
+	}
+	if s.ExternalUsers != nil {
+		b := *s.ExternalUsers
+		c.ExternalUsers = &b
+	}
+	c.Permissions = maps.Clone(s.Permissions)
+	return &c
+}
+
+// checkSetting reports why value may not be recorded as the setting name.
+func checkSetting(name, value string) error {
+	oneOf := func(words ...string) error {
+		if slices.Contains(words, value) {
+			return nil
+		}
+		return fmt.Errorf("setting %q: %q is not one of %s", name, value, strings.Join(quoteAll(words), ", "))
+	}
+	switch name {
+	case settingDescription, settingGuidelines:
+		return nil
+	case settingHistory:
+		return oneOf("on", "off")
+	case settingAudience:
+		if id, ok := strings.CutPrefix(value, "audiences/"); ok && id != "" && !strings.Contains(id, "/") {
+			return nil
+		}
+		return fmt.Errorf("setting %q: %q is not audiences/ID", name, value)
+	case settingExternalUsers:
+		return oneOf("true", "false")
+	case settingPermissions + permissionPreset:
+		return oneOf("collaboration", "announcement")
+	}
+	if key, ok := strings.CutPrefix(name, settingPermissions); ok && slices.Contains(permissionKeys, key) {
+		return oneOf("owners", "managers", "members")
+	}
+	return fmt.Errorf("unknown setting %q", name)
+}
+
+// checkFlat reports why settings by name (a Settings event's, or an
+// entry's Flat) are not valid.
+func checkFlat(flat map[string]string) error {
+	for _, k := range slices.Sorted(maps.Keys(flat)) {
+		if err := checkSetting(k, flat[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func quoteAll(words []string) []string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = fmt.Sprintf("%q", w)
+	}
+	return out
+}
