@@ -7,11 +7,17 @@ import (
 
 // Diff compares a config with what earlier runs recorded, keyed by display
 // name as written then. It decides, it does not print: see WriteText and
-// WriteJSON. Nothing is ever removed: members recorded but no longer in the
-// config are left alone (their role too), and so are recorded spaces no
-// longer in the config (Orphan items, after the config's spaces, sorted by
-// key). Roles converge both ways: a member whose recorded role differs from
-// the config's is promoted or demoted.
+// WriteJSON.
+//
+// Members converge: those the space has not received are added, and roles
+// are changed either way. Settings converge: a setting the config states
+// that differs from what the space has is patched (drift.go). Nothing is
+// removed unless asked: members the config no longer lists are left alone
+// (their role too) unless Config.PruneMembers, and recorded spaces no
+// longer in the config are Orphan items (after the config's spaces, sorted
+// by key), deleted only under Config.Prune and only if this tool created
+// them (prune.go). With Recorded.Live (a refresh), what the refresh read
+// is the truth rather than the record.
 //
 // A record matches a config space with the same name, or failing that, one
 // whose name differs only in case or surrounding white space (NameKey), as
@@ -43,6 +49,7 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 		if !ok {
 			it.Action = Create
 			it.AddMembers, it.Roles = converge(s, Recorded{})
+			creationPatches(&it, s)
 			p.Items = append(p.Items, warn(cfg, it))
 			continue
 		}
@@ -60,11 +67,23 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			it.Recreate = true
 			it.PreviousName = rec.Name
 			it.AddMembers, it.Roles = converge(s, Recorded{})
+			creationPatches(&it, s)
 		case rec.Status == "created" || rec.Status == "existing":
 			it.Name, it.RequestID, it.Principal = rec.Name, rec.RequestID, rec.Principal
-			it.AddMembers, it.Roles = converge(s, rec)
+			if rec.Live != nil && rec.Live.MembersRead {
+				it.AddMembers, it.Roles = convergeLive(s, rec)
+			} else {
+				it.AddMembers, it.Roles = converge(s, rec)
+			}
+			if cfg.PruneMembers {
+				var w string
+				if it.RemoveMembers, w = removals(s, rec); w != "" {
+					it.Warnings = append(it.Warnings, w)
+				}
+			}
+			drift(&it, s, rec)
 			it.Action = Exists
-			if len(it.AddMembers) > 0 || len(it.Roles) > 0 {
+			if len(it.AddMembers) > 0 || len(it.Roles) > 0 || len(it.RemoveMembers) > 0 || len(it.Patches) > 0 {
 				it.Action = Update
 			}
 		default:
@@ -74,6 +93,7 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			it.Action = Retry
 			it.Name, it.RequestID, it.Principal = rec.Name, rec.RequestID, rec.Principal
 			it.AddMembers, it.Roles = converge(s, rec)
+			creationPatches(&it, s)
 		}
 		p.Items = append(p.Items, warn(cfg, it))
 	}
@@ -81,7 +101,7 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 	var orphans []Item
 	for k, rec := range recorded {
 		if !used[k] {
-			orphans = append(orphans, Item{Action: Orphan, Key: k, Name: rec.Name, RequestID: rec.RequestID, Principal: rec.Principal})
+			orphans = append(orphans, orphan(cfg, k, rec))
 		}
 	}
 	slices.SortFunc(orphans, func(a, b Item) int { return strings.Compare(a.Key, b.Key) })
@@ -152,6 +172,101 @@ func converge(s Space, rec Recorded) (add []string, roles []RoleChange) {
 	for _, m := range s.Members {
 		if from := was(m); from != RoleMember && !wanted.has(m) {
 			roles = append(roles, RoleChange{Member: m, From: from, To: RoleMember})
+		}
+	}
+	return add, roles
+}
+
+// rank orders roles by what they allow.
+func (r Role) rank() int {
+	switch r {
+	case RoleOwner:
+		return 2
+	case RoleManager:
+		return 1
+	}
+	return 0
+}
+
+// convergeLive is converge against the members a refresh read: the space
+// has Live.Members with Live.Roles (members matched by email, or through
+// the users/ID recorded for them). The config's members the space lacks
+// are added, even if recorded as received (someone removed them in the
+// Chat UI). Roles the config raises are raised; a role is lowered only
+// when the record shows this tool gave it (the recorded role is the live
+// one): a role given in the Chat UI to someone the config lists as a
+// member stays. The caller (Live.Caller) is left alone.
+func convergeLive(s Space, rec Recorded) (add []string, roles []RoleChange) {
+	live := rec.Live
+	in := newMemberSet(live.Members)
+	var liveRole map[string]Role
+	if len(live.Roles) > 0 {
+		liveRole = make(map[string]Role, len(live.Roles))
+		for m, r := range live.Roles {
+			liveRole[memberKey(m)] = r
+		}
+	}
+	// now is the member's role in the space, and whether it is there.
+	now := func(m string) (Role, bool) {
+		id := lookupID(rec.IDs, m)
+		switch {
+		case in.has(m):
+			if r, ok := liveRole[memberKey(m)]; ok {
+				return r, true
+			}
+			if id != "" {
+				if r, ok := liveRole[id]; ok {
+					return r, true
+				}
+			}
+			return RoleMember, true
+		case id != "" && in.has(id):
+			if r, ok := liveRole[id]; ok {
+				return r, true
+			}
+			return RoleMember, true
+		}
+		return RoleMember, false
+	}
+	owners, managers := newMemberSet(rec.Owners), newMemberSet(rec.Managers)
+	given := func(m string) Role {
+		switch {
+		case owners.has(m):
+			return RoleOwner
+		case managers.has(m):
+			return RoleManager
+		}
+		return RoleMember
+	}
+	change := func(m string, to Role) {
+		from, _ := now(m)
+		if from == to || (to.rank() < from.rank() && given(m) != from) {
+			return
+		}
+		roles = append(roles, RoleChange{Member: m, From: from, To: to})
+	}
+	for _, m := range s.Members {
+		if sameMember(m, live.Caller) {
+			continue
+		}
+		if _, ok := now(m); !ok {
+			add = append(add, m)
+		}
+	}
+	for _, m := range s.Owners {
+		if !sameMember(m, live.Caller) {
+			change(m, RoleOwner)
+		}
+	}
+	for _, m := range s.Managers {
+		if !sameMember(m, live.Caller) {
+			change(m, RoleManager)
+		}
+	}
+	wanted := newMemberSet(s.Owners, s.Managers)
+	for _, m := range s.Members {
+		if !wanted.has(m) && !sameMember(m, live.Caller) {
+			change(m, RoleMember)
 		}
 	}
 	return add, roles
@@ -238,6 +353,8 @@ func (p *Plan) Counts() Counts {
 			c.Unchanged++
 		case Orphan:
 			c.Orphan++
+		case Delete:
+			c.Delete++
 		}
 	}
 	return c
@@ -245,5 +362,5 @@ func (p *Plan) Counts() Counts {
 
 // Changes reports whether applying the plan makes any write call.
 func (c Counts) Changes() bool {
-	return c.Create+c.Update+c.Retry > 0
+	return c.Create+c.Update+c.Retry+c.Delete > 0
 }

@@ -26,6 +26,9 @@ func to(role Role, names ...string) []RoleChange {
 
 func TestDiff(t *testing.T) {
 	t.Parallel()
+	// none is RecordSettings of a space recorded before settings were,
+	// whose config states none.
+	none := map[string]string{}
 	space := func(name string, members, owners, managers []string) Space {
 		return Space{DisplayName: name, Members: members, Owners: owners, Managers: managers}
 	}
@@ -52,27 +55,27 @@ func TestDiff(t *testing.T) {
 			recorded: map[string]Recorded{"A": {Status: "created", Name: "spaces/A1", RequestID: "r1", Principal: "users/me@example.com",
 				Members: []string{"users/ALICE@example.com", "users/bob@example.com", "users/carol@example.com", "users/old@example.com"},
 				Owners:  users("Alice"), Managers: users("bob")}},
-			want: []Item{{Action: Exists, Key: "A", Space: a, Name: "spaces/A1", RequestID: "r1", Principal: "users/me@example.com"}},
+			want: []Item{{Action: Exists, Key: "A", RecordSettings: none, Space: a, Name: "spaces/A1", RequestID: "r1", Principal: "users/me@example.com"}},
 		},
 		{
 			name:     "existing (adopted), new members with roles: update",
 			spaces:   []Space{a},
 			recorded: map[string]Recorded{"A": {Status: "existing", Name: "spaces/A1", Members: users("carol")}},
-			want: []Item{{Action: Update, Key: "A", Space: a, Name: "spaces/A1",
+			want: []Item{{Action: Update, Key: "A", RecordSettings: none, Space: a, Name: "spaces/A1",
 				AddMembers: users("alice", "bob"), Roles: aRoles}},
 		},
 		{
 			name:     "members to promote only: update with roles",
 			spaces:   []Space{a},
 			recorded: map[string]Recorded{"A": {Status: "created", Name: "spaces/A1", Members: users("alice", "bob", "carol")}},
-			want:     []Item{{Action: Update, Key: "A", Space: a, Name: "spaces/A1", Roles: aRoles}},
+			want:     []Item{{Action: Update, Key: "A", RecordSettings: none, Space: a, Name: "spaces/A1", Roles: aRoles}},
 		},
 		{
 			name:   "owner and manager swapped, a member demoted, someone gone left alone",
 			spaces: []Space{a},
 			recorded: map[string]Recorded{"A": {Status: "created", Name: "spaces/A1",
 				Members: users("alice", "bob", "carol", "dan"), Owners: users("bob", "carol", "dan"), Managers: users("alice")}},
-			want: []Item{{Action: Update, Key: "A", Space: a, Name: "spaces/A1", Roles: []RoleChange{
+			want: []Item{{Action: Update, Key: "A", RecordSettings: none, Space: a, Name: "spaces/A1", Roles: []RoleChange{
 				{Member: "users/alice@example.com", From: RoleManager, To: RoleOwner},
 				{Member: "users/bob@example.com", From: RoleOwner, To: RoleManager},
 				{Member: "users/carol@example.com", From: RoleOwner, To: RoleMember},
@@ -83,7 +86,7 @@ func TestDiff(t *testing.T) {
 			spaces: []Space{space("C", users("alice", "bob"), users("bob"), nil)},
 			recorded: map[string]Recorded{"C": {Status: "existing", Name: "spaces/C1",
 				Members: users("alice"), Managers: users("alice")}},
-			want: []Item{{Action: Update, Key: "C", Space: space("C", users("alice", "bob"), users("bob"), nil), Name: "spaces/C1",
+			want: []Item{{Action: Update, Key: "C", RecordSettings: none, Space: space("C", users("alice", "bob"), users("bob"), nil), Name: "spaces/C1",
 				AddMembers: users("bob"), Roles: []RoleChange{
 					{Member: "users/bob@example.com", From: RoleMember, To: RoleOwner},
 					{Member: "users/alice@example.com", From: RoleManager, To: RoleMember},
@@ -94,14 +97,14 @@ func TestDiff(t *testing.T) {
 			spaces: []Space{a},
 			recorded: map[string]Recorded{"A": {Status: "created", Name: "spaces/A1",
 				Members: users("carol"), Owners: users("Alice"), Managers: users("BOB")}},
-			want: []Item{{Action: Exists, Key: "A", Space: a, Name: "spaces/A1"}},
+			want: []Item{{Action: Exists, Key: "A", RecordSettings: none, Space: a, Name: "spaces/A1"}},
 		},
 		{
 			name:   "recorded both owner and manager: owner, so a manager is demoted",
 			spaces: []Space{a},
 			recorded: map[string]Recorded{"A": {Status: "created", Name: "spaces/A1",
 				Members: users("alice", "bob", "carol"), Owners: users("alice", "bob"), Managers: users("bob")}},
-			want: []Item{{Action: Update, Key: "A", Space: a, Name: "spaces/A1", Roles: []RoleChange{
+			want: []Item{{Action: Update, Key: "A", RecordSettings: none, Space: a, Name: "spaces/A1", Roles: []RoleChange{
 				{Member: "users/bob@example.com", From: RoleOwner, To: RoleManager},
 			}}},
 		},
@@ -110,7 +113,7 @@ func TestDiff(t *testing.T) {
 			spaces: []Space{big},
 			recorded: map[string]Recorded{"B": {Status: "created", Members: users("M01", "m02", "m03", "m04", "m05", "m06", "m07", "m08", "m09", "m10", "m11", "m12", "m13", "m14", "m15", "m16", "m17"),
 				Owners: users("m01", "M03", "m04", "m05", "m06", "m07", "m08", "m09", "m10", "m11", "m12", "m13", "m14", "m15", "m16", "m17")}},
-			want: []Item{{Action: Update, Key: "B", Space: big, AddMembers: users("NEW"), Roles: []RoleChange{
+			want: []Item{{Action: Update, Key: "B", RecordSettings: none, Space: big, AddMembers: users("NEW"), Roles: []RoleChange{
 				{Member: "users/m02@example.com", From: RoleMember, To: RoleOwner},
 				{Member: "users/m03@example.com", From: RoleOwner, To: RoleManager},
 				{Member: "users/m04@example.com", From: RoleOwner, To: RoleMember},
@@ -162,7 +165,7 @@ func TestDiff(t *testing.T) {
 			name:     "recorded under another case and white space",
 			spaces:   []Space{a},
 			recorded: map[string]Recorded{" a ": {Status: "created", Name: "spaces/A1", Members: a.Members, Owners: a.Owners, Managers: a.Managers}},
-			want:     []Item{{Action: Exists, Key: "A", RecordedKey: " a ", Space: a, Name: "spaces/A1"}},
+			want:     []Item{{Action: Exists, Key: "A", RecordSettings: none, RecordedKey: " a ", Space: a, Name: "spaces/A1"}},
 		},
 		{
 			name:   "exact key preferred, the other is an orphan",
@@ -172,7 +175,7 @@ func TestDiff(t *testing.T) {
 				"A": {Status: "created", Name: "spaces/A1", Members: a.Members, Owners: a.Owners, Managers: a.Managers},
 			},
 			want: []Item{
-				{Action: Exists, Key: "A", Space: a, Name: "spaces/A1"},
+				{Action: Exists, Key: "A", RecordSettings: none, Space: a, Name: "spaces/A1"},
 				{Action: Orphan, Key: "a", Name: "spaces/lower"},
 			},
 		},
@@ -204,7 +207,7 @@ func TestDiff(t *testing.T) {
 				{Action: Create, Key: "N", Space: space("N", users("bob"), nil, users("bob")), AddMembers: users("bob"), Roles: to(RoleManager, "bob"), Warnings: []string{NoOwner}},
 				{Action: Retry, Key: "R", Space: space("R", nil, nil, nil), RequestID: "r", Warnings: []string{NoOwner}},
 				{Action: Create, Key: "O", Space: space("O", users("alice"), users("alice"), nil), AddMembers: users("alice"), Roles: to(RoleOwner, "alice")},
-				{Action: Exists, Key: "E", Space: space("E", nil, nil, nil), Name: "spaces/E"},
+				{Action: Exists, Key: "E", RecordSettings: none, Space: space("E", nil, nil, nil), Name: "spaces/E"},
 			},
 		},
 		{
@@ -230,8 +233,8 @@ func TestDiff(t *testing.T) {
 
 func TestCounts(t *testing.T) {
 	t.Parallel()
-	p := &Plan{Items: []Item{{Action: Create}, {Action: Create, Recreate: true}, {Action: Update}, {Action: Exists}, {Action: Retry}, {Action: Orphan}, {Action: Orphan}}}
-	want := Counts{Create: 2, Update: 1, Retry: 1, Unchanged: 1, Orphan: 2}
+	p := &Plan{Items: []Item{{Action: Create}, {Action: Create, Recreate: true}, {Action: Update}, {Action: Exists}, {Action: Retry}, {Action: Orphan}, {Action: Orphan}, {Action: Delete}}}
+	want := Counts{Create: 2, Update: 1, Retry: 1, Unchanged: 1, Orphan: 2, Delete: 1}
 	if got := p.Counts(); got != want {
 		t.Errorf("Counts() = %+v, want %+v", got, want)
 	}
@@ -240,6 +243,9 @@ func TestCounts(t *testing.T) {
 	}
 	if c := (Counts{Unchanged: 3, Orphan: 1}); c.Changes() {
 		t.Errorf("%+v.Changes() = true, want false", c)
+	}
+	if c := (Counts{Unchanged: 3, Delete: 1}); !c.Changes() {
+		t.Errorf("%+v.Changes() = false, want true", c)
 	}
 }
 

@@ -8,7 +8,7 @@ type Action string
 
 const (
 	Create Action = "create" // not recorded: create it
-	Update Action = "update" // recorded as present, but members to add or roles to change
+	Update Action = "update" // recorded as present, but settings, members or roles to change
 	Exists Action = "exists" // recorded as present, nothing to do
 	Retry  Action = "retry"  // recorded as failed or pending: create again with the same requestId
 	Orphan Action = "orphan" // recorded, no longer in the config: reported, never touched
@@ -156,15 +156,24 @@ type Recorded struct {
 	Managers  []string // made managers (ROLE_ASSISTANT_MANAGER)
 	// Gone is set by a refresh that found the space deleted (404).
 	Gone bool
-	// Settings are the settings applied (recorded), by setting name.
+	// Settings are the settings applied (recorded), by setting name. nil
+	// means the entry was recorded before settings were: the space is
+	// taken to have what the config states (no drift), and Item.RecordSettings
+	// asks the run to record that; an empty map records no setting.
 	Settings map[string]string
+	// IDs maps members recorded by email (users/EMAIL) to the users/ID the
+	// API lists them as, so that a refresh's Live.Members can be matched
+	// with the config's.
+	IDs map[string]string
 	// Live is what a refresh read of the space; nil without a refresh.
 	Live *Live
 }
 
 // Live is a space as a refresh read it.
 type Live struct {
-	// Settings by setting name, as spaces.get returned them.
+	// Settings by setting name, as spaces.get returned them. A setting the
+	// read did not return (the preset, which is input only) is taken from
+	// the record.
 	Settings map[string]string
 	// MembersRead is set when the memberships were read: Members then
 	// lists who is in the space (config names where the refresh could tell,
@@ -173,6 +182,10 @@ type Live struct {
 	MembersRead bool
 	Members     []string
 	Roles       map[string]Role
+	// Caller is the caller's own resource name (users/EMAIL or users/ID),
+	// when known: it is in the space without being listed in Members, so
+	// the plan neither adds, removes nor changes the role of it.
+	Caller string
 }
 
 // Item is one line of the plan.
@@ -213,8 +226,21 @@ type Item struct {
 	// order), Patches the spaces.patch calls that bring them back.
 	Changes []string
 	Patches []Patch
-	// RemoveMembers are members to delete (Config.PruneMembers).
+	// RemoveMembers are members to delete (Config.PruneMembers), sorted.
 	RemoveMembers []string
+	// RecordSettings, when not nil, are settings the results file should
+	// record for this space with no call, because the plan takes the space
+	// to have them while the record does not say so: all the config states
+	// for a space recorded before settings were (then an empty map still
+	// asks to record, so that later changes are seen as drift), or what a
+	// refresh found the space has. Settings patched are not in it: the run
+	// records those once the patch succeeds. May be shared with
+	// Space.Settings: do not modify.
+	RecordSettings map[string]string
+	// Adopted is set on an orphan kept because the space was adopted
+	// (recorded as existing), when Config.Prune asks to delete orphans:
+	// --prune deletes only spaces this tool created.
+	Adopted bool
 }
 
 // Plan is the config compared with the recorded results, in config order,
@@ -227,4 +253,5 @@ type Plan struct {
 // Counts summarises a plan.
 type Counts struct {
 	Create, Update, Retry, Unchanged, Orphan int
+	Delete                                   int
 }

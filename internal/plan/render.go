@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -14,8 +15,13 @@ var symbols = map[Action]string{
 	Update: "~ update",
 	Exists: "= exists",
 	Retry:  "! retry ",
+	Delete: "- delete",
 	Orphan: "- orphan",
 }
+
+// Legend is the first line of a plan printed for a person: every symbol
+// it may show, those of the lines indented under a space included.
+const Legend = "Legend: + create, ~ update, = exists, ! retry, - delete, - orphan (left untouched); indented: ! warning, - member removed"
 
 // TextOptions change how WriteTextOptions prints a plan.
 type TextOptions struct {
@@ -23,8 +29,8 @@ type TextOptions struct {
 	Verbose bool
 }
 
-// WriteText prints the plan for a person: one line per space, each
-// warning on a line of its own under it, then a summary line.
+// WriteText prints the plan for a person: the Legend, one line per space,
+// each warning on a line of its own under it, then a summary line.
 func WriteText(w io.Writer, p *Plan) error {
 	return WriteTextOptions(w, p, TextOptions{})
 }
@@ -32,6 +38,9 @@ func WriteText(w io.Writer, p *Plan) error {
 // WriteTextOptions is WriteText with options.
 func WriteTextOptions(w io.Writer, p *Plan, opts TextOptions) error {
 	bw := bufio.NewWriter(w)
+	if len(p.Items) > 0 {
+		fmt.Fprintf(bw, "%s\n\n", Legend)
+	}
 	for _, it := range p.Items {
 		sym, ok := symbols[it.Action]
 		if !ok {
@@ -42,6 +51,11 @@ func WriteTextOptions(w io.Writer, p *Plan, opts TextOptions) error {
 			fmt.Fprintf(bw, " (%s)", d)
 		}
 		bw.WriteByte('\n')
+		if opts.Verbose {
+			for _, m := range it.RemoveMembers {
+				fmt.Fprintf(bw, "      - %s\n", display(m))
+			}
+		}
 		for _, w := range it.Warnings {
 			fmt.Fprintf(bw, "      ! %s\n", w)
 		}
@@ -50,8 +64,8 @@ func WriteTextOptions(w io.Writer, p *Plan, opts TextOptions) error {
 	if len(p.Items) > 0 {
 		bw.WriteByte('\n')
 	}
-	fmt.Fprintf(bw, "Plan: %d to create, %d to update, %d to retry, %d unchanged, %d orphaned.\n",
-		c.Create, c.Update, c.Retry, c.Unchanged, c.Orphan)
+	fmt.Fprintf(bw, "Plan: %d to create, %d to update, %d to retry, %d to delete, %d unchanged, %d orphaned.\n",
+		c.Create, c.Update, c.Retry, c.Delete, c.Unchanged, c.Orphan)
 	if !c.Changes() {
 		fmt.Fprintln(bw, "No changes: every space in the config is already present.")
 	}
@@ -83,10 +97,15 @@ func detail(it Item) string {
 		d = append(d, counts(it))
 	case Update:
 		d = append(d, changes(it))
+	case Delete:
+		d = append(d, it.Name)
 	case Orphan:
 		s := "not in the config; left untouched"
 		if it.Name != "" {
 			s = it.Name + ", " + s
+		}
+		if it.Adopted {
+			s += "; adopted: never deleted"
 		}
 		d = append(d, s)
 	}
@@ -114,12 +133,16 @@ func counts(it Item) string {
 	return plural(len(it.AddMembers), "member") + ", " + plural(owners, "owner") + ", " + plural(managers, "manager")
 }
 
-// changes says what an update does: "+2 members, alice@example.com:
-// manager → owner", or "+2 members, 5 role changes" beyond maxRolesShown.
+// changes says what an update does: "description, history, +2 members,
+// -1 member, alice@example.com: manager → owner", or "+2 members, 5 role
+// changes" beyond maxRolesShown.
 func changes(it Item) string {
-	var parts []string
+	parts := slices.Clone(it.Changes)
 	if n := len(it.AddMembers); n > 0 {
 		parts = append(parts, "+"+plural(n, "member"))
+	}
+	if n := len(it.RemoveMembers); n > 0 {
+		parts = append(parts, "-"+plural(n, "member"))
 	}
 	if len(it.Roles) > maxRolesShown {
 		parts = append(parts, plural(len(it.Roles), "role change"))
@@ -159,25 +182,41 @@ type jsonSummary struct {
 	Create    int `json:"create"`
 	Update    int `json:"update"`
 	Retry     int `json:"retry"`
+	Delete    int `json:"delete"`
 	Unchanged int `json:"unchanged"`
 	Orphan    int `json:"orphan"`
 }
 
 type jsonItem struct {
-	Action       Action     `json:"action"`
-	DisplayName  string     `json:"displayName"`
-	RecordedKey  string     `json:"recordedKey,omitempty"`
-	Name         string     `json:"name,omitempty"`
-	PreviousName string     `json:"previousName,omitempty"`
-	RequestID    string     `json:"requestId,omitempty"`
-	Principal    string     `json:"principal,omitempty"`
-	Members      int        `json:"members"`
-	Owners       int        `json:"owners"`
-	Managers     int        `json:"managers"`
-	AddMembers   []string   `json:"addMembers,omitempty"`
-	Roles        []jsonRole `json:"roles,omitempty"`
-	Recreate     bool       `json:"recreate,omitempty"`
-	Warnings     []string   `json:"warnings,omitempty"`
+	Action       Action   `json:"action"`
+	DisplayName  string   `json:"displayName"`
+	RecordedKey  string   `json:"recordedKey,omitempty"`
+	Name         string   `json:"name,omitempty"`
+	PreviousName string   `json:"previousName,omitempty"`
+	RequestID    string   `json:"requestId,omitempty"`
+	Principal    string   `json:"principal,omitempty"`
+	Members      int      `json:"members"`
+	Owners       int      `json:"owners"`
+	Managers     int      `json:"managers"`
+	AddMembers   []string `json:"addMembers,omitempty"`
+	// RemoveMembers are members to delete (--prune-members).
+	RemoveMembers []string   `json:"removeMembers,omitempty"`
+	Roles         []jsonRole `json:"roles,omitempty"`
+	// Changes name the settings that drifted; Patches are the
+	// spaces.patch calls that set them (and, for a new space, its
+	// fine-grained permissions).
+	Changes  []string    `json:"changes,omitempty"`
+	Patches  []jsonPatch `json:"patches,omitempty"`
+	Recreate bool        `json:"recreate,omitempty"`
+	Adopted  bool        `json:"adopted,omitempty"`
+	Warnings []string    `json:"warnings,omitempty"`
+}
+
+// jsonPatch is one spaces.patch: its updateMask, and the values it sends
+// by setting name (description, permissions.manageApps…).
+type jsonPatch struct {
+	Mask     string            `json:"mask"`
+	Settings map[string]string `json:"settings"`
 }
 
 // jsonRole is one role change; from and to are "member", "manager"
@@ -193,7 +232,7 @@ func WriteJSON(w io.Writer, p *Plan) error {
 	c := p.Counts()
 	out := jsonPlan{
 		File:    p.File,
-		Summary: jsonSummary(c),
+		Summary: jsonSummary{Create: c.Create, Update: c.Update, Retry: c.Retry, Delete: c.Delete, Unchanged: c.Unchanged, Orphan: c.Orphan},
 		Spaces:  make([]jsonItem, 0, len(p.Items)),
 	}
 	for _, it := range p.Items {
@@ -201,21 +240,29 @@ func WriteJSON(w io.Writer, p *Plan) error {
 		for _, r := range it.Roles {
 			roles = append(roles, jsonRole(r))
 		}
+		var patches []jsonPatch
+		for _, pa := range it.Patches {
+			patches = append(patches, jsonPatch(pa))
+		}
 		out.Spaces = append(out.Spaces, jsonItem{
-			Action:       it.Action,
-			DisplayName:  it.Key,
-			RecordedKey:  it.RecordedKey,
-			Name:         it.Name,
-			PreviousName: it.PreviousName,
-			RequestID:    it.RequestID,
-			Principal:    it.Principal,
-			Members:      len(it.Space.Members),
-			Owners:       len(it.Space.Owners),
-			Managers:     len(it.Space.Managers),
-			AddMembers:   it.AddMembers,
-			Roles:        roles,
-			Recreate:     it.Recreate,
-			Warnings:     it.Warnings,
+			Action:        it.Action,
+			DisplayName:   it.Key,
+			RecordedKey:   it.RecordedKey,
+			Name:          it.Name,
+			PreviousName:  it.PreviousName,
+			RequestID:     it.RequestID,
+			Principal:     it.Principal,
+			Members:       len(it.Space.Members),
+			Owners:        len(it.Space.Owners),
+			Managers:      len(it.Space.Managers),
+			AddMembers:    it.AddMembers,
+			RemoveMembers: it.RemoveMembers,
+			Roles:         roles,
+			Changes:       it.Changes,
+			Patches:       patches,
+			Recreate:      it.Recreate,
+			Adopted:       it.Adopted,
+			Warnings:      it.Warnings,
 		})
 	}
 	enc := json.NewEncoder(w)

@@ -142,3 +142,79 @@ func TestWriteJSON(t *testing.T) {
 	}
 	golden(t, "plan.json.golden", b.Bytes())
 }
+
+// convergeConfig has spaces whose settings drifted, members to remove and
+// orphans to delete, planned with --prune-members and --prune.
+const convergeConfig = `defaults:
+  description: "Onboarding cohort"
+  history: on
+  externalUsers: false
+  permissions:
+    preset: collaboration
+    manageApps: owners
+spaces:
+  - displayName: Edited
+    description: "Onboarding cohort, spring"
+    guidelines: "Be kind"
+    history: off
+    audience: audiences/eng
+    permissions:
+      manageWebhooks: managers
+    members: [alice@example.com]
+  - displayName: Outside
+    externalUsers: true
+    members: [alice@example.com, bob@example.com]
+  - displayName: Refreshed
+    members: [alice@example.com]
+  - displayName: Upgraded
+  - displayName: New
+    members: [alice@example.com]
+`
+
+func convergePlan(t *testing.T) *Plan {
+	t.Helper()
+	cfg, err := Parse("spaces.yaml", []byte(convergeConfig), Options{})
+	if err != nil {
+		t.Fatalf("Parse(convergeConfig) = %v", err)
+	}
+	cfg.PruneMembers, cfg.Prune = true, true
+	recorded := map[string]Recorded{
+		"Edited": {Status: "created", Name: "spaces/EDITED", Members: users("alice"),
+			Settings: map[string]string{"description": "Onboarding cohort", "history": "on", "externalUsers": "false",
+				"permissions.preset": "collaboration", "permissions.manageApps": "owners", "permissions.manageWebhooks": "members"}},
+		// Removed: dan and erin; the creator stays.
+		"Outside": {Status: "existing", Name: "spaces/OUTSIDE", Principal: "users/me@example.com",
+			Members: users("alice", "bob", "erin", "dan", "me"),
+			Settings: map[string]string{"description": "Onboarding cohort", "history": "on", "externalUsers": "false",
+				"permissions.preset": "collaboration", "permissions.manageApps": "owners"}},
+		// The refresh found the description edited, alice removed, and
+		// two people added in the Chat UI.
+		"Refreshed": {Status: "created", Name: "spaces/REFRESHED", Members: users("alice"),
+			Settings: map[string]string{"description": "Onboarding cohort", "history": "on", "externalUsers": "false",
+				"permissions.preset": "collaboration", "permissions.manageApps": "owners"},
+			Live: &Live{Settings: map[string]string{"description": "Edited in Chat", "history": "on", "externalUsers": "false", "permissions.manageApps": "owners"},
+				MembersRead: true, Members: []string{"users/frank@example.com", "users/123456"}, Caller: "users/me@example.com"}},
+		// Recorded before settings were.
+		"Upgraded":    {Status: "created", Name: "spaces/UPGRADED"},
+		"Retired":     {Status: "created", Name: "spaces/RETIRED", RequestID: "r-retired"},
+		"Adopted old": {Status: "existing", Name: "spaces/ADOPTED"},
+	}
+	return Diff(cfg, recorded)
+}
+
+func TestWriteConverge(t *testing.T) {
+	t.Parallel()
+	var text, verbose, js bytes.Buffer
+	if err := WriteText(&text, convergePlan(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "converge.txt.golden", text.Bytes())
+	if err := WriteTextOptions(&verbose, convergePlan(t), TextOptions{Verbose: true}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "converge-verbose.txt.golden", verbose.Bytes())
+	if err := WriteJSON(&js, convergePlan(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "converge.json.golden", js.Bytes())
+}
