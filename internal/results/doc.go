@@ -15,7 +15,11 @@
 //     header {"version": 2}, then one JSON Event per line ({"space": NAME,
 //     "entry": {…}} replaces the entry; {"space": NAME, "member": "users/…"}
 //     adds one name to the entry's applied members, and with "role":
-//     "owner", "manager" or "member" also gives it that role). A run
+//     "owner", "manager" or "member" also gives it that role, with "id"
+//     records its users/ID, with "removed" takes it out instead;
+//     {"space": NAME, "settings": {…}} merges applied settings;
+//     {"space": NAME, "deleted": TIME} moves the entry to the deleted
+//     section). A run
 //     appends to it, and Record returns only once the line is on disk
 //     (fsync). Replaying events is idempotent, so replaying a journal over
 //     a FILE that already holds some or all of its effect is harmless. Only
@@ -50,15 +54,34 @@
 // {"manager": …} events. This version reads those events and never writes
 // one (Record refuses it).
 //
+// Settings. Applied.Settings holds the settings the config stated and the
+// space received, in the config's words; Flat and SettingsOf convert them
+// to and from the planner's names (plan.SetDescription…). nil means the
+// entry was recorded before settings were (the planner then takes the
+// space to have what the config states, and the run records that once);
+// an empty Settings, written "settings": {}, means none is managed, so a
+// setting added to the config later is seen as a change. A Settings event
+// with an empty map is written as {} for that reason.
+//
+// Deletions. A deleted event moves the entry of a space --prune deleted to
+// File.Deleted, with the time, written after the spaces as "deleted",
+// oldest first: the ID is never lost, and the space is never deleted
+// twice. A deletion already in the section (same name, same time) is a
+// replay and changes nothing, even when the name was created anew and
+// deleted again later in the journal.
+//
 // Reading is strict. FILE must have version 1 or 2; unknown fields
 // anywhere, a duplicate key, a null entry, an unknown or missing status, a
 // created or existing entry without a name, a pending entry without a
 // requestId, a name or previous that is not spaces/ID, a person both owner
-// and manager, or trailing data after the object are errors that name the
-// file, the line and column and the problem. Unknown fields are rejected
-// rather than ignored because this package rewrites FILE: a field it did
-// not understand would be silently dropped on the next write. A format
-// change that adds fields must therefore raise Version.
+// and manager, an ID that is not users/ID, a setting outside its values,
+// an incomplete deleted item, or trailing data after the object are errors
+// that name the file, the line and column and the problem. Unknown fields
+// are rejected rather than ignored because this package rewrites FILE: a
+// field it did not understand would be silently dropped on the next write.
+// A format change that changes the meaning of a field must therefore raise
+// Version; ids, settings and deleted are optional fields added within
+// version 2 (an earlier program refuses them by name, and drops nothing).
 //
 // Status pending: the run recorded a requestId (and the principal that
 // sends it) before its create call, and the outcome is unknown: the call

@@ -20,6 +20,12 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(`{"version":2,"spaces":{"A":{"status":"created","name":"spaces/A","principal":"users/me","previous":"spaces/Z","applied":{"members":["users/1","users/2"],"owners":["users/1"],"managers":["users/2"]}}}}`),
 		[]byte(`{"version":2}`+"\n"+`{"space":"A","member":"users/1","role":"manager"}`+"\n"+`{"space":"A","member":"users/2","role":"member"}`+"\n"+
 			`{"space":"P","entry":{"status":"pending","requestId":"r","principal":"users/me"}}`+"\n"+`{"space":"Q","entry":{"status":"","requestId":"q"}}`+"\n"))
+	// Settings, IDs, removals and deletions, a name deleted twice.
+	f.Add([]byte(`{"version":2,"spaces":{"A":{"status":"created","name":"spaces/A","applied":{"members":["users/a@x.com"],"ids":{"users/a@x.com":"users/1"},"settings":{"description":"d","permissions":{"preset":"announcement","manageApps":"owners"}}}}},`+
+		`"deleted":[{"displayName":"A","deletedAt":"2026-11-26T19:00:00Z","entry":{"status":"created","name":"spaces/A0"}}]}`),
+		[]byte(`{"version":2}`+"\n"+`{"space":"A","settings":{}}`+"\n"+`{"space":"A","settings":{"history":"off","externalUsers":"true"}}`+"\n"+
+			`{"space":"A","member":"users/b@x.com","id":"users/2","role":"owner"}`+"\n"+`{"space":"A","member":"users/a@x.com","removed":true}`+"\n"+
+			`{"space":"A","deleted":"2026-11-27T10:00:00Z"}`+"\n"+`{"space":"A","deleted":"2026-11-27T10:00:00Z"}`+"\n"+`{"space":"B","settings":{"audience":"audiences/x"}}`+"\n"))
 	f.Fuzz(func(t *testing.T, file, journal []byte) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "r.json")
@@ -36,6 +42,11 @@ func FuzzLoad(f *testing.F) {
 		for k, e := range got.Spaces {
 			if err := checkEntry(e); err != nil {
 				t.Fatalf("Load accepted entry %q that cannot be written: %v", k, err)
+			}
+		}
+		for i, d := range got.Deleted {
+			if err := checkDeleted(d); err != nil {
+				t.Fatalf("Load accepted deleted[%d] that cannot be written: %v", i, err)
 			}
 		}
 		enc, err := encodeFile(got)

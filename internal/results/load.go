@@ -98,8 +98,8 @@ func parse(path string, data []byte) (*File, error) {
 	seen := map[string]bool{}
 	// The spaces are decoded once the version is known, wherever it is in
 	// the object: how an entry reads depends on it.
-	var spaces json.RawMessage
-	var spacesOff int64
+	var spaces, deleted json.RawMessage
+	var spacesOff, deletedOff int64
 	for dec.More() {
 		key, raw, keyOff, valOff, err := member(dec)
 		if err != nil {
@@ -127,6 +127,8 @@ func parse(path string, data []byte) (*File, error) {
 			}
 		case "spaces":
 			spaces, spacesOff = raw, valOff
+		case "deleted":
+			deleted, deletedOff = raw, valOff
 		default:
 			return nil, at(keyOff, fmt.Errorf("unknown field %q", key))
 		}
@@ -136,6 +138,12 @@ func parse(path string, data []byte) (*File, error) {
 	}
 	if spaces != nil {
 		if err := parseSpaces(spaces, spacesOff, f.Version, f.Spaces, at); err != nil {
+			return nil, err
+		}
+	}
+	if deleted != nil {
+		var err error
+		if f.Deleted, err = parseDeleted(deleted, deletedOff, f.Version, at); err != nil {
 			return nil, err
 		}
 	}
@@ -193,6 +201,42 @@ func parseSpaces(raw []byte, base int64, version int, spaces map[string]*Entry, 
 		spaces[key] = e
 	}
 	return nil
+}
+
+// parseDeleted decodes the value of "deleted" (a list, or null for none),
+// which starts at offset base of a file of the given version.
+func parseDeleted(raw []byte, base int64, version int, at func(int64, error) error) ([]*Deleted, error) {
+	if string(raw) == "null" {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, _ := dec.Token(); tok != json.Delim('[') {
+		return nil, at(base, errors.New("deleted: not a list"))
+	}
+	var out []*Deleted
+	for i := 0; dec.More(); i++ {
+		var item json.RawMessage
+		if err := dec.Decode(&item); err != nil {
+			return nil, at(base+dec.InputOffset(), fmt.Errorf("deleted: %w", err))
+		}
+		off := base + dec.InputOffset() - int64(len(item))
+		var d *Deleted
+		err := decodeStrict(item, &d)
+		if err == nil && d != nil && d.Entry != nil && version == 1 {
+			err = upgradeV1(d.Entry)
+		}
+		if err == nil {
+			err = checkDeleted(d)
+		}
+		if err != nil {
+			if typ := (*json.UnmarshalTypeError)(nil); errors.As(err, &typ) {
+				off += typ.Offset
+			}
+			return nil, at(off, fmt.Errorf("deleted[%d]: %w", i, err))
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 // parseEntry decodes and checks one entry of a file of the given version,

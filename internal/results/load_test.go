@@ -225,24 +225,32 @@ func TestLoadVersion1(t *testing.T) {
 
 // sameFile compares two files, times by instant.
 func sameFile(a, b *File) bool {
-	if a.Version != b.Version || !a.UpdatedAt.Equal(b.UpdatedAt) || len(a.Spaces) != len(b.Spaces) {
+	if a.Version != b.Version || !a.UpdatedAt.Equal(b.UpdatedAt) || len(a.Spaces) != len(b.Spaces) || len(a.Deleted) != len(b.Deleted) {
 		return false
 	}
 	for k, ea := range a.Spaces {
 		eb, ok := b.Spaces[k]
-		if !ok {
+		if !ok || !sameEntry(ea, eb) {
 			return false
 		}
-		ca, cb := ea.clone(), eb.clone()
-		if (ca.CreatedAt == nil) != (cb.CreatedAt == nil) || ca.CreatedAt != nil && !ca.CreatedAt.Equal(*cb.CreatedAt) {
-			return false
-		}
-		ca.CreatedAt, cb.CreatedAt = nil, nil
-		if !reflect.DeepEqual(ca, cb) {
+	}
+	for i, da := range a.Deleted {
+		db := b.Deleted[i]
+		if da.DisplayName != db.DisplayName || !da.DeletedAt.Equal(db.DeletedAt) || !sameEntry(da.Entry, db.Entry) {
 			return false
 		}
 	}
 	return true
+}
+
+// sameEntry compares two entries, times by instant.
+func sameEntry(ea, eb *Entry) bool {
+	ca, cb := ea.clone(), eb.clone()
+	if (ca.CreatedAt == nil) != (cb.CreatedAt == nil) || ca.CreatedAt != nil && !ca.CreatedAt.Equal(*cb.CreatedAt) {
+		return false
+	}
+	ca.CreatedAt, cb.CreatedAt = nil, nil
+	return reflect.DeepEqual(ca, cb)
 }
 
 func mustEncode(t *testing.T, f *File) string {

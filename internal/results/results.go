@@ -1,6 +1,9 @@
 package results
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Version is the results-file format this package reads and writes.
 // Version 1 had no owners: its applied "managers" were made ROLE_MANAGER,
@@ -105,13 +108,17 @@ const (
 	RoleOwner   = "owner"
 )
 
-// Event is one journal record: either Entry, or Member (with or without
-// Role), or the legacy Manager. An Entry replaces the whole entry of Space.
-// Member alone adds one name to its Applied members; Member with Role also
-// gives it that role (owner, manager, or member: neither), moving it
-// between Applied's Owners and Managers. Manager is only read, from
-// journals written by version 1, where it meant ROLE_MANAGER: an owner;
-// Record refuses it.
+// Event is one journal record: exactly one of Entry, Member (with or
+// without Role and ID, or with Removed), Settings, Deleted, or the legacy
+// Manager. An Entry replaces the whole entry of Space. Member alone adds
+// one name to its Applied members; with Role it also gives it that role
+// (owner, manager, or member: neither), moving it between Applied's Owners
+// and Managers; with ID it also records the users/ID the API lists it as;
+// with Removed it takes the name out of Applied (members, owners,
+// managers, IDs) instead. Settings merges into Applied.Settings (an empty
+// map starts recording settings, with none stated). Deleted moves the
+// entry to File.Deleted. Manager is only read, from journals written by
+// version 1, where it meant ROLE_MANAGER: an owner; Record refuses it.
 type Event struct {
 	Space   string `json:"space"`
 	Entry   *Entry `json:"entry,omitempty"`
@@ -128,4 +135,19 @@ type Event struct {
 	// Deleted (alone) moves the entry of Space to File.Deleted, stamped with
 	// this time.
 	Deleted *time.Time `json:"deleted,omitempty"`
+}
+
+// MarshalJSON writes Event as its fields say, except that an empty, non-nil
+// Settings is written as {} rather than left out: such an event still
+// says that the entry records its settings (and that the config stated
+// none), which Applied.Settings being nil or not tells apart.
+func (ev Event) MarshalJSON() ([]byte, error) {
+	type plain Event // without this method
+	if ev.Settings == nil || len(ev.Settings) > 0 {
+		return json.Marshal(plain(ev))
+	}
+	return json.Marshal(struct {
+		plain
+		Settings map[string]string `json:"settings"`
+	}{plain(ev), ev.Settings})
 }

@@ -44,8 +44,17 @@ func (e *Entry) clone() *Entry {
 			Members:  slices.Clone(e.Applied.Members),
 			Owners:   slices.Clone(e.Applied.Owners),
 			Managers: slices.Clone(e.Applied.Managers),
+			IDs:      maps.Clone(e.Applied.IDs),
+			Settings: e.Applied.Settings.clone(),
 		}
 	}
+	return &c
+}
+
+// clone returns a deep copy of d.
+func (d *Deleted) clone() *Deleted {
+	c := *d
+	c.Entry = d.Entry.clone()
 	return &c
 }
 
@@ -112,6 +121,45 @@ func checkEntry(e *Entry) error {
 		if m, ok := common(a.Owners, a.Managers); ok {
 			return fmt.Errorf("%q is both an applied owner and an applied manager: a person has one role", m)
 		}
+		for _, m := range slices.Sorted(maps.Keys(a.IDs)) {
+			if err := checkID(m, a.IDs[m]); err != nil {
+				return fmt.Errorf("applied ids: %w", err)
+			}
+		}
+		if err := checkFlat(a.Settings.Flat()); err != nil {
+			return fmt.Errorf("applied settings: %w", err)
+		}
+	}
+	return nil
+}
+
+// checkID reports why id may not be recorded as the users/ID of member.
+func checkID(member, id string) error {
+	if member == "" {
+		return errors.New("an ID for an empty member name")
+	}
+	if rest, ok := strings.CutPrefix(id, "users/"); !ok || rest == "" || strings.Contains(rest, "/") {
+		return fmt.Errorf("ID %q of %q is not users/ID", id, member)
+	}
+	return nil
+}
+
+// checkDeleted reports why d may not be in the deleted section.
+func checkDeleted(d *Deleted) error {
+	switch {
+	case d == nil:
+		return errors.New("null entry")
+	case d.DisplayName == "":
+		return errors.New("no displayName")
+	case d.DeletedAt.IsZero():
+		return errors.New("no deletedAt")
+	case d.Entry == nil:
+		return errors.New("no entry")
+	case d.Entry.Name == "":
+		return errors.New("an entry without a name: only a space with a name can be deleted")
+	}
+	if err := checkEntry(normalized(d.Entry)); err != nil {
+		return fmt.Errorf("entry: %w", err)
 	}
 	return nil
 }
@@ -163,25 +211,41 @@ func checkEvent(ev *Event) error {
 		return errors.New("event without a space")
 	}
 	n := 0
-	if ev.Entry != nil {
-		n++
-	}
-	if ev.Member != "" {
-		n++
-	}
-	if ev.Manager != "" {
-		n++
+	for _, set := range []bool{ev.Entry != nil, ev.Member != "", ev.Manager != "", ev.Settings != nil, ev.Deleted != nil} {
+		if set {
+			n++
+		}
 	}
 	if n != 1 {
-		return errors.New("event must set exactly one of entry, member and manager")
+		return errors.New("event must set exactly one of entry, member, manager, settings and deleted")
 	}
 	switch ev.Role {
 	case "", RoleOwner, RoleManager, RoleMember:
 	default:
 		return fmt.Errorf("unknown role %q (want %q, %q or %q)", ev.Role, RoleOwner, RoleManager, RoleMember)
 	}
-	if ev.Role != "" && ev.Member == "" {
+	switch {
+	case ev.Role != "" && ev.Member == "":
 		return errors.New("role without a member")
+	case ev.ID != "" && ev.Member == "":
+		return errors.New("id without a member")
+	case ev.Removed && ev.Member == "":
+		return errors.New("removed without a member")
+	case ev.Removed && (ev.Role != "" || ev.ID != ""):
+		return errors.New("removed with a role or an id: a member removed has neither")
+	}
+	if ev.ID != "" {
+		if err := checkID(ev.Member, ev.ID); err != nil {
+			return err
+		}
+	}
+	if ev.Settings != nil {
+		if err := checkFlat(ev.Settings); err != nil {
+			return err
+		}
+	}
+	if ev.Deleted != nil && ev.Deleted.IsZero() {
+		return errors.New("deleted without a time")
 	}
 	if ev.Entry != nil {
 		if err := checkEntry(normalized(ev.Entry)); err != nil {
@@ -196,6 +260,22 @@ func checkEvent(ev *Event) error {
 type state struct {
 	file *File
 	sets map[string]*appliedSet // built on first add; dropped when the entry is replaced
+	// deleted holds the display name and time of each File.Deleted, built
+	// on the first deletion, so that a deletion replayed is seen in
+	// constant time.
+	deleted map[deletion]bool
+}
+
+// deletion identifies one deletion: a display name may be deleted again
+// after a space of that name was created anew.
+type deletion struct {
+	name string
+	sec  int64
+	nsec int
+}
+
+func deletionOf(name string, at time.Time) deletion {
+	return deletion{name, at.Unix(), at.Nanosecond()}
 }
 
 type appliedSet struct {
@@ -216,10 +296,18 @@ func newState(f *File) *state {
 // A role event moves a name between Owners and Managers: the add is a
 // set-add, the removal from the other list a scan of that list, made only
 // when the name is in it (a role change, rare beside adds).
+//
+// A removal takes the name out of each list with a scan, as a role change
+// does; a settings event merges into the entry's settings; a deletion
+// moves the entry to the deleted section, once (see delete).
 func (s *state) apply(ev *Event) {
-	if ev.Entry != nil {
+	switch {
+	case ev.Entry != nil:
 		s.file.Spaces[ev.Space] = ev.Entry
 		delete(s.sets, ev.Space)
+		return
+	case ev.Deleted != nil:
+		s.delete(ev.Space, *ev.Deleted)
 		return
 	}
 	e := s.file.Spaces[ev.Space]
@@ -235,12 +323,37 @@ func (s *state) apply(ev *Event) {
 		set = &appliedSet{members: setOf(e.Applied.Members), owners: setOf(e.Applied.Owners), managers: setOf(e.Applied.Managers)}
 		s.sets[ev.Space] = set
 	}
+	a := e.Applied
+	if ev.Settings != nil {
+		if a.Settings == nil {
+			a.Settings = &Settings{}
+		}
+		a.Settings.merge(ev.Settings)
+		return
+	}
 	m, role := ev.Member, ev.Role
 	if ev.Manager != "" {
 		// Version 1 made its managers ROLE_MANAGER: owners.
 		m, role = ev.Manager, RoleOwner
 	}
-	a := e.Applied
+	if ev.Removed {
+		a.Members = remove(set.members, a.Members, m)
+		a.Owners = remove(set.owners, a.Owners, m)
+		a.Managers = remove(set.managers, a.Managers, m)
+		if _, ok := a.IDs[m]; ok {
+			delete(a.IDs, m)
+			if len(a.IDs) == 0 {
+				a.IDs = nil
+			}
+		}
+		return
+	}
+	if ev.ID != "" {
+		if a.IDs == nil {
+			a.IDs = make(map[string]string)
+		}
+		a.IDs[m] = ev.ID
+	}
 	if !set.members[m] {
 		set.members[m] = true
 		a.Members = append(a.Members, m)
@@ -256,6 +369,30 @@ func (s *state) apply(ev *Event) {
 		a.Owners = remove(set.owners, a.Owners, m)
 		a.Managers = remove(set.managers, a.Managers, m)
 	}
+}
+
+// delete moves the entry of name to the deleted section, stamped at. It
+// is idempotent: a deletion already in the section (the same name and
+// time) only makes sure the name has no entry, so that replaying a
+// journal over a file that holds its effect changes nothing, even when the
+// name was created anew and deleted again later in the journal. Deleting
+// a name with no entry does nothing.
+func (s *state) delete(name string, at time.Time) {
+	if s.deleted == nil {
+		s.deleted = make(map[deletion]bool, len(s.file.Deleted)+1)
+		for _, d := range s.file.Deleted {
+			s.deleted[deletionOf(d.DisplayName, d.DeletedAt)] = true
+		}
+	}
+	key := deletionOf(name, at)
+	e := s.file.Spaces[name]
+	delete(s.file.Spaces, name)
+	delete(s.sets, name)
+	if s.deleted[key] || e == nil {
+		return
+	}
+	s.deleted[key] = true
+	s.file.Deleted = append(s.file.Deleted, &Deleted{DisplayName: name, DeletedAt: at.UTC(), Entry: e})
 }
 
 func setOf(names []string) map[string]bool {
@@ -294,6 +431,13 @@ func normalize(f *File) {
 	for k, e := range f.Spaces {
 		f.Spaces[k] = normalized(e)
 	}
+	for i, d := range f.Deleted {
+		if n := normalized(d.Entry); n != d.Entry {
+			c := *d
+			c.Entry = n
+			f.Deleted[i] = &c
+		}
+	}
 }
 
 // snapshot returns a deep copy of the state as it would be written.
@@ -302,13 +446,21 @@ func (s *state) snapshot() *File {
 	for k, e := range s.file.Spaces {
 		f.Spaces[k] = normalized(e.clone())
 	}
+	if len(s.file.Deleted) > 0 {
+		f.Deleted = make([]*Deleted, len(s.file.Deleted))
+		for i, d := range s.file.Deleted {
+			c := d.clone()
+			c.Entry = normalized(c.Entry)
+			f.Deleted[i] = c
+		}
+	}
 	return f
 }
 
 // encode writes the results file for the state, stamped with now, to w. It
 // only reads the state, and shares its entries rather than copying them.
 func (s *state) encode(w io.Writer, now time.Time) error {
-	return writeFile(w, &File{Version: Version, UpdatedAt: now, Spaces: s.file.Spaces}, normalized)
+	return writeFile(w, &File{Version: Version, UpdatedAt: now, Spaces: s.file.Spaces, Deleted: s.file.Deleted}, normalized)
 }
 
 // encodeFile renders f in the results-file format.
@@ -370,6 +522,25 @@ func writeFile(w io.Writer, f *File, show func(*Entry) *Entry) error {
 			bw.WriteByte('\n')
 		}
 		bw.WriteString("  }")
+	}
+	if len(f.Deleted) > 0 {
+		// After the spaces, oldest first: what was deleted matters less
+		// than what is.
+		bw.WriteString(",\n  \"deleted\": [\n")
+		for i, d := range f.Deleted {
+			bw.WriteString("    ")
+			shown := &Deleted{DisplayName: d.DisplayName, DeletedAt: d.DeletedAt, Entry: show(d.Entry)}
+			b, err := value(shown)
+			if err != nil {
+				return err
+			}
+			bw.Write(b)
+			if i < len(f.Deleted)-1 {
+				bw.WriteByte(',')
+			}
+			bw.WriteByte('\n')
+		}
+		bw.WriteString("  ]")
 	}
 	bw.WriteString("\n}\n")
 	if err := bw.Flush(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -221,8 +222,10 @@ func (s *Store) Snapshot() *File {
 // it; concurrent calls share one write and one fsync. An Entry event
 // replaces the whole entry of ev.Space with a copy of ev.Entry (include
 // Applied to keep it); Member adds one name to the entry's Applied members
-// and, with a Role, gives it that role, creating the entry, with an empty
-// status, if needed. The legacy Manager event is refused: it is only read,
+// and, with a Role, gives it that role, with an ID records its users/ID,
+// and with Removed takes it out instead; Settings merges applied settings
+// (see Event). Those create the entry, with an empty status, if needed.
+// Deleted moves the entry to the deleted section, stamped with its time. The legacy Manager event is refused: it is only read,
 // from journals of version 1, and a new one would be ambiguous. An invalid
 // event is refused before anything is written. After a write error the
 // journal may hold a partial line, and every later Record fails.
@@ -233,7 +236,13 @@ func (s *Store) Record(ev Event) error {
 	if ev.Manager != "" {
 		return fmt.Errorf("recording %q: %w", ev.Space, errLegacyManager)
 	}
-	ev.Entry = ev.Entry.clone() // the caller may reuse its entry once we return
+	// The caller may reuse its entry, map or time once we return.
+	ev.Entry = ev.Entry.clone()
+	ev.Settings = maps.Clone(ev.Settings)
+	if ev.Deleted != nil {
+		t := *ev.Deleted
+		ev.Deleted = &t
+	}
 	line, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("recording %q: %w", ev.Space, err)
