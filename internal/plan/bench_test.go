@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -63,6 +64,48 @@ func BenchmarkDiff(b *testing.B) {
 			for b.Loop() {
 				if p := Diff(cfg, recorded); len(p.Items) != n+n/10 {
 					b.Fatalf("Diff: %d items, want %d", len(p.Items), n+n/10)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkDiffConverge plans every new kind of change at scale: settings
+// recorded (a third of descriptions edited), a refresh that read every
+// space and its members (one member removed in the Chat UI, one added),
+// --prune-members and --prune over orphans. It shows the comparison of
+// settings and live members linear in spaces and members.
+func BenchmarkDiffConverge(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("spaces=%d", n), func(b *testing.B) {
+			cfg, err := Parse("bench.yaml", generate(n), Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			cfg.PruneMembers, cfg.Prune = true, true
+			recorded := make(map[string]Recorded, n+n/10)
+			for i, s := range cfg.Spaces {
+				live := map[string]string{}
+				for k, v := range s.Settings {
+					live[k] = v
+				}
+				if i%3 == 0 {
+					live[SetDescription] = "edited in Chat"
+				}
+				members := append(slices.Clone(s.Members[1:]), fmt.Sprintf("users/extra%d@example.com", i))
+				recorded[s.DisplayName] = Recorded{Status: "created", Name: "spaces/X", RequestID: "r",
+					Members: s.Members, Managers: s.Managers, Settings: s.Settings,
+					Live: &Live{Settings: live, MembersRead: true, Members: members,
+						Roles: map[string]Role{s.Managers[0]: RoleManager}}}
+			}
+			for i := range n / 10 {
+				recorded[fmt.Sprintf("Retired %d", i)] = Recorded{Status: "created", Name: "spaces/R"}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				p := Diff(cfg, recorded)
+				if c := p.Counts(); c.Update != n || c.Delete != n/10 {
+					b.Fatalf("Diff: %+v, want %d to update, %d to delete", c, n, n/10)
 				}
 			}
 		})
