@@ -211,19 +211,29 @@ type Item struct {
 	PreviousName string
 	// AddMembers are the members the space still has to receive: all of
 	// Space.Members for Create, those not recorded as received for
-	// Update and Retry.
+	// Update and Retry, or, after a refresh that read the members, those
+	// the space does not have (Live.Members).
 	AddMembers []string
 	// Roles are the role changes still to make, after the members are
 	// added, owners first, then managers, then demotions to member. For
 	// Create, and Retry of a space recorded with no role, every owner and
 	// manager From member; otherwise each member whose recorded role
-	// differs from the config's, either way.
+	// differs from the config's, either way. After a refresh that read the
+	// members, From is the live role, and a role is lowered only where the
+	// record shows this tool gave it (the recorded role is the live one).
 	Roles []RoleChange
 	// Warnings are shown with the item in the plan ("no person will own
-	// this space": NoOwner).
+	// this space": NoOwner; a setting the API takes only at creation:
+	// WarnExternalUsers, WarnPreset; members kept by --prune-members
+	// because a refresh could not tell who they are).
 	Warnings []string
-	// Changes names the settings that drifted (SetDescription…, in that
-	// order), Patches the spaces.patch calls that bring them back.
+	// Changes names the settings that drifted (SetDescription,
+	// SetGuidelines, SetHistory, SetAudience, then ChangePermissions once
+	// for any number of fine-grained permissions), Patches the
+	// spaces.patch calls that bring them back, in that order: at most one
+	// per mask (MaskDetails, MaskHistory, MaskAudience, MaskPermissions).
+	// For Create and Retry, the fine-grained permissions, which the create
+	// cannot carry, are a patch to send once the space exists.
 	Changes []string
 	Patches []Patch
 	// RemoveMembers are members to delete (Config.PruneMembers), sorted.
