@@ -182,6 +182,13 @@ type Live struct {
 	MembersRead bool
 	Members     []string
 	Roles       map[string]Role
+	// Resolved is set when the refresh looked up every config member named
+	// by email that it could not match by a recorded ID (members.get with
+	// the email), so that Members names each config member in the space
+	// by its config name: a users/ID in Members is then no one the config
+	// lists. Without it, --prune-members keeps members known only by ID
+	// while a config member was not found (they may be the same person).
+	Resolved bool
 	// Caller is the caller's own resource name (users/EMAIL or users/ID),
 	// when known: it is in the space without being listed in Members, so
 	// the plan neither adds, removes nor changes the role of it.

@@ -17,12 +17,12 @@ import (
 // says this tool added (Applied members, owners and managers) that the
 // config no longer lists, the space's creator (rec.Principal) aside. With
 // one, they are every member the space has (Live.Members: the caller and
-// Chat apps left out already) that the config does not list. A live member
-// the refresh knows only by users/ID may be a person the config lists by
-// email: while some such person was not found in the space, those members
-// are kept, with a warning, rather than risk removing someone the config
-// lists (the next run adds the missing people, learns their IDs, and can
-// tell).
+// Chat apps left out already) that the config does not list. Unless the
+// refresh resolved the config's emails (Live.Resolved), a live member it
+// knows only by users/ID may be a person the config lists by email: while
+// some such person was not found in the space, those members are kept,
+// with a warning, rather than risk removing someone the config lists (the
+// next run adds the missing people, learns their IDs, and can tell).
 func removals(s Space, rec Recorded) (remove []string, warning string) {
 	want := newMemberSet(s.Members)
 	if live := rec.Live; live != nil && live.MembersRead {
@@ -69,7 +69,7 @@ func liveRemovals(s Space, rec Recorded, want memberSet) (remove []string, warni
 		if want.has(m) || configIDs[m] || sameMember(m, live.Caller) {
 			continue
 		}
-		if idOnly(m) && !known[m] {
+		if idOnly(m) && !known[m] && !live.Resolved {
 			unsure = append(unsure, m)
 			continue
 		}

@@ -90,6 +90,15 @@ func TestDiffLiveMembers(t *testing.T) {
 			remove:   []string{"users/8", u("zed")},
 			warnings: []string{"not removing 2 members known only by ID (users/7, users/9): carol@example.com, in the config, was not found in the space and may be among them"},
 		},
+		{
+			name:      "prune: members known only by ID removed when the refresh resolved the config's emails",
+			removeAll: true,
+			rec: Recorded{Members: a.Members, Owners: a.Owners, Managers: a.Managers,
+				Live: &Live{MembersRead: true, Resolved: true, Members: []string{u("alice"), u("bob"), "users/9"},
+					Roles: map[string]Role{u("alice"): RoleOwner, u("bob"): RoleManager}}},
+			add:    users("carol"),
+			remove: []string{"users/9"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
