@@ -17,26 +17,29 @@ import (
 // options is the command line, parsed and checked; nothing in it has been
 // acted on yet.
 type options struct {
-	config      string
-	results     string
-	plan        bool
-	json        bool
-	endpoint    string
-	auth        string
-	credentials string
-	subject     string
-	customer    string
-	caller      string
-	tokenCache  string
-	rate        float64 // space writes per minute; 0 = no client-side limit
-	memberRate  float64 // membership writes per minute; 0 = no limit
-	concurrency int
-	maxAttempts int
-	timeout     time.Duration
-	maxWait     time.Duration // longest wait for the server's quota to come back
-	adopt       bool
-	refresh     bool
-	verbose     bool
+	config       string
+	results      string
+	plan         bool
+	json         bool
+	endpoint     string
+	auth         string
+	credentials  string
+	subject      string
+	customer     string
+	caller       string
+	tokenCache   string
+	rate         float64 // space writes per minute; 0 = no client-side limit
+	memberRate   float64 // membership writes per minute; 0 = no limit
+	concurrency  int
+	maxAttempts  int
+	timeout      time.Duration
+	maxWait      time.Duration // longest wait for the server's quota to come back
+	adopt        bool
+	refresh      bool
+	prune        bool // delete orphans this tool created
+	pruneMembers bool // remove members no longer in the config
+	admin        bool // use the caller's administrator privilege
+	verbose      bool
 }
 
 // usageError is a problem with the command line or the inputs it names;
@@ -93,7 +96,10 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-call timeout")
 	fs.DurationVar(&o.maxWait, "max-wait", 30*time.Minute, "the longest the run waits for the server's quota to come back before it stops (exit 1, nothing failed)")
 	fs.BoolVar(&o.adopt, "adopt", false, "as adopt: true on every space: a space of that name that already exists is taken over if you are its owner or manager")
-	fs.BoolVar(&o.refresh, "refresh", false, "check that recorded spaces still exist (GET) before planning")
+	fs.BoolVar(&o.refresh, "refresh", false, "read the recorded spaces (and, where members are managed, their members) before planning, so changes made in Chat show up and are corrected; with --plan, reads only")
+	fs.BoolVar(&o.prune, "prune", false, "delete the spaces this tool created (never adopted ones) that the config no longer lists")
+	fs.BoolVar(&o.pruneMembers, "prune-members", false, "remove members this tool added that the config no longer lists (with --refresh: every member not in the config, but you and Chat apps)")
+	fs.BoolVar(&o.admin, "admin", false, "use your Workspace administrator privilege where the API allows it: find spaces anywhere in the organization, manage spaces you are not in")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging on stderr: each call, attempt and wait (never a credential)")
 
 	// Flags may come after the config too (provision spaces.yaml --plan):
@@ -149,8 +155,8 @@ func (o *options) check() error {
 		return fmt.Errorf("--max-wait must be between 1s and 168h, got %v", o.maxWait)
 	case o.results == o.config:
 		return fmt.Errorf("--results %q would overwrite the config file", o.results)
-	case o.plan && o.refresh:
-		return errors.New("--refresh reads the API, but --plan makes no API call; run --refresh without --plan, or --plan alone")
+	case o.admin && o.auth == "app":
+		return errors.New("--admin is a Workspace administrator's privilege; a Chat app (--auth app) has none")
 	}
 	if !slices.Contains(authModes, o.auth) {
 		return fmt.Errorf("--auth %q is not a mode; use one of %s", o.auth, strings.Join(authModes, ", "))

@@ -62,6 +62,8 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"--refresh", "-v"}, func(o *options) { o.refresh, o.verbose = true, true }},
 		{[]string{"--max-wait", "2h", "--adopt"}, func(o *options) { o.maxWait, o.adopt = 2*time.Hour, true }},
 		{[]string{"--max-wait", "1s"}, func(o *options) { o.maxWait = time.Second }},
+		{[]string{"--plan", "--refresh"}, func(o *options) { o.plan, o.refresh = true, true }},
+		{[]string{"--prune", "--prune-members", "--admin"}, func(o *options) { o.prune, o.pruneMembers, o.admin = true, true, true }},
 		// Flags may follow the config, as people type them.
 		{[]string{"a.yaml", "--plan", "--rate", "0"}, func(o *options) { o.config, o.results, o.plan, o.rate = "a.yaml", "a.results.json", true, 0 }},
 		{[]string{"--", "-odd.yaml"}, func(o *options) { o.config, o.results = "-odd.yaml", "-odd.results.json" }},
@@ -113,7 +115,7 @@ func TestParseArgsRefused(t *testing.T) {
 		{[]string{"--plan", "a.yaml", "b.yaml", "--json"}, `one config file expected, got 2 arguments: ["a.yaml" "b.yaml"]`},
 		{[]string{""}, "the config file name is empty"},
 		{[]string{"--results", "a.yaml", "a.yaml"}, `--results "a.yaml" would overwrite the config file`},
-		{[]string{"--plan", "--refresh"}, "--refresh reads the API, but --plan makes no API call"},
+		{[]string{"--admin", "--auth", "app", "--credentials", "k.json"}, "--admin is a Workspace administrator's privilege; a Chat app (--auth app) has none"},
 		{[]string{"--auth", "password"}, `--auth "password" is not a mode; use one of user, service-account, app, adc, token, none`},
 		{[]string{"--auth", ""}, `--auth "" is not a mode`},
 		{[]string{"--subject", "a@example.com", "--auth", "token"}, `--subject is for --auth service-account (or adc with a service-account key), not "token"`},

@@ -103,11 +103,15 @@ func (pr *progress) waiting() string {
 	if longest <= 0 {
 		return ""
 	}
-	round := time.Second
-	if longest < 10*time.Second {
-		round = 100 * time.Millisecond
+	return fmt.Sprintf("waiting for the server's quota (%s), resuming in %s", class, roundWait(longest))
+}
+
+// roundWait shows a wait to the second, or to the tenth under ten seconds.
+func roundWait(d time.Duration) string {
+	if d < 10*time.Second {
+		return d.Round(100 * time.Millisecond).String()
 	}
-	return fmt.Sprintf("waiting for the server's quota (%s), resuming in %s", class, longest.Round(round))
+	return d.Round(time.Second).String()
 }
 
 // watchQuota shows the wait in the bar's description on a terminal.

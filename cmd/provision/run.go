@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	chat "google.golang.org/api/chat/v1"
@@ -124,66 +125,33 @@ func (e *env) provision(ctx context.Context, o *options) error {
 			cfg.Spaces[i].Adopt = true
 		}
 	}
-	if o.plan {
+	cfg.Prune, cfg.PruneMembers = o.prune, o.pruneMembers
+	if o.plan && !o.refresh {
+		// A plan from the record alone: no credentials, no call.
 		f, err := results.Load(o.results)
 		if err != nil {
 			return usagef("reading the results file: %w", err)
 		}
 		return e.printPlan(o, plan.Diff(cfg, apply.Recorded(f, nil)))
 	}
-	return e.apply(ctx, o, cfg)
-}
-
-func (e *env) printPlan(o *options, p *plan.Plan) error {
-	if o.json {
-		return plan.WriteJSON(e.stdout, p)
-	}
-	return plan.WriteText(e.stdout, p)
-}
-
-// setupLimiters are the limiters of a run: one per quota class (SPEC §1).
-func setupLimiters(o *options) (spaces, members, reads *apply.Limiter) {
-	return apply.NewLimiter(o.rate), apply.NewLimiter(o.memberRate), apply.NewLimiter(3000)
-}
-
-func (e *env) apply(ctx context.Context, o *options, cfg *plan.Config) error {
-	level := slog.LevelInfo
-	if o.verbose {
-		level = slog.LevelDebug
-	}
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
-	base := &http.Client{Transport: &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		MaxIdleConnsPerHost: o.concurrency * 2,
-		IdleConnTimeout:     90 * time.Second,
-		TLSHandshakeTimeout: 10 * time.Second,
-	}, Timeout: o.timeout + 5*time.Second}
-	creds, err := auth.New(ctx, auth.Config{
-		Mode:        auth.Mode(o.auth),
-		Credentials: o.credentials,
-		Subject:     o.subject,
-		TokenCache:  o.tokenCache,
-		Scopes:      auth.Scopes(auth.Mode(o.auth), hasMembers(cfg)),
-		Endpoint:    o.endpoint,
-		Interactive: e.terminal,
-		OpenBrowser: e.openBrowser,
-		Prompt:      e.stderr,
-		Input:       e.input,
-		Getenv:      e.getenv,
-		HTTPClient:  base,
-		Logger:      log,
-	})
+	log := e.logger(o)
+	creds, svc, err := e.connect(ctx, o, cfg, log)
 	if err != nil {
-		if errors.Is(err, auth.ErrUsage) || errors.Is(err, context.Canceled) {
-			return usageError{err}
+		return err
+	}
+	if o.plan {
+		// --plan --refresh: reads, and only reads; no lock, nothing written.
+		f, err := results.Load(o.results)
+		if err != nil {
+			return usagef("reading the results file: %w", err)
 		}
-		return usagef("authentication: %w", err)
+		opts := e.options(o, creds, log)
+		ref, err := e.refresh(ctx, opts, svc, cfg, f)
+		if err != nil {
+			return e.stopped(err, creds)
+		}
+		return e.printPlan(o, plan.Diff(cfg, apply.Recorded(f, &ref)))
 	}
-	svc, err := chat.NewService(ctx, option.WithEndpoint(o.endpoint), option.WithHTTPClient(creds.HTTPClient))
-	if err != nil {
-		return usagef("setting up the Chat client: %w", err)
-	}
-
 	store, err := results.Open(o.results)
 	if err != nil {
 		return usageError{err}
@@ -198,7 +166,81 @@ func (e *env) apply(ctx context.Context, o *options, cfg *plan.Config) error {
 	return err
 }
 
-func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *chat.Service, store *results.Store, creds *auth.Credentials, log *slog.Logger) error {
+func (e *env) printPlan(o *options, p *plan.Plan) error {
+	if o.json {
+		return plan.WriteJSON(e.stdout, p)
+	}
+	return plan.WriteTextOptions(e.stdout, p, plan.TextOptions{Verbose: o.verbose})
+}
+
+// setupLimiters are the limiters of a run: one per quota class (SPEC §1).
+func setupLimiters(o *options) (spaces, members, reads *apply.Limiter) {
+	return apply.NewLimiter(o.rate), apply.NewLimiter(o.memberRate), apply.NewLimiter(3000)
+}
+
+func (e *env) logger(o *options) *slog.Logger {
+	level := slog.LevelInfo
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// connect makes the credentials and the Chat client of a run that calls
+// the API. Every refusal here is a usage error: nothing was called yet.
+func (e *env) connect(ctx context.Context, o *options, cfg *plan.Config, log *slog.Logger) (*auth.Credentials, *chat.Service, error) {
+	base := &http.Client{Transport: &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		MaxIdleConnsPerHost: o.concurrency * 2,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second,
+	}, Timeout: o.timeout + 5*time.Second}
+	creds, err := auth.New(ctx, auth.Config{
+		Mode:        auth.Mode(o.auth),
+		Credentials: o.credentials,
+		Subject:     o.subject,
+		TokenCache:  o.tokenCache,
+		Scopes:      auth.ScopesFor(auth.Mode(o.auth), needs(o, cfg)),
+		Endpoint:    o.endpoint,
+		Interactive: e.terminal,
+		OpenBrowser: e.openBrowser,
+		Prompt:      e.stderr,
+		Input:       e.input,
+		Getenv:      e.getenv,
+		HTTPClient:  base,
+		Logger:      log,
+	})
+	if err != nil {
+		if errors.Is(err, auth.ErrUsage) || errors.Is(err, context.Canceled) {
+			return nil, nil, usageError{err}
+		}
+		return nil, nil, usagef("authentication: %w", err)
+	}
+	svc, err := chat.NewService(ctx, option.WithEndpoint(o.endpoint), option.WithHTTPClient(creds.HTTPClient))
+	if err != nil {
+		return nil, nil, usagef("setting up the Chat client: %w", err)
+	}
+	return creds, svc, nil
+}
+
+// needs says what the run may do, for the scopes it asks for: settings
+// are patched whenever the config states one that can drift.
+func needs(o *options, cfg *plan.Config) auth.Needs {
+	n := auth.Needs{Members: hasMembers(cfg) || o.pruneMembers || o.refresh, Delete: o.prune, Admin: o.admin}
+	for _, s := range cfg.Spaces {
+		// Adoption checks the caller's own membership (members.get).
+		n.Members = n.Members || (s.Adopt && !o.admin)
+		for k := range s.Settings {
+			if k != plan.SetExternalUsers && k != plan.SetPreset {
+				n.Patch = true
+			}
+		}
+	}
+	return n
+}
+
+// options are the applier's options for o and creds.
+func (e *env) options(o *options, creds *auth.Credentials, log *slog.Logger) apply.Options {
 	spaces, members, reads := setupLimiters(o)
 	throttle := apply.DefaultThrottle
 	throttle.MaxWait = o.maxWait
@@ -217,6 +259,7 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 		Principal:   creds.Principal,
 		Backoff:     e.backoff,
 		Throttle:    throttle,
+		Admin:       o.admin,
 		Logger:      log,
 	}
 	opts.Caller = o.caller
@@ -226,33 +269,88 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 	if opts.Principal == "" && !opts.App {
 		opts.Principal = opts.Caller
 	}
+	return opts
+}
 
-	var gone map[string]bool
-	if o.refresh {
-		names := make(map[string]string)
-		for k, en := range store.Snapshot().Spaces {
-			if en.Name != "" && (en.Status == results.Created || en.Status == results.Existing) {
-				names[k] = en.Name
+// refresh reads every recorded space (and, where the config manages
+// members, its members) for --refresh, showing progress.
+func (e *env) refresh(ctx context.Context, opts apply.Options, svc *chat.Service, cfg *plan.Config, f *results.File) (apply.Refreshed, error) {
+	members := make(map[string][]string)
+	for _, s := range cfg.Spaces {
+		members[plan.NameKey(s.DisplayName)] = s.Members
+	}
+	targets := make(map[string]apply.Target)
+	for k, en := range f.Spaces {
+		if en.Name == "" || (en.Status != results.Created && en.Status != results.Existing) {
+			continue
+		}
+		t := apply.Target{Name: en.Name, Members: members[plan.NameKey(k)]}
+		if en.Applied != nil {
+			t.IDs = en.Applied.IDs
+		}
+		targets[k] = t
+	}
+	// A line every tick, saying how far it is and whether the server's
+	// quota holds it.
+	var done atomic.Int64
+	stop := make(chan struct{})
+	ticked := make(chan struct{})
+	go func() {
+		defer close(ticked)
+		t := time.NewTicker(e.tick)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				line := fmt.Sprintf("refresh: %d/%d recorded spaces read", done.Load(), len(targets))
+				if d := opts.Reads.Pause(); d > 0 {
+					line += fmt.Sprintf("; waiting for the server's quota (reads), resuming in %s", roundWait(d))
+				}
+				fmt.Fprintln(e.stderr, line)
 			}
 		}
-		ref, err := apply.Refresh(ctx, svc, names, opts)
+	}()
+	ref, err := apply.Refresh(ctx, svc, targets, opts, func(n, _ int) { done.Store(int64(n)) })
+	close(stop)
+	<-ticked
+	if err != nil {
+		return ref, err
+	}
+	fmt.Fprintf(e.stderr, "refresh: %s read, %d deleted since the last run, %d not visible to you\n",
+		count(len(targets), "recorded space", "recorded spaces"), len(ref.Gone), len(ref.Hidden))
+	for k := range ref.Hidden {
+		fmt.Fprintf(e.stderr, "warning: %q (%s): the API refused to show it (403); it is not taken for deleted and is left as recorded\n", k, targets[k].Name)
+	}
+	return ref, nil
+}
+
+func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *chat.Service, store *results.Store, creds *auth.Credentials, log *slog.Logger) error {
+	opts := e.options(o, creds, log)
+	var ref *apply.Refreshed
+	if o.refresh {
+		r, err := e.refresh(ctx, opts, svc, cfg, store.Snapshot())
 		if err != nil {
 			return e.stopped(err, creds)
 		}
-		gone = ref.Gone
-		fmt.Fprintf(e.stderr, "refresh: %s checked, %d deleted since the last run, %d not visible to you\n",
-			count(len(names), "recorded space", "recorded spaces"), len(ref.Gone), len(ref.Hidden))
-		for k := range ref.Hidden {
-			fmt.Fprintf(e.stderr, "warning: %q (%s): the API refused to show it (403); it is not taken for deleted and is left as recorded\n", k, names[k])
+		// The users/IDs learnt spare the next refresh a lookup each.
+		for k, ids := range r.IDs {
+			for m, id := range ids {
+				if err := store.Record(results.Event{Space: k, Member: m, ID: id}); err != nil {
+					return err
+				}
+			}
 		}
+		ref = &r
 	}
-	p := plan.Diff(cfg, apply.Recorded(store.Snapshot(), gone))
+	p := plan.Diff(cfg, apply.Recorded(store.Snapshot(), ref))
 	if !o.json {
-		if err := plan.WriteText(e.stdout, p); err != nil {
+		if err := plan.WriteTextOptions(e.stdout, p, plan.TextOptions{Verbose: o.verbose}); err != nil {
 			return err
 		}
 	}
-	prog := newProgress(e, p, map[string]*apply.Limiter{"space writes": spaces, "membership writes": members, "reads": reads})
+	prog := newProgress(e, p, map[string]*apply.Limiter{"space writes": opts.Spaces, "membership writes": opts.Members, "reads": opts.Reads})
 	prog.callerUnknown = opts.Caller == "" && !opts.App
 	opts.OnDone = prog.done
 	sum, err := apply.Run(ctx, svc, store, p, opts)

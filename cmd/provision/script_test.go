@@ -29,6 +29,14 @@ var updateScripts = flag.Bool("update", false, "rewrite the files that scripts c
 //	emu foreign NAME ROLE
 //	               someone else owns a space named NAME, in which we are
 //	               ROLE: none, member, manager or owner
+//	emu edit NAME TEXT
+//	               someone sets NAME's description to TEXT in the Chat UI
+//	emu remove NAME EMAIL
+//	               someone removes EMAIL from NAME in the Chat UI
+//	emu description NAME TEXT
+//	               NAME's description is TEXT
+//	[!] emu member NAME EMAIL
+//	               EMAIL is (not) a member of NAME
 //	json FILE      FILE (or stdout) is exactly one JSON document
 func TestScript(t *testing.T) {
 	t.Parallel()
@@ -36,7 +44,10 @@ func TestScript(t *testing.T) {
 		Dir:           "testdata/script",
 		UpdateScripts: *updateScripts,
 		Setup: func(e *testscript.Env) error {
-			emu := chatemu.New(chatemu.WithSpaceQuota(0), chatemu.WithMemberQuota(0), chatemu.WithReadQuota(0))
+			// The caller is also an administrator, for --admin; without
+			// --admin no call asks for administrator access.
+			emu := chatemu.New(chatemu.WithSpaceQuota(0), chatemu.WithMemberQuota(0), chatemu.WithReadQuota(0),
+				chatemu.WithAdmins(chatemu.DefaultCaller))
 			srv := httptest.NewServer(emu)
 			e.Defer(srv.Close)
 			e.Setenv("EMU", srv.URL)
@@ -54,10 +65,57 @@ func TestScript(t *testing.T) {
 }
 
 func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
-	if neg {
-		ts.Fatalf("unsupported: ! emu")
-	}
 	emu := ts.Value(emuKey{}).(*chatemu.Server)
+	space := func(display string) string {
+		for _, sp := range emu.Spaces() {
+			if sp.DisplayName == display {
+				return sp.Name
+			}
+		}
+		ts.Fatalf("emulator has no space %q", display)
+		return ""
+	}
+	if len(args) == 3 && args[0] == "member" {
+		found := false
+		for _, m := range emu.Members(space(args[1])) {
+			found = found || strings.EqualFold(m.Email, args[2]) || m.Group == args[2]
+		}
+		if found == neg {
+			ts.Fatalf("%s a member of %q: %v", args[2], args[1], found)
+		}
+		return
+	}
+	if neg {
+		ts.Fatalf("unsupported: ! emu %s", args[0])
+	}
+	if len(args) == 3 {
+		switch args[0] {
+		case "edit":
+			name := space(args[1])
+			sp, _ := emu.Space(name)
+			guidelines := ""
+			if sp.SpaceDetails != nil {
+				guidelines = sp.SpaceDetails.Guidelines
+			}
+			emu.EditSpace(name, args[2], guidelines)
+			return
+		case "remove":
+			if !emu.RemoveMember(space(args[1]), args[2]) {
+				ts.Fatalf("%s is not a member of %q", args[2], args[1])
+			}
+			return
+		case "description":
+			sp, _ := emu.Space(space(args[1]))
+			got := ""
+			if sp.SpaceDetails != nil {
+				got = sp.SpaceDetails.Description
+			}
+			if got != args[2] {
+				ts.Fatalf("description of %q is %q, want %q", args[1], got, args[2])
+			}
+			return
+		}
+	}
 	if len(args) == 3 && args[0] == "foreign" {
 		role, ok := map[string]string{"none": "", "member": "ROLE_MEMBER", "manager": "ROLE_ASSISTANT_MANAGER", "owner": "ROLE_MANAGER"}[args[2]]
 		if !ok {

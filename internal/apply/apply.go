@@ -54,7 +54,11 @@ type Options struct {
 	// Throttle is the waiting policy when the server throttles (zero
 	// fields: DefaultThrottle's).
 	Throttle Throttle
-	Logger   *slog.Logger
+	// Admin uses the caller's administrator privilege where the API allows
+	// it (useAdminAccess=true: gets, lists, patches but of history and
+	// audience, member changes, deletes; spaces.search to adopt).
+	Admin  bool
+	Logger *slog.Logger
 	// Now is the clock for recorded times.
 	Now func() time.Time
 	// OnDone is called once per space as it finishes, from the workers.
@@ -85,11 +89,14 @@ type Summary struct {
 	Skipped     int `json:"skipped"` // already present, nothing to do
 	Interrupted int `json:"interrupted"`
 
-	MembersAdded   int `json:"membersAdded"`
-	MembersInvited int `json:"membersInvited"`
-	MembersFailed  int `json:"membersFailed"`
-	MembersMissing int `json:"membersMissing"`
-	RolesSet       int `json:"rolesSet"` // owners and managers made, people demoted
+	MembersAdded    int `json:"membersAdded"`
+	MembersInvited  int `json:"membersInvited"`
+	MembersFailed   int `json:"membersFailed"`
+	MembersMissing  int `json:"membersMissing"`
+	RolesSet        int `json:"rolesSet"` // owners and managers made, people demoted
+	MembersRemoved  int `json:"membersRemoved"`
+	Deleted         int `json:"deleted"`         // spaces deleted (--prune)
+	SettingsPatched int `json:"settingsPatched"` // spaces.patch calls that succeeded
 
 	SpaceWrites  int64 `json:"spaceWrites"`
 	MemberWrites int64 `json:"memberWrites"`
@@ -131,12 +138,16 @@ type runner struct {
 		spaceWrites, memberWrites, reads, retries, throttled atomic.Int64
 
 		membersAdded, membersInvited, membersFailed, membersMissing, rolesSet atomic.Int64
+		membersRemoved, patches, spacesDeleted                                atomic.Int64
 	}
 	anyOK atomic.Bool
 
 	stop     context.CancelCauseFunc
 	adoptMu  sync.Mutex
 	adoptIdx map[string][]*chat.Space // NameKey of a display name → the caller's spaces with it
+
+	callerMu  sync.Mutex
+	callerIDv string // the caller's users/ID, once a refresh learnt it
 }
 
 func newRunner(svc *chat.Service, rec Recorder, o Options) *runner {
@@ -212,15 +223,25 @@ func Run(ctx context.Context, svc *chat.Service, rec Recorder, p *plan.Plan, o O
 	}
 	for _, it := range p.Items {
 		switch it.Action {
-		case plan.Create, plan.Retry, plan.Update:
+		case plan.Create, plan.Retry, plan.Update, plan.Delete:
 			sum.Planned++
 		case plan.Exists:
 			sum.Skipped++
 		}
 	}
+	// Settings the plan found already in place (a record from before
+	// settings were kept, or a refresh that found the space as the config
+	// says) are recorded without a call, so that later drift shows.
+	for _, it := range p.Items {
+		if it.Action == plan.Exists && it.RecordSettings != nil {
+			if err := r.record(results.Event{Space: key(it), Settings: it.RecordSettings}); err != nil {
+				break
+			}
+		}
+	}
 feed:
 	for _, it := range p.Items {
-		if it.Action != plan.Create && it.Action != plan.Retry && it.Action != plan.Update {
+		if it.Action != plan.Create && it.Action != plan.Retry && it.Action != plan.Update && it.Action != plan.Delete {
 			continue
 		}
 		select {
@@ -232,7 +253,7 @@ feed:
 	close(todo)
 	wg.Wait()
 	// Items never handed to a worker are interrupted too.
-	sum.Interrupted = sum.Planned - sum.Created - sum.Existing - sum.Updated - sum.Failed
+	sum.Interrupted = sum.Planned - sum.Created - sum.Existing - sum.Updated - sum.Deleted - sum.Failed
 	sum.SpaceWrites = r.stats.spaceWrites.Load()
 	sum.MemberWrites = r.stats.memberWrites.Load()
 	sum.Reads = r.stats.reads.Load()
@@ -243,6 +264,8 @@ feed:
 	sum.MembersFailed = int(r.stats.membersFailed.Load())
 	sum.MembersMissing = int(r.stats.membersMissing.Load())
 	sum.RolesSet = int(r.stats.rolesSet.Load())
+	sum.MembersRemoved = int(r.stats.membersRemoved.Load())
+	sum.SettingsPatched = int(r.stats.patches.Load())
 	sum.Elapsed = time.Since(start)
 
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
@@ -258,6 +281,10 @@ func (s *Summary) add(o Outcome) {
 		return // counted at the end, with those never started
 	}
 	switch {
+	case o.Action == plan.Delete && o.Err != nil:
+		s.Failed++
+	case o.Action == plan.Delete:
+		s.Deleted++
 	case o.Entry.Status == results.Failed:
 		s.Failed++
 	case o.Action == plan.Update:
@@ -306,14 +333,23 @@ func (r *runner) apply(ctx context.Context, it plan.Item) Outcome {
 		out.Interrupted = true
 		return out
 	}
+	if it.Action == plan.Delete {
+		return r.deleteSpace(ctx, it)
+	}
 	k := key(it)
 	var entry results.Entry
 	toAdd := it.AddMembers
 	if it.Action == plan.Update {
+		if it.RecordSettings != nil {
+			if err := r.record(results.Event{Space: k, Settings: it.RecordSettings}); err != nil {
+				out.Err, out.Interrupted = err, true
+				return out
+			}
+		}
 		if e := r.rec.Entry(k); e != nil {
 			entry = *e
 		}
-		if entry.Applied == nil && entry.Members != nil && len(entry.Members.Pending) > 0 {
+		if (entry.Applied == nil || len(entry.Applied.Members) == 0) && entry.Members != nil && len(entry.Members.Pending) > 0 {
 			// An earlier run created the space with setup but stopped
 			// before checking its members: one list now spares a write per
 			// member that setup already added.
@@ -339,6 +375,9 @@ func (r *runner) apply(ctx context.Context, it plan.Item) Outcome {
 		toAdd = without(toAdd, tried)
 	}
 	err := r.members(ctx, k, &entry, toAdd, it.Roles)
+	if err == nil || !isStop(ctx, err) {
+		err = errors.Join(err, r.converge(ctx, k, &entry, it))
+	}
 	out.Entry, out.Err = entry, err
 	// A space created before the stop counts as created; its unfinished
 	// members are recorded as pending, for the next run.
@@ -347,6 +386,27 @@ func (r *runner) apply(ctx context.Context, it plan.Item) Outcome {
 		out.Err = nil
 	}
 	return out
+}
+
+// converge makes the rest of the space match the config once its members
+// are in: members removed (--prune-members), then settings patched. It
+// returns the first failure; a stop is returned as such.
+func (r *runner) converge(ctx context.Context, k string, entry *results.Entry, it plan.Item) error {
+	if entry.Name == "" || (len(it.RemoveMembers) == 0 && len(it.Patches) == 0) {
+		return nil
+	}
+	err := r.removeMembers(ctx, k, entry, it.RemoveMembers)
+	if isStop(ctx, err) {
+		return err
+	}
+	perr := r.patch(ctx, k, entry, it.Patches)
+	if cur := r.rec.Entry(k); cur != nil {
+		*entry = *cur
+	}
+	if isStop(ctx, perr) {
+		return perr
+	}
+	return errors.Join(err, perr)
 }
 
 // isStop tells whether err is the run being stopped rather than a failure
@@ -363,6 +423,17 @@ const interruptedMsg = "interrupted before the answer was recorded; the next run
 // the recorded entry and the members sent with setup.
 func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (results.Entry, []string, error) {
 	reqID, principal := it.RequestID, r.opts.Principal
+	previous := it.PreviousName
+	// unknown: an earlier create of this space may have made it (its
+	// outcome was never learnt); only then may an ALREADY_EXISTS be taken
+	// for that earlier create's space.
+	unknown := false
+	if rec := r.rec.Entry(k); rec != nil && reqID != "" {
+		unknown = rec.Status == results.Pending || (rec.Status == results.Failed && !answered(rec.Error))
+		if previous == "" {
+			previous = rec.Previous // a recreate that did not finish keeps it
+		}
+	}
 	// A requestId is only valid for the principal that first sent it (DD,
 	// SpaceSetupRequest.requestId: "reusing an existing request ID with a
 	// different authenticated user results in an error").
@@ -374,7 +445,7 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 	if reqID == "" {
 		reqID = uuid.NewString()
 	}
-	entry := results.Entry{Status: results.Pending, RequestID: reqID, Principal: principal, Previous: it.PreviousName}
+	entry := results.Entry{Status: results.Pending, RequestID: reqID, Principal: principal, Previous: previous}
 	// The requestId is durable before the call: whatever happens to the
 	// answer, the next run asks with the same ID and gets the same space.
 	if err := r.record(results.Event{Space: k, Entry: &entry}); err != nil {
@@ -391,16 +462,21 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 		method = "spaces.setup"
 	}
 	var got *chat.Space
-	sent := 0
+	// reached: an attempt may have been carried out by the server though
+	// its answer did not say so (lost, timed out, a 500/502/504), so the
+	// answer to a later one may be a replay.
+	reached := false
 	create := func() error {
 		return r.do(ctx, r.opts.Spaces, method, it.Key, func(cctx context.Context) error {
-			sent++
 			var err error
 			if setup != nil {
 				req := &chat.SetUpSpaceRequest{RequestId: reqID, Space: space, Memberships: memberships(setup)}
 				got, err = r.svc.Spaces.Setup(req).Context(cctx).Do()
 			} else {
 				got, err = r.svc.Spaces.Create(space).RequestId(reqID).Context(cctx).Do()
+			}
+			if err != nil && mayHaveRun(err) {
+				reached = true
 			}
 			return err
 		})
@@ -411,7 +487,9 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 		// before principals were recorded): a new one, and the adoption
 		// path below handles the ALREADY_EXISTS that may follow.
 		r.log.Info("new requestId", "space", it.Key, "why", classify(err).Error())
-		otherPrincipal, reqID = true, uuid.NewString()
+		// The server says the ID made something under someone else: the
+		// ALREADY_EXISTS that may follow is most likely that space.
+		otherPrincipal, unknown, reqID = true, true, uuid.NewString()
 		entry.RequestID = reqID
 		if err := r.record(results.Event{Space: k, Entry: &entry}); err != nil {
 			return entry, nil, err
@@ -425,11 +503,19 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 		case isStop(ctx, err):
 			return entry, nil, err // pending: the next run asks again
 		case e.kind == exists:
-			// The organization already has a space of this name. It is
-			// adopted only when asked to (or when it is most likely the one
-			// an earlier run created under another principal), and only
-			// under the rules of adopt.
-			if !it.Space.Adopt && !(otherPrincipal && it.RequestID != "") {
+			// The organization already has a space of this name. It may
+			// be the space this entry had before a refresh found it gone
+			// (then it was not gone): it is ours again. Otherwise it is
+			// adopted only when asked to, or when it is most likely the one
+			// an earlier create of this entry made under another principal
+			// (whose outcome was never learnt), and only under the rules
+			// of adopt.
+			if s := r.stillThere(ctx, previous, it.Space.DisplayName); s != nil {
+				got, status, setup = s, results.Created, nil
+				err = nil
+				break
+			}
+			if !it.Space.Adopt && !(otherPrincipal && unknown) {
 				err = fmt.Errorf("ALREADY_EXISTS: a space named %q already exists in the organization; nothing was created and nothing was changed in it. If it is yours to manage here, set adopt: true on this space (or run with --adopt): it is adopted when you are its owner or manager", it.Space.DisplayName)
 				break
 			}
@@ -451,11 +537,18 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 		}
 	}
 	r.anyOK.Store(true)
-	// A create that may have been answered by a replay (a retried call, or
-	// a requestId sent by an earlier run) is trusted for its name only: a
-	// replay echoes the request plus the name, and "might not be fully
-	// populated" (DD, spaces.create requestId).
-	replay := status == results.Created && (sent > 1 || reqID == it.RequestID)
+	// A create that may have been answered by a replay (an earlier
+	// attempt that may have run, or a requestId an earlier run sent whose
+	// outcome is unknown) is trusted for its name only: a replay echoes the
+	// request plus the name, and "might not be fully populated" (DD,
+	// spaces.create requestId). One spaces.get then gives the rest; if it
+	// fails, the documented URL serves.
+	replay := status == results.Created && (reached || (reqID == it.RequestID && unknown))
+	if replay {
+		if full := r.getSpace(ctx, got.Name); full != nil {
+			got, replay = full, false
+		}
+	}
 	entry = results.Entry{
 		Name:      got.Name,
 		ID:        strings.TrimPrefix(got.Name, "spaces/"),
@@ -463,7 +556,7 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 		Status:    status,
 		RequestID: reqID,
 		Principal: principal,
-		Previous:  it.PreviousName,
+		Previous:  previous,
 	}
 	if t, err := time.Parse(time.RFC3339Nano, got.CreateTime); err == nil && !replay {
 		entry.CreatedAt = &t
@@ -478,11 +571,89 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 	if err := r.record(results.Event{Space: k, Entry: &entry}); err != nil {
 		return entry, nil, err
 	}
+	// What the create itself set (fine-grained permissions follow as a
+	// patch, recorded when it succeeds); an adopted space has received
+	// nothing yet, so the next plan patches what the config states.
+	set := map[string]string{}
+	if status == results.Created {
+		set = creationSettings(it.Space.Settings)
+	}
+	if err := r.record(results.Event{Space: k, Settings: set}); err != nil {
+		return entry, nil, err
+	}
 	if setup == nil {
 		return entry, nil, nil
 	}
 	err = r.verifySetup(ctx, k, &entry, setup)
 	return entry, setup, err
+}
+
+// answered tells a recorded failure that the server answered for sure
+// (an API error with a 4xx status word), from one whose outcome is unknown
+// (a lost answer, a timeout, a 5xx, an interrupted run).
+func answered(msg string) bool {
+	for _, w := range []string{"ALREADY_EXISTS", "INVALID_ARGUMENT", "PERMISSION_DENIED", "NOT_FOUND", "FAILED_PRECONDITION", "UNAUTHENTICATED", "OUT_OF_RANGE", "UNIMPLEMENTED"} {
+		if strings.HasPrefix(msg, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayHaveRun tells a failed attempt that the server may nonetheless have
+// carried out: no answer (lost, reset, timed out) or a 500, 502 or 504. A
+// 429 or a 503 says it was refused before it ran.
+func mayHaveRun(err error) bool {
+	e := classify(err)
+	switch {
+	case e.code == 0:
+		return true
+	case e.code == 500 || e.code == 502 || e.code == 504:
+		return true
+	}
+	return false
+}
+
+// getSpace reads a space, for the fields a replay left out; nil if it
+// cannot.
+func (r *runner) getSpace(ctx context.Context, name string) *chat.Space {
+	var sp *chat.Space
+	err := r.do(ctx, r.opts.Reads, "spaces.get", name, func(cctx context.Context) error {
+		var err error
+		sp, err = r.svc.Spaces.Get(name).Context(cctx).Do()
+		return err
+	})
+	if err != nil {
+		return nil
+	}
+	return sp
+}
+
+// stillThere returns the space previous when it exists under the display
+// name: a refresh took it for deleted, and the create that meant to
+// replace it found the name taken by that very space.
+func (r *runner) stillThere(ctx context.Context, previous, displayName string) *chat.Space {
+	if previous == "" {
+		return nil
+	}
+	sp := r.getSpace(ctx, previous)
+	if sp == nil || plan.NameKey(sp.DisplayName) != plan.NameKey(displayName) {
+		return nil
+	}
+	return sp
+}
+
+// creationSettings are the stated settings a create sends: all but the
+// fine-grained permissions, which only spaces.patch sets.
+func creationSettings(stated map[string]string) map[string]string {
+	out := make(map[string]string, len(stated))
+	for k, v := range stated {
+		if strings.HasPrefix(k, plan.SetPermissionPrefix) && k != plan.SetPreset {
+			continue
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // requestIDTaken tells the error for a requestId that another principal
@@ -586,6 +757,8 @@ func (r *runner) adopt(ctx context.Context, displayName string) (*chat.Space, er
 	switch {
 	case r.opts.App:
 		return nil, errors.New(prefix + "a Chat app is never a space's owner or manager, so it cannot adopt one; adopt it with user credentials, or rename the space in the config")
+	case r.opts.Admin:
+		return r.adoptAsAdmin(ctx, displayName, prefix)
 	case r.opts.Caller == "":
 		return nil, errors.New(prefix + "your own address is unknown, so your role in it cannot be checked; pass --caller YOUR_EMAIL (or --subject with --auth service-account)")
 	}
@@ -635,6 +808,58 @@ func (r *runner) adopt(ctx context.Context, displayName string) (*chat.Space, er
 	return s, nil
 }
 
+// adoptAsAdmin finds the space anywhere in the organization with
+// spaces.search and the caller's administrator privilege (--admin): the
+// search's display_name matches words by prefix, case-insensitively (DD,
+// spaces.search query), so the exact name is checked here; exactly one
+// match is adopted, managed from then on with admin access.
+func (r *runner) adoptAsAdmin(ctx context.Context, displayName, prefix string) (*chat.Space, error) {
+	query := fmt.Sprintf(`customer = %q AND space_type = "SPACE" AND display_name:%q`, r.opts.Customer, strings.TrimSpace(displayName))
+	want := plan.NameKey(displayName)
+	var matches []*chat.Space
+	seen := make(map[string]bool)
+	token := ""
+	for pages := 1; ; pages++ {
+		var page *chat.SearchSpacesResponse
+		err := r.do(ctx, r.opts.Reads, "spaces.search", displayName, func(cctx context.Context) error {
+			var err error
+			page, err = r.svc.Spaces.Search().UseAdminAccess(true).Query(query).PageSize(1000).PageToken(token).Context(cctx).Do()
+			return err
+		})
+		if err != nil {
+			if !isStop(ctx, err) {
+				r.unauthenticated(classify(err))
+				return nil, fmt.Errorf("%ssearching the organization for it (--admin): %w", prefix, err)
+			}
+			return nil, err
+		}
+		for _, s := range page.Spaces {
+			if plan.NameKey(s.DisplayName) == want {
+				matches = append(matches, s)
+			}
+		}
+		token = page.NextPageToken
+		if token == "" {
+			break
+		}
+		if seen[token] || pages >= maxListPages {
+			return nil, fmt.Errorf("%sthe search did not end (page token %q after %d pages)", prefix, token, pages)
+		}
+		seen[token] = true
+	}
+	switch len(matches) {
+	case 0:
+		return nil, errors.New(prefix + "an administrator's search of the organization does not find it (it may be a space of another kind, or of another customer than --customer)")
+	case 1:
+		return matches[0], nil
+	}
+	names := make([]string, len(matches))
+	for i, m := range matches {
+		names[i] = m.Name
+	}
+	return nil, fmt.Errorf("%s%d spaces in the organization have that name (%s); adopting one would be a guess: rename the others, or this space in the config", prefix, len(matches), strings.Join(names, ", "))
+}
+
 // listSpaces indexes the caller's named spaces by NameKey, walking every
 // page of spaces.list with a guard against a server that never ends it.
 func (r *runner) listSpaces(ctx context.Context, target string) (map[string][]*chat.Space, error) {
@@ -671,14 +896,21 @@ func (r *runner) listSpaces(ctx context.Context, target string) (map[string][]*c
 	}
 }
 
-// Recorded turns the results file into the planner's view of it. gone lists
-// the spaces a Refresh found deleted.
-func Recorded(f *results.File, gone map[string]bool) map[string]plan.Recorded {
+// Recorded turns the results file into the planner's view of it, with
+// what a Refresh read of the live spaces when ref is not nil.
+func Recorded(f *results.File, ref *Refreshed) map[string]plan.Recorded {
 	m := make(map[string]plan.Recorded, len(f.Spaces))
 	for k, en := range f.Spaces {
-		r := plan.Recorded{Status: string(en.Status), Name: en.Name, RequestID: en.RequestID, Principal: en.Principal, Gone: gone[k]}
+		r := plan.Recorded{Status: string(en.Status), Name: en.Name, RequestID: en.RequestID, Principal: en.Principal}
 		if en.Applied != nil {
 			r.Members, r.Owners, r.Managers = en.Applied.Members, en.Applied.Owners, en.Applied.Managers
+			r.IDs = en.Applied.IDs
+			if en.Applied.Settings != nil {
+				r.Settings = en.Applied.Settings.Flat()
+			}
+		}
+		if ref != nil {
+			r.Gone, r.Live = ref.Gone[k], ref.Live[k]
 		}
 		m[k] = r
 	}

@@ -41,8 +41,8 @@ func (e *QuotaWaitError) Unwrap() error { return ErrQuotaWait }
 // jittered wait: about Throttle.Base after the first 429, doubling with each
 // 429 in a row, up to Throttle.Cap. Answers to calls that were already in
 // flight when a pause began belong to the same wave and do not lengthen it:
-// only a probe (a call started after the last pause) does. The first success
-// ends the episode. If the episode lasts MaxWait, the next 429 stops the run
+// only a probe (a call started after the last pause) does. The first answer
+// that is not a 429 ends the episode. If the episode lasts MaxWait, the next 429 stops the run
 // (ErrQuotaWait): the quota is not coming back soon enough.
 //
 // The rate that drew the first 429 of an episode becomes the ceiling
@@ -241,6 +241,16 @@ func (l *Limiter) Succeeded() {
 		step = 1.02
 	}
 	l.lim.SetLimit(min(cur*rate.Limit(step), l.max))
+}
+
+// Answered records a call the server answered without throttling it,
+// though not with a success (a 409, a 400, a 503): the throttling episode,
+// if any, is over; the rate is left as it is.
+func (l *Limiter) Answered() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.streak = 0
+	l.since = time.Time{}
 }
 
 // Rate is the current rate in calls per minute (0 when unlimited).

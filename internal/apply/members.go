@@ -147,7 +147,12 @@ func (r *runner) verifySetup(ctx context.Context, k string, entry *results.Entry
 	r.stats.membersAdded.Add(int64(joined))
 	r.stats.membersInvited.Add(int64(invited))
 	r.stats.membersMissing.Add(int64(len(missing)))
-	entry.Applied = &results.Applied{Members: done}
+	applied := &results.Applied{Members: done}
+	if cur := r.rec.Entry(k); cur != nil && cur.Applied != nil {
+		// Settings recorded at the create stay.
+		applied.Settings, applied.IDs = cur.Applied.Settings, cur.Applied.IDs
+	}
+	entry.Applied = applied
 	entry.Members = &results.MemberStats{Added: joined, Invited: invited, Missing: missing}
 	return r.record(results.Event{Space: k, Entry: entry})
 }
@@ -185,6 +190,7 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 		}
 	}
 	names := make(map[string]string) // member → membership name
+	ids := make(map[string]string)   // member named by email → users/ID
 	refused := make(map[string]bool) // members whose add failed: no role to give
 	stopped := false
 	for i, m := range add {
@@ -205,7 +211,11 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 		var got *chat.Membership
 		err := r.do(ctx, r.opts.Members, "members.create", entry.Name+" "+m, func(cctx context.Context) error {
 			var err error
-			got, err = r.svc.Spaces.Members.Create(entry.Name, membership(m)).Context(cctx).Do()
+			call := r.svc.Spaces.Members.Create(entry.Name, membership(m)).Context(cctx)
+			if r.opts.Admin {
+				call = call.UseAdminAccess(true)
+			}
+			got, err = call.Do()
 			return err
 		})
 		if err != nil {
@@ -227,6 +237,9 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 			}
 		} else {
 			names[m] = got.Name
+			if got.Member != nil && strings.Contains(m, "@") && strings.HasPrefix(got.Member.Name, "users/") {
+				ids[m] = got.Member.Name
+			}
 			if got.State == "INVITED" {
 				stats.Invited++
 				r.stats.membersInvited.Add(1)
@@ -235,7 +248,7 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 				r.stats.membersAdded.Add(1)
 			}
 		}
-		if err := r.record(results.Event{Space: k, Member: m}); err != nil {
+		if err := r.record(results.Event{Space: k, Member: m, ID: ids[m]}); err != nil {
 			return err
 		}
 	}
@@ -250,7 +263,7 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 		if refused[strings.ToLower(rc.Member)] {
 			continue // already counted as failed; the next run tries both again
 		}
-		err := r.setRole(ctx, entry.Name, rc, names[rc.Member])
+		changed, err := r.setRole(ctx, entry.Name, entry.Principal, rc, names[rc.Member])
 		if err != nil {
 			if isStop(ctx, err) {
 				for _, p := range roles[i:] {
@@ -263,7 +276,9 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 			fail(fmt.Sprintf("making %s %s", strings.TrimPrefix(rc.Member, "users/"), article(rc.To)), err)
 			continue
 		}
-		r.stats.rolesSet.Add(1)
+		if changed {
+			r.stats.rolesSet.Add(1)
+		}
 		if err := r.record(results.Event{Space: k, Member: rc.Member, Role: string(rc.To)}); err != nil {
 			return err
 		}
@@ -300,8 +315,8 @@ func article(r plan.Role) string {
 	return "a " + string(r)
 }
 
-// errOwnRole refuses to change the caller's own role away from owner: the
-// run would lose its hold on the space it manages.
+// errOwnRole refuses to lower the caller's own role: the run would lose
+// its hold on the space it manages.
 var errOwnRole = errors.New("that is you (the caller): your own role is not lowered; change it in Chat if you mean it, or list yourself under owners")
 
 // setRole gives member rc.Member the role rc.To with one PATCH of its
@@ -310,40 +325,52 @@ var errOwnRole = errors.New("that is you (the caller): your own role is not lowe
 // membership's name comes from the create that added the member, or from a
 // get by email: lists carry numeric user IDs, so they cannot tell which
 // membership is whose. A member who already has the role needs no write.
-func (r *runner) setRole(ctx context.Context, space string, rc plan.RoleChange, name string) error {
-	if r.isCaller(rc.Member) && rc.To != plan.RoleOwner {
-		return errOwnRole
-	}
+func (r *runner) setRole(ctx context.Context, space, principal string, rc plan.RoleChange, name string) (changed bool, err error) {
+	// Whoever runs the tool is never lowered: the caller, or, when the
+	// caller is unknown, the principal that created the space.
+	self := r.isCaller(rc.Member) || (r.opts.Caller == "" && principal != "" && strings.EqualFold(principal, rc.Member))
 	if name == "" {
 		var got *chat.Membership
 		target := alias(space, rc.Member)
 		err := r.do(ctx, r.opts.Reads, "members.get", target, func(cctx context.Context) error {
 			var err error
-			got, err = r.svc.Spaces.Members.Get(target).Context(cctx).Do()
+			call := r.svc.Spaces.Members.Get(target).Context(cctx)
+			if r.opts.Admin {
+				call = call.UseAdminAccess(true)
+			}
+			got, err = call.Do()
 			return err
 		})
 		if err != nil {
 			if isStop(ctx, err) {
-				return err
+				return false, err
 			}
-			return fmt.Errorf("finding the membership: %w", err)
+			return false, fmt.Errorf("finding the membership: %w", err)
 		}
 		live := plan.RoleOf(got.Role)
-		if live == rc.To {
-			return nil
-		}
-		if rank(live) > rank(rc.From) && rank(rc.To) < rank(live) {
+		switch {
+		case live == rc.To:
+			return false, nil // already so: nothing to write
+		case self && rank(rc.To) < rank(live):
+			return false, errOwnRole
+		case rank(live) > rank(rc.From) && rank(rc.To) < rank(live):
 			// Someone else gave this role (in Chat, or before the space
 			// was adopted): lowering it is not this tool's to do.
-			return fmt.Errorf("%s is %s of %s, which was not given by provision; not lowering it", strings.TrimPrefix(rc.Member, "users/"), article(live), space)
+			return false, fmt.Errorf("%s is %s of %s, which was not given by provision; not lowering it", strings.TrimPrefix(rc.Member, "users/"), article(live), space)
 		}
 		name = got.Name
+	} else if self && rank(rc.To) < rank(rc.From) {
+		return false, errOwnRole
 	}
-	return r.do(ctx, r.opts.Members, "members.patch", name, func(cctx context.Context) error {
-		_, err := r.svc.Spaces.Members.Patch(name, &chat.Membership{Role: rc.To.API()}).
-			UpdateMask("role").Context(cctx).Do()
+	err = r.do(ctx, r.opts.Members, "members.patch", name, func(cctx context.Context) error {
+		call := r.svc.Spaces.Members.Patch(name, &chat.Membership{Role: rc.To.API()}).UpdateMask("role").Context(cctx)
+		if r.opts.Admin {
+			call = call.UseAdminAccess(true)
+		}
+		_, err := call.Do()
 		return err
 	})
+	return err == nil, err
 }
 
 // without returns list less the elements of drop, compared without case.

@@ -254,20 +254,19 @@ func TestRefreshRecreatesDeletedSpace(t *testing.T) {
 	old := s.file().Spaces["Team 001"]
 	emu.DeleteSpace(old.Name)
 
-	names := map[string]string{}
+	names := map[string]apply.Target{}
 	for k, e := range s.file().Spaces {
-		names[k] = e.Name
+		names[k] = apply.Target{Name: e.Name}
 	}
-	ref, err := apply.Refresh(context.Background(), svc, names, apply.Options{})
+	ref, err := apply.Refresh(context.Background(), svc, names, apply.Options{}, nil)
 	if err != nil || len(ref.Gone) != 1 || !ref.Gone["Team 001"] || len(ref.Hidden) != 0 {
 		t.Fatalf("Refresh = %+v, %v; want Team 001 gone", ref, err)
 	}
-	gone := ref.Gone
 	cfg, err := plan.Parse("spaces.yaml", []byte(yaml), plan.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := plan.Diff(cfg, apply.Recorded(s.file(), gone))
+	p := plan.Diff(cfg, apply.Recorded(s.file(), &ref))
 	if c := p.Counts(); c.Create != 1 || c.Unchanged != 2 {
 		t.Fatalf("plan after refresh: %+v; want 1 create, 2 unchanged", c)
 	}

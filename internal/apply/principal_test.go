@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	chat "google.golang.org/api/chat/v1"
 	"google.golang.org/api/option"
@@ -107,23 +108,43 @@ func TestRetryUnderAnotherPrincipal(t *testing.T) {
 }
 
 // TestReplayTrustedForNameOnly: a create retried after a lost answer is
-// answered by a replay, an echo of the request plus the name; the entry
-// takes the name and builds the documented URL, and invents no creation
-// time.
+// answered by a replay, an echo of the request plus the name. The entry
+// takes the name, then one spaces.get gives the URL and creation time; if
+// that get fails, the documented URL serves and no creation time is
+// invented.
 func TestReplayTrustedForNameOnly(t *testing.T) {
 	t.Parallel()
-	emu, svc := emulator(t)
-	emu.DropNext(1)
-	s := newState(t)
-	if _, _, err := s.run(context.Background(), svc, config(1), apply.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	e := s.file().Spaces["Team 000"]
-	if st := emu.Stats(); st.Replays != 1 || st.SpacesCreated != 1 {
-		t.Fatalf("server: %d replays, %d created; want 1 and 1", st.Replays, st.SpacesCreated)
-	}
-	want := "https://mail.google.com/chat/u/0/#chat/space/" + strings.TrimPrefix(e.Name, "spaces/")
-	if e.Status != results.Created || e.URL != want || e.CreatedAt != nil {
-		t.Fatalf("entry %+v; want created, url %s, no createdAt", e, want)
+	for _, getFails := range []bool{false, true} {
+		t.Run(map[bool]string{false: "get", true: "get fails"}[getFails], func(t *testing.T) {
+			t.Parallel()
+			emu, _ := emulator(t)
+			emu.DropNext(1)
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if getFails && r.Method == http.MethodGet && strings.Count(r.URL.Path, "/") == 3 {
+					googleError(w, 403, "PERMISSION_DENIED", "The caller does not have permission")
+					return
+				}
+				emu.ServeHTTP(w, r)
+			})
+			s := newState(t)
+			if _, _, err := s.run(context.Background(), client(t, h), config(1), apply.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			e := s.file().Spaces["Team 000"]
+			st := emu.Stats()
+			if st.Replays != 1 || st.SpacesCreated != 1 {
+				t.Fatalf("server: %d replays, %d created; want 1 and 1", st.Replays, st.SpacesCreated)
+			}
+			sp, _ := emu.Space(e.Name)
+			switch {
+			case getFails:
+				want := "https://mail.google.com/chat/u/0/#chat/space/" + strings.TrimPrefix(e.Name, "spaces/")
+				if e.Status != results.Created || e.URL != want || e.CreatedAt != nil {
+					t.Fatalf("entry %+v; want created, url %s, no createdAt", e, want)
+				}
+			case e.Status != results.Created || e.URL != sp.SpaceUri || e.CreatedAt == nil || e.CreatedAt.Format(time.RFC3339Nano) != sp.CreateTime:
+				t.Fatalf("entry %+v; want created, url %s and createdAt %s from a get", e, sp.SpaceUri, sp.CreateTime)
+			}
+		})
 	}
 }

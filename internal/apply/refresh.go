@@ -3,10 +3,25 @@ package apply
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	chat "google.golang.org/api/chat/v1"
+
+	"provision/internal/plan"
 )
+
+// Target is one recorded space for Refresh to read.
+type Target struct {
+	Name string // spaces/ID
+	// Members are the config's members of the space (resource names, as
+	// the plan has them); when set, the memberships are read too, and each
+	// is looked for.
+	Members []string
+	// IDs are the users/ID recorded for members named by email.
+	IDs map[string]string
+}
 
 // Refreshed is what a Refresh found out about the recorded spaces.
 type Refreshed struct {
@@ -16,33 +31,40 @@ type Refreshed struct {
 	// Hidden are the keys of spaces the API refused to show (403): not
 	// visible to this caller, which says nothing of whether they exist.
 	Hidden map[string]bool
+	// Live is each space read, by key.
+	Live map[string]*plan.Live
+	// IDs are the users/ID learnt for members named by email, by key: the
+	// next refresh need not look them up again.
+	IDs map[string]map[string]string
 }
 
-// Refresh checks that recorded spaces (key → spaces/ID) still exist,
-// Concurrency at a time through the Reads limiter. Only a NOT_FOUND for
-// that very space counts as deleted; a 404 saying the Chat app is not
-// configured stops the refresh like a 401, and a 403 only means the space
-// is not visible to the caller. Any other failure is an error: a space that
-// cannot be checked must not be taken for deleted and created again.
-func Refresh(ctx context.Context, svc *chat.Service, spaces map[string]string, o Options) (Refreshed, error) {
+// Refresh reads the recorded spaces (key → Target), Concurrency at a time
+// through the Reads limiter: spaces.get for the settings, and where members
+// are managed, members.list for who is in the space, plus a members.get by
+// email for each member whose users/ID is not yet known (the list names
+// users by ID only: DD, Membership.member). Only a NOT_FOUND for that very
+// space counts as deleted; an answer saying the Chat app is not configured
+// stops the refresh like a 401; a 403 only means the space is not visible
+// to the caller. Any other failure is an error: a space that cannot be read
+// must not be taken for deleted and created again. progress, if set, is
+// called after each space.
+func Refresh(ctx context.Context, svc *chat.Service, spaces map[string]Target, o Options, progress func(done, total int)) (Refreshed, error) {
 	r := newRunner(svc, nil, o)
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	r.stop = stop
-	out := Refreshed{Gone: make(map[string]bool), Hidden: make(map[string]bool)}
+	out := Refreshed{Gone: map[string]bool{}, Hidden: map[string]bool{}, Live: map[string]*plan.Live{}, IDs: map[string]map[string]string{}}
 	var mu sync.Mutex
 	var firstErr error
-	todo := make(chan [2]string)
+	var done atomic.Int64
+	todo := make(chan string)
 	var wg sync.WaitGroup
 	for range r.opts.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for kv := range todo {
-				err := r.do(ctx, r.opts.Reads, "spaces.get", kv[1], func(cctx context.Context) error {
-					_, err := svc.Spaces.Get(kv[1]).Context(cctx).Do()
-					return err
-				})
+			for k := range todo {
+				live, ids, err := r.readSpace(ctx, spaces[k])
 				var e *apiError
 				if err != nil {
 					e = classify(err)
@@ -51,21 +73,28 @@ func Refresh(ctx context.Context, svc *chat.Service, spaces map[string]string, o
 				mu.Lock()
 				switch {
 				case err == nil:
-				case e.kind == notFound:
-					out.Gone[kv[0]] = true
+					out.Live[k] = live
+					if len(ids) > 0 {
+						out.IDs[k] = ids
+					}
+				case spaceNotFound(e):
+					out.Gone[k] = true
 				case e.kind == denied && e.code == 403:
-					out.Hidden[kv[0]] = true
-				case firstErr == nil:
-					firstErr = fmt.Errorf("checking %q (%s): %w", kv[0], kv[1], err)
+					out.Hidden[k] = true
+				case firstErr == nil && !isStop(ctx, err):
+					firstErr = fmt.Errorf("reading %q (%s): %w", k, spaces[k].Name, err)
 				}
 				mu.Unlock()
+				if progress != nil {
+					progress(int(done.Add(1)), len(spaces))
+				}
 			}
 		}()
 	}
 feed:
-	for k, name := range spaces {
+	for k := range spaces {
 		select {
-		case todo <- [2]string{k, name}:
+		case todo <- k:
 		case <-ctx.Done():
 			break feed
 		}
@@ -75,5 +104,170 @@ feed:
 	if cause := context.Cause(ctx); cause != nil {
 		return out, cause
 	}
+	if firstErr == nil && len(out.Gone) > 1 && len(out.Gone) == len(spaces) {
+		// Every space gone at once is far likelier a wrong endpoint or
+		// project than a clean sweep in Chat: nothing is taken for deleted.
+		firstErr = fmt.Errorf("every one of the %d recorded spaces answered NOT_FOUND; check --endpoint and the credentials' project: none is taken for deleted", len(spaces))
+		out.Gone = map[string]bool{}
+	}
 	return out, firstErr
+}
+
+// spaceNotFound tells a NOT_FOUND for the space asked about from a 404 of
+// something else: a path the server does not serve (an HTML page, "Method
+// not found"), or a Chat app that is not configured (classified apart).
+func spaceNotFound(e *apiError) bool {
+	return e.kind == notFound && e.status == "NOT_FOUND" && !strings.Contains(strings.ToLower(e.message), "method not found")
+}
+
+// readSpace reads one space: its settings and, when t.Members is set, its
+// members. A NOT_FOUND of the space itself is returned as such; members
+// not found are simply absent.
+func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[string]string, error) {
+	var sp *chat.Space
+	err := r.do(ctx, r.opts.Reads, "spaces.get", t.Name, func(cctx context.Context) error {
+		call := r.svc.Spaces.Get(t.Name).Context(cctx)
+		if r.opts.Admin {
+			call = call.UseAdminAccess(true)
+		}
+		var err error
+		sp, err = call.Do()
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	live := &plan.Live{Settings: liveSettings(sp)}
+	if len(t.Members) == 0 {
+		return live, nil, nil
+	}
+	listed, err := r.listMembers(ctx, t.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Match the config's members with the listed memberships: groups and
+	// users/ID by name, users by email through their recorded ID or a get.
+	learnt := make(map[string]string)
+	matched := make(map[string]bool)
+	live.MembersRead = true
+	live.Roles = make(map[string]plan.Role)
+	for _, m := range t.Members {
+		id := m
+		if strings.HasPrefix(m, "users/") && strings.Contains(m, "@") {
+			id = t.IDs[m]
+			if id == "" {
+				var got *chat.Membership
+				target := alias(t.Name, m)
+				err := r.do(ctx, r.opts.Reads, "members.get", target, func(cctx context.Context) error {
+					call := r.svc.Spaces.Members.Get(target).Context(cctx)
+					if r.opts.Admin {
+						call = call.UseAdminAccess(true)
+					}
+					var err error
+					got, err = call.Do()
+					return err
+				})
+				switch {
+				case err != nil && classify(err).kind == notFound:
+					continue // not in the space
+				case err != nil:
+					return nil, nil, fmt.Errorf("looking up %s: %w", m, err)
+				case got.Member == nil || got.State == "NOT_A_MEMBER":
+					continue
+				}
+				id = got.Member.Name
+				learnt[m] = id
+			}
+		}
+		if role, ok := listed[id]; ok {
+			matched[id] = true
+			live.Members = append(live.Members, m)
+			live.Roles[m] = role
+		}
+	}
+	// Members in the space that the config does not list, but for the
+	// caller (whose ID a get tells) and Chat apps (not listed as humans).
+	callerID := r.callerID(ctx, t.Name, learnt)
+	// Every email of the config was looked up (by recorded ID or a get):
+	// a listed ID that matched none is truly someone the config lacks.
+	live.Resolved, live.Caller = true, callerID
+	for id, role := range listed {
+		if !matched[id] && id != callerID {
+			live.Members = append(live.Members, id)
+			live.Roles[id] = role
+		}
+	}
+	return live, learnt, nil
+}
+
+// listMembers lists a space's human and group memberships, invited ones
+// included: users/ID or groups/ID → role. Chat apps are left out.
+func (r *runner) listMembers(ctx context.Context, space string) (map[string]plan.Role, error) {
+	out := make(map[string]plan.Role)
+	seen := make(map[string]bool)
+	token := ""
+	for pages := 1; ; pages++ {
+		var page *chat.ListMembershipsResponse
+		err := r.do(ctx, r.opts.Reads, "members.list", space, func(cctx context.Context) error {
+			call := r.svc.Spaces.Members.List(space).ShowGroups(true).ShowInvited(true).PageSize(1000).PageToken(token).Context(cctx)
+			if r.opts.Admin {
+				call = call.UseAdminAccess(true)
+			}
+			var err error
+			page, err = call.Do()
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range page.Memberships {
+			switch {
+			case m.GroupMember != nil:
+				out[m.GroupMember.Name] = plan.RoleMember
+			case m.Member != nil && m.Member.Type != "BOT":
+				out[m.Member.Name] = plan.RoleOf(m.Role)
+			}
+		}
+		token = page.NextPageToken
+		switch {
+		case token == "":
+			return out, nil
+		case seen[token]:
+			return nil, fmt.Errorf("the server repeated page token %q after %d pages of members of %s", token, pages, space)
+		case pages >= maxListPages:
+			return nil, fmt.Errorf("still more pages of members of %s after %d pages; giving up", space, pages)
+		}
+		seen[token] = true
+	}
+}
+
+// callerID is the users/ID of the caller, learnt once (a get of the
+// caller's own membership in the first space read) and kept for the run.
+func (r *runner) callerID(ctx context.Context, space string, learnt map[string]string) string {
+	if r.opts.Caller == "" {
+		return ""
+	}
+	if !strings.Contains(r.opts.Caller, "@") {
+		return r.opts.Caller
+	}
+	r.callerMu.Lock()
+	defer r.callerMu.Unlock()
+	if r.callerIDv != "" {
+		return r.callerIDv
+	}
+	if id := learnt[r.opts.Caller]; id != "" {
+		r.callerIDv = id
+		return id
+	}
+	var got *chat.Membership
+	target := alias(space, r.opts.Caller)
+	err := r.do(ctx, r.opts.Reads, "members.get", target, func(cctx context.Context) error {
+		var err error
+		got, err = r.svc.Spaces.Members.Get(target).Context(cctx).Do()
+		return err
+	})
+	if err == nil && got.Member != nil {
+		r.callerIDv = got.Member.Name
+	}
+	return r.callerIDv
 }

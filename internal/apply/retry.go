@@ -60,6 +60,10 @@ func (r *runner) do(ctx context.Context, lim *Limiter, method, target string, c 
 		}
 		e := classify(err)
 		r.log.Debug("call", "method", method, "target", target, "attempt", attempt, "result", e.Error())
+		if e.kind != throttled && e.code != 0 {
+			// The server answered: whatever it said, its quota is back.
+			lim.Answered()
+		}
 		switch e.kind {
 		case throttled:
 			r.stats.throttled.Add(1)

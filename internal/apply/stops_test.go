@@ -54,7 +54,7 @@ func TestRefreshTellsDeletedFromHidden(t *testing.T) {
 	gone, _ := emu.AddSpace("Gone")
 	emu.DeleteSpace(gone)
 	hidden := emu.AddForeignSpace("Hidden", "users/boss@example.com", "")
-	ref, err := apply.Refresh(context.Background(), svc, map[string]string{"Mine": mine, "Gone": gone, "Hidden": hidden}, apply.Options{})
+	ref, err := apply.Refresh(context.Background(), svc, map[string]apply.Target{"Mine": {Name: mine}, "Gone": {Name: gone}, "Hidden": {Name: hidden}}, apply.Options{}, nil)
 	if err != nil || len(ref.Gone) != 1 || !ref.Gone["Gone"] || len(ref.Hidden) != 1 || !ref.Hidden["Hidden"] {
 		t.Fatalf("Refresh = %+v, %v; want Gone gone and Hidden hidden", ref, err)
 	}
@@ -62,7 +62,7 @@ func TestRefreshTellsDeletedFromHidden(t *testing.T) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		googleError(w, 404, "NOT_FOUND", "Google Chat app not found.")
 	})
-	ref, err = apply.Refresh(context.Background(), client(t, h), map[string]string{"Mine": mine, "Gone": gone}, apply.Options{})
+	ref, err = apply.Refresh(context.Background(), client(t, h), map[string]apply.Target{"Mine": {Name: mine}, "Gone": {Name: gone}}, apply.Options{}, nil)
 	var denied *apply.DeniedError
 	if !errors.As(err, &denied) || len(ref.Gone) != 0 {
 		t.Fatalf("Refresh with no Chat app = %+v, %v; want a DeniedError and nothing gone", ref, err)

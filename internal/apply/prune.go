@@ -1,0 +1,113 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"provision/internal/plan"
+	"provision/internal/results"
+)
+
+// removeMembers deletes the memberships of members the config no longer
+// lists (--prune-members), one members.delete each, by the member's email
+// (the alias GAM7 also sends to members.delete; UNCERTAIN: DD documents
+// the alias for members.get). A membership already gone counts as removed.
+// The caller is never removed. Each removal is recorded as it succeeds.
+func (r *runner) removeMembers(ctx context.Context, k string, entry *results.Entry, members []string) error {
+	var firstErr error
+	for _, m := range members {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		if r.isCaller(m) {
+			continue
+		}
+		target := r.memberName(entry, m)
+		err := r.do(ctx, r.opts.Members, "members.delete", target, func(cctx context.Context) error {
+			call := r.svc.Spaces.Members.Delete(target).Context(cctx)
+			if r.opts.Admin {
+				call = call.UseAdminAccess(true)
+			}
+			_, err := call.Do()
+			return err
+		})
+		if err != nil {
+			e := classify(err)
+			switch {
+			case isStop(ctx, err):
+				return err
+			case e.kind != notFound:
+				r.unauthenticated(e)
+				r.stats.membersFailed.Add(1)
+				if firstErr == nil {
+					firstErr = fmt.Errorf("removing %s: %w", strings.TrimPrefix(m, "users/"), e)
+				}
+				continue
+			}
+		}
+		r.stats.membersRemoved.Add(1)
+		if err := r.record(results.Event{Space: k, Member: m, Removed: true}); err != nil {
+			return err
+		}
+	}
+	return firstErr
+}
+
+// memberName is the membership name of member m of the entry's space: by
+// the users/ID recorded for it when known, else by email or ID as given.
+func (r *runner) memberName(entry *results.Entry, m string) string {
+	if entry.Applied != nil {
+		if id := entry.Applied.IDs[m]; id != "" {
+			return entry.Name + "/members/" + strings.TrimPrefix(id, "users/")
+		}
+	}
+	if id, ok := strings.CutPrefix(m, "groups/"); ok {
+		return entry.Name + "/members/" + id
+	}
+	return alias(entry.Name, m)
+}
+
+// deleteSpace deletes an orphan this tool created (--prune: plan.Delete
+// items only, never an adopted space) and moves its entry to the results
+// file's deleted section. A space already gone counts as deleted.
+func (r *runner) deleteSpace(ctx context.Context, it plan.Item) Outcome {
+	out := Outcome{Key: it.Key, Action: it.Action}
+	k := key(it)
+	en := r.rec.Entry(k)
+	if en == nil || en.Status != results.Created || en.Name == "" {
+		// The planner only deletes what this tool created; the record
+		// says otherwise, so the record wins.
+		out.Err = fmt.Errorf("not deleting %q: its record is not a space this tool created", it.Key)
+		return out
+	}
+	out.Entry = *en
+	err := r.do(ctx, r.opts.Spaces, "spaces.delete", en.Name, func(cctx context.Context) error {
+		call := r.svc.Spaces.Delete(en.Name).Context(cctx)
+		if r.opts.Admin {
+			call = call.UseAdminAccess(true)
+		}
+		_, err := call.Do()
+		return err
+	})
+	if err != nil {
+		e := classify(err)
+		switch {
+		case isStop(ctx, err):
+			out.Interrupted = true
+			return out
+		case e.kind != notFound:
+			r.fatal(e)
+			out.Err = fmt.Errorf("deleting %s: %w", en.Name, e)
+			return out
+		}
+	}
+	now := r.opts.Now().UTC()
+	if err := r.record(results.Event{Space: k, Deleted: &now}); err != nil {
+		out.Err = err
+		out.Interrupted = isStop(ctx, err)
+		return out
+	}
+	r.stats.spacesDeleted.Add(1)
+	return out
+}

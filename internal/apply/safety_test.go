@@ -1,0 +1,170 @@
+package apply_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"provision/internal/apply"
+	"provision/internal/chatemu"
+	"provision/internal/results"
+)
+
+// TestNoTakeoverAfterPrincipalChange: a space refused for ALREADY_EXISTS is
+// someone else's; a later run under another principal makes a new
+// requestId, but without adopt it still does not take the space over.
+func TestNoTakeoverAfterPrincipalChange(t *testing.T) {
+	t.Parallel()
+	emu, svc := emulator(t)
+	space := emu.AddForeignSpace("Team X", "users/boss@example.com", "ROLE_ASSISTANT_MANAGER")
+	s := newState(t)
+	yaml := "spaces:\n  - displayName: \"Team X\"\n    members: [zed@example.com]\n"
+	for _, who := range []string{"users/a@example.com", caller} {
+		if _, _, err := s.run(context.Background(), svc, yaml, apply.Options{Caller: who, Principal: who}); err != nil {
+			t.Fatal(err)
+		}
+		if e := s.file().Spaces["Team X"]; e.Status != results.Failed || !strings.Contains(e.Error, "set adopt: true") {
+			t.Fatalf("run as %s: entry %+v; want failed, with the advice to adopt", who, e)
+		}
+	}
+	if n := len(emu.Members(space)); n != 2 {
+		t.Fatalf("the existing space has %d members, want its 2: nothing written to it", n)
+	}
+}
+
+// TestRefreshNotFoundOfSomethingElse: a 404 that is not a NOT_FOUND of
+// the space (an HTML page, a path the server does not serve) is an error,
+// and so is every recorded space answering NOT_FOUND at once: nothing is
+// taken for deleted.
+func TestRefreshNotFoundOfSomethingElse(t *testing.T) {
+	t.Parallel()
+	emu, svc := emulator(t)
+	a, _ := emu.AddSpace("A")
+	b, _ := emu.AddSpace("B")
+	targets := map[string]apply.Target{"A": {Name: a}, "B": {Name: b}}
+	html := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(404)
+		fmt.Fprint(w, "<html><body>Not Found</body></html>")
+	})
+	ref, err := apply.Refresh(context.Background(), client(t, html), targets, apply.Options{}, nil)
+	if err == nil || len(ref.Gone) != 0 {
+		t.Fatalf("Refresh of an HTML 404 = %+v, %v; want an error and nothing gone", ref, err)
+	}
+	// A wrong base URL: every path is "Method not found".
+	wrong := client(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.URL.Path = "/v1" + r.URL.Path
+		emu.ServeHTTP(w, r)
+	}))
+	if ref, err := apply.Refresh(context.Background(), wrong, targets, apply.Options{}, nil); err == nil || len(ref.Gone) != 0 {
+		t.Fatalf("Refresh through a wrong base URL = %+v, %v; want an error and nothing gone", ref, err)
+	}
+	emu.DeleteSpace(a)
+	emu.DeleteSpace(b)
+	if ref, err := apply.Refresh(context.Background(), svc, targets, apply.Options{}, nil); err == nil || !strings.Contains(err.Error(), "every one of the 2 recorded spaces answered NOT_FOUND") || len(ref.Gone) != 0 {
+		t.Fatalf("Refresh with every space gone = %+v, %v; want an error and nothing gone", ref, err)
+	}
+}
+
+// TestPreviousKeptAndRecovered: a space a refresh took for deleted keeps
+// its ID in previous through an unfinished recreate; and when the recreate
+// finds the name taken by that very space, the space is recorded again,
+// not created twice nor failed.
+func TestPreviousKeptAndRecovered(t *testing.T) {
+	t.Parallel()
+	emu, svc := emulator(t)
+	s := newState(t)
+	if _, _, err := s.run(context.Background(), svc, config(1), apply.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	old := s.file().Spaces["Team 000"]
+	// A refresh that wrongly saw it gone, then a recreate cut short.
+	st, err := results.Open(s.path, results.WithoutSync())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending := results.Entry{Status: results.Pending, RequestID: "r-2", Previous: old.Name}
+	if err := st.Record(results.Event{Space: "Team 000", Entry: &pending}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if _, _, err := s.run(context.Background(), svc, config(1), apply.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	e := s.file().Spaces["Team 000"]
+	if e.Status != results.Created || e.Name != old.Name || e.Previous != old.Name {
+		t.Fatalf("entry %+v; want %s recorded again, previous kept", e, old.Name)
+	}
+	if st := emu.Stats(); st.SpacesCreated != 1 {
+		t.Fatalf("server created %d spaces, want 1", st.SpacesCreated)
+	}
+}
+
+// TestOwnRoleKeptWithoutCaller: with the caller unknown, the principal that
+// created the space stands for it: its role is not lowered.
+func TestOwnRoleKeptWithoutCaller(t *testing.T) {
+	t.Parallel()
+	emu, svc := emulator(t)
+	s := newState(t)
+	first := "spaces:\n  - displayName: \"T\"\n    owners: [caller@example.com, boss@example.com]\n"
+	if _, _, err := s.run(context.Background(), svc, first, apply.Options{Caller: caller, Principal: caller}); err != nil {
+		t.Fatal(err)
+	}
+	second := "spaces:\n  - displayName: \"T\"\n    owners: [boss@example.com]\n    managers: [caller@example.com]\n"
+	sum, _, err := s.run(context.Background(), svc, second, apply.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range emu.Members(s.file().Spaces["T"].Name) {
+		if m.Email == "caller@example.com" && m.Role != "ROLE_MANAGER" {
+			t.Fatalf("the caller's role was lowered to %s", m.Role)
+		}
+	}
+	if sum.MembersFailed != 1 {
+		t.Fatalf("summary %+v; want the refused change reported", sum)
+	}
+}
+
+// TestCallerAlreadyHasRole: an adopted space whose manager is the caller,
+// listed as a manager: nothing to do, no error, no role counted.
+func TestCallerAlreadyHasRole(t *testing.T) {
+	t.Parallel()
+	emu, svc := emulator(t)
+	emu.AddForeignSpace("F", "users/boss@example.com", "ROLE_ASSISTANT_MANAGER")
+	s := newState(t)
+	yaml := "spaces:\n  - displayName: \"F\"\n    adopt: true\n    managers: [caller@example.com]\n"
+	sum, _, err := s.run(context.Background(), svc, yaml, apply.Options{Caller: caller})
+	if err != nil || sum.MembersFailed != 0 || sum.RolesSet != 0 || sum.Existing != 1 {
+		t.Fatalf("Run: %v, summary %+v; want adopted, no failure, no role change", err, sum)
+	}
+	if calls(emu.Stats(), "members.patch") != 0 {
+		t.Fatal("a role was patched")
+	}
+}
+
+// TestAnswersEndAThrottlingEpisode: calls the server answers (here 409s)
+// end an episode of throttling as successes do, so a run whose calls are
+// answered never stops for quota.
+func TestAnswersEndAThrottlingEpisode(t *testing.T) {
+	t.Parallel()
+	emu, svc := emulator(t, chatemu.WithCreationLimit(3, 0), chatemu.WithWindow(300*time.Millisecond))
+	var b strings.Builder
+	b.WriteString("spaces:\n")
+	for i := range 30 {
+		name := fmt.Sprintf("T%02d", i)
+		emu.AddForeignSpace(name, "users/boss@example.com", "")
+		fmt.Fprintf(&b, "  - displayName: %q\n", name)
+	}
+	s := newState(t)
+	o := apply.Options{Concurrency: 2, Throttle: apply.Throttle{Base: 20 * time.Millisecond, Cap: 100 * time.Millisecond, MaxWait: 800 * time.Millisecond}}
+	sum, _, err := s.run(context.Background(), svc, b.String(), o)
+	if err != nil {
+		t.Fatalf("Run: %v; want no quota stop", err)
+	}
+	if sum.Failed != 30 {
+		t.Fatalf("summary %+v; want 30 failed (names taken)", sum)
+	}
+}
