@@ -1,26 +1,34 @@
 // Command provision creates Google Chat named spaces in bulk from a YAML
 // file, and records each one's ID and URL in a results file that later runs
-// read, so runs are idempotent and resumable.
+// read, so runs are idempotent and resumable, and converge: what the config
+// says and the space lacks is applied on the next run.
 //
-//	provision --plan spaces.yaml      # preview: no API call, nothing written
-//	provision spaces.yaml             # create what is missing
+//	provision --plan spaces.yaml            # preview: no API call, nothing written
+//	provision spaces.yaml                   # create what is missing, fix what drifted
+//	provision --plan --refresh spaces.yaml  # preview against the live spaces (reads only)
 //
 // The config lists spaces (displayName, description, guidelines, history,
-// externalUsers, audience, permissions, members, managers) with optional
-// defaults; it is validated whole before anything is called, and every
-// problem is reported as FILE:LINE:COL. The results file (default
-// CONFIG.results.json) maps each display name to its space; its journal
-// (FILE.journal) makes progress durable as it happens, and its lock
-// (FILE.lock) keeps two runs apart.
+// externalUsers, audience, permissions, members, owners, managers, adopt)
+// with optional defaults; it is validated whole before anything is called,
+// and every problem is reported as FILE:LINE:COL. owners become ROLE_MANAGER
+// ("Owner" in Chat), managers ROLE_ASSISTANT_MANAGER ("Manager"). The
+// results file (default CONFIG.results.json) maps each display name to its
+// space; its journal (FILE.journal) makes progress durable as it happens,
+// and its lock (FILE.lock) keeps two runs apart.
 //
-// Every create carries a requestId recorded before the call, so retries,
-// lost answers and crashes never make a second space. Calls are paced per
-// quota class (--rate, --member-rate), slow down on 429 and retry transient
-// failures with capped exponential backoff and full jitter.
+// Every create carries a requestId recorded before the call, with the
+// principal that sends it, so retries, lost answers and crashes never make
+// a second space. A space of the same name that already exists is adopted
+// only with adopt (--adopt) and only if the caller owns or manages it.
+// Calls are paced per quota class (--rate, --member-rate); throttling
+// pauses them (never failing a space) until --max-wait; transient failures
+// are retried with capped exponential backoff and full jitter. Members are
+// removed only with --prune-members, spaces deleted only with --prune.
 //
-// Exit status: 0 every space is present, 1 a space or member failed, 2 a
-// usage, config or credentials error (nothing applied), 130 interrupted.
-// See README.md for the config reference and authentication set-up.
+// Exit status: 0 every space is present, 1 a space or member failed or the
+// run stopped waiting for quota, 2 a usage, config or credentials error
+// (nothing applied), 130 interrupted. See README.md for the config
+// reference and authentication set-up.
 package main
 
 import (

@@ -79,7 +79,7 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("provision", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.BoolVar(&o.plan, "plan", false, "dry run: print the plan and exit; no API call, nothing written")
+	fs.BoolVar(&o.plan, "plan", false, "dry run: print the plan and exit; nothing written, and no API call but the reads of --refresh")
 	fs.BoolVar(&o.json, "json", false, "print the plan (with --plan) or the run summary as JSON on stdout")
 	fs.StringVar(&o.results, "results", "", "results `FILE`, read as state and written as output (default CONFIG with extension .results.json)")
 	fs.StringVar(&o.endpoint, "endpoint", "https://chat.googleapis.com/", "Chat API base `URL` (an emulator, a proxy)")
