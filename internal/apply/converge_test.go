@@ -1,0 +1,180 @@
+package apply_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"provision/internal/apply"
+	"provision/internal/chatemu"
+	"provision/internal/plan"
+	"provision/internal/results"
+)
+
+// TestSettingsPatchedByMask: settings that drifted are sent as one
+// spaces.patch per mask (description and guidelines together; history,
+// audience and permissions each alone), at most one a second per space,
+// and recorded; the run after sends nothing.
+func TestSettingsPatchedByMask(t *testing.T) {
+	t.Parallel()
+	emu, _ := emulator(t)
+	var mu sync.Mutex
+	var masks []string
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPatch && strings.Count(r.URL.Path, "/") == 3 {
+			mu.Lock()
+			masks = append(masks, r.URL.Query().Get("updateMask")+" admin="+r.URL.Query().Get("useAdminAccess"))
+			mu.Unlock()
+		}
+		emu.ServeHTTP(w, r)
+	})
+	svc := client(t, h)
+	s := newState(t)
+	first := "spaces:\n  - displayName: \"T\"\n    description: \"one\"\n    guidelines: \"rules\"\n    history: on\n"
+	if _, _, err := s.run(context.Background(), svc, first, apply.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	second := "spaces:\n  - displayName: \"T\"\n    description: \"two\"\n    guidelines: \"rules\"\n    history: off\n    audience: default\n    permissions:\n      manageApps: owners\n      replyMessages: members\n"
+	sum, p, err := s.run(context.Background(), svc, second, apply.Options{})
+	if err != nil || p.Counts().Update != 1 || sum.SettingsPatched != 4 {
+		t.Fatalf("Run: %v, plan %+v, summary %+v; want 1 update, 4 patches", err, p.Counts(), sum)
+	}
+	mu.Lock()
+	got := strings.Join(masks, "; ")
+	mu.Unlock()
+	want := "space_details admin=; space_history_state admin=; access_settings.audience admin=; permission_settings.manageApps,permission_settings.replyMessages admin="
+	if got != want {
+		t.Fatalf("patches %q, want %q", got, want)
+	}
+	name := s.file().Spaces["T"].Name
+	sp, _ := emu.Space(name)
+	if sp.SpaceDetails.Description != "two" || sp.SpaceDetails.Guidelines != "rules" || sp.SpaceHistoryState != "HISTORY_OFF" ||
+		sp.AccessSettings.Audience != "audiences/default" || sp.PermissionSettings == nil ||
+		!sp.PermissionSettings.ManageApps.ManagersAllowed || sp.PermissionSettings.ManageApps.AssistantManagersAllowed ||
+		!sp.PermissionSettings.ReplyMessages.MembersAllowed {
+		t.Fatalf("space after the patches: %+v %+v %+v", sp.SpaceDetails, sp.AccessSettings, sp.PermissionSettings)
+	}
+	if st := emu.Stats(); st.Throttled != 0 {
+		t.Fatalf("%d 429s: the patches of one space came faster than one a second", st.Throttled)
+	}
+	before := writes(emu.Stats()) + calls(emu.Stats(), "spaces.patch")
+	if _, p, err := s.run(context.Background(), svc, second, apply.Options{}); err != nil || p.Counts().Unchanged != 1 ||
+		writes(emu.Stats())+calls(emu.Stats(), "spaces.patch") != before {
+		t.Fatalf("re-run: %v, plan %+v; want unchanged and no write", err, p.Counts())
+	}
+}
+
+// TestPruneDeletesOnlyWhatItCreated: --prune deletes the orphan this tool
+// created, moves its entry to the deleted section, and leaves the adopted
+// orphan alone; a space already gone counts as deleted.
+func TestPruneDeletesOnlyWhatItCreated(t *testing.T) {
+	t.Parallel()
+	emu, svc := emulator(t)
+	adopted, _ := emu.AddSpace("Adopted")
+	s := newState(t)
+	all := "spaces:\n  - displayName: \"Mine\"\n  - displayName: \"Gone\"\n  - displayName: \"Adopted\"\n    adopt: true\n"
+	if _, _, err := s.run(context.Background(), svc, all, apply.Options{Caller: caller}); err != nil {
+		t.Fatal(err)
+	}
+	gone := s.file().Spaces["Gone"].Name
+	emu.DeleteSpace(gone)
+	mine := s.file().Spaces["Mine"].Name
+
+	cfg, err := plan.Parse("spaces.yaml", []byte("spaces:\n  - displayName: \"Other\"\n"), plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Prune = true
+	st, err := results.Open(s.path, results.WithoutSync())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := plan.Diff(cfg, apply.Recorded(st.Snapshot(), nil))
+	sum, err := apply.Run(context.Background(), svc, st, p, apply.Options{Backoff: fast, Caller: caller})
+	st.Close()
+	if err != nil || sum.Deleted != 2 || sum.Created != 1 || sum.Failed != 0 {
+		t.Fatalf("Run: %v, summary %+v; want 2 deleted, 1 created", err, sum)
+	}
+	f := s.file()
+	if _, ok := emu.Space(mine); ok {
+		t.Fatal("Mine was not deleted")
+	}
+	if _, ok := emu.Space(adopted); !ok || f.Spaces["Adopted"] == nil {
+		t.Fatal("the adopted space was deleted or its entry dropped")
+	}
+	if f.Spaces["Mine"] != nil || f.Spaces["Gone"] != nil || len(f.Deleted) != 2 {
+		t.Fatalf("entries %v, deleted %d; want Mine and Gone moved to deleted", f.Spaces, len(f.Deleted))
+	}
+	for _, d := range f.Deleted {
+		if d.Entry == nil || d.Entry.Name == "" || d.DeletedAt.IsZero() {
+			t.Fatalf("deleted entry %+v lacks its name or time", d)
+		}
+	}
+	if n := calls(emu.Stats(), "spaces.delete"); n != 2 {
+		t.Fatalf("%d deletes sent, want 2", n)
+	}
+}
+
+// TestPruneMembersKeepsTheCaller: --prune-members removes the members this
+// tool added that the config dropped, never the caller.
+func TestPruneMembersKeepsTheCaller(t *testing.T) {
+	t.Parallel()
+	emu, svc := emulator(t, chatemu.WithSeed(3))
+	s := newState(t)
+	if _, _, err := s.run(context.Background(), svc, team(1, []string{"ana@example.com", "bo@example.com", "cy@example.com"}, nil, nil), apply.Options{Caller: caller}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := plan.Parse("spaces.yaml", []byte(team(1, []string{"ana@example.com"}, nil, nil)), plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.PruneMembers = true
+	st, err := results.Open(s.path, results.WithoutSync())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := plan.Diff(cfg, apply.Recorded(st.Snapshot(), nil))
+	sum, err := apply.Run(context.Background(), svc, st, p, apply.Options{Backoff: fast, Caller: caller})
+	st.Close()
+	if err != nil || sum.MembersRemoved != 2 {
+		t.Fatalf("Run: %v, summary %+v; want 2 members removed", err, sum)
+	}
+	checkMembers(t, emu, []string{"ana@example.com"}, nil, nil)
+	e := s.file().Spaces["Team 000"]
+	if strings.Contains(strings.Join(e.Applied.Members, ","), "bo@") {
+		t.Fatalf("applied members %v still list a removed member", e.Applied.Members)
+	}
+}
+
+// TestAdminPatchesLeaveOutHistoryAndAudience: with Admin, patches carry
+// useAdminAccess but for history and audience, which the API does not
+// allow with administrator access (DD, spaces.patch updateMask).
+func TestAdminPatchesLeaveOutHistoryAndAudience(t *testing.T) {
+	t.Parallel()
+	emu, _ := emulator(t, chatemu.WithAdmins(chatemu.DefaultCaller))
+	var mu sync.Mutex
+	var masks []string
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPatch && strings.Count(r.URL.Path, "/") == 3 {
+			mu.Lock()
+			masks = append(masks, r.URL.Query().Get("updateMask")+" admin="+r.URL.Query().Get("useAdminAccess"))
+			mu.Unlock()
+		}
+		emu.ServeHTTP(w, r)
+	})
+	svc := client(t, h)
+	s := newState(t)
+	if _, _, err := s.run(context.Background(), svc, "spaces:\n  - displayName: \"T\"\n    description: a\n    history: on\n", apply.Options{Admin: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.run(context.Background(), svc, "spaces:\n  - displayName: \"T\"\n    description: b\n    history: off\n", apply.Options{Admin: true}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got, want := strings.Join(masks, "; "), "space_details admin=true; space_history_state admin="; got != want {
+		t.Fatalf("patches %q, want %q", got, want)
+	}
+}
