@@ -5,12 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"provision/internal/auth"
 	"provision/internal/plan"
 )
 
@@ -140,11 +142,13 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 }
 
 func (o *options) check() error {
+	if err := checkRate("--rate", o.rate); err != nil {
+		return err
+	}
+	if err := checkRate("--member-rate", o.memberRate); err != nil {
+		return err
+	}
 	switch {
-	case o.rate < 0:
-		return fmt.Errorf("--rate must be 0 (no limit) or more, got %v", o.rate)
-	case o.memberRate < 0:
-		return fmt.Errorf("--member-rate must be 0 (no limit) or more, got %v", o.memberRate)
 	case o.concurrency < 1 || o.concurrency > 256:
 		return fmt.Errorf("--concurrency must be between 1 and 256, got %d", o.concurrency)
 	case o.maxAttempts < 1 || o.maxAttempts > 100:
@@ -179,10 +183,31 @@ func (o *options) check() error {
 	}
 	u, err := url.Parse(o.endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("--endpoint %q is not an http(s) URL", o.endpoint)
+		return fmt.Errorf("--endpoint %q is not an http(s) URL", auth.RedactURL(o.endpoint))
+	}
+	if err := auth.CheckPort(u); err != nil {
+		return fmt.Errorf("--endpoint %q: %v", auth.RedactURL(o.endpoint), err)
 	}
 	if !strings.HasSuffix(o.endpoint, "/") {
 		o.endpoint += "/"
+	}
+	return nil
+}
+
+// minRate is the least rate a run may be paced at, a call a day: below it
+// a run could never finish.
+const minRate = 1.0 / (24 * 60)
+
+// checkRate refuses a per-minute rate that is not 0 (no limit) or a
+// finite number of at least one a day.
+func checkRate(flag string, v float64) error {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return fmt.Errorf("%s must be a number, got %v", flag, v)
+	case v < 0:
+		return fmt.Errorf("%s must be 0 (no limit) or more, got %v", flag, v)
+	case v > 0 && v < minRate:
+		return fmt.Errorf("%s %v is under one call a day: a run could never finish; use at least %.5f (per minute), or 0 for no limit", flag, v, minRate)
 	}
 	return nil
 }

@@ -98,6 +98,11 @@ func TestParseArgsRefused(t *testing.T) {
 		{[]string{"--rate", "fast"}, `invalid value "fast" for flag -rate`},
 		{[]string{"--rate", "-1"}, "--rate must be 0 (no limit) or more, got -1"},
 		{[]string{"--member-rate", "-0.5"}, "--member-rate must be 0 (no limit) or more, got -0.5"},
+		{[]string{"--rate", "1e-300"}, "--rate 1e-300 is under one call a day: a run could never finish"},
+		{[]string{"--rate", "NaN"}, "--rate must be a number, got NaN"},
+		{[]string{"--member-rate", "+Inf"}, "--member-rate must be a number, got +Inf"},
+		{[]string{"--endpoint", "http://127.0.0.1:99999/"}, `--endpoint "http://127.0.0.1:99999/": port 99999 is not a port (1 to 65535)`},
+		{[]string{"--endpoint", "http://user:s3cretpw@host:0/"}, `port 0 is not a port`},
 		{[]string{"--concurrency", "0"}, "--concurrency must be between 1 and 256, got 0"},
 		{[]string{"--concurrency", "257"}, "--concurrency must be between 1 and 256, got 257"},
 		{[]string{"--concurrency", "two"}, `invalid value "two" for flag -concurrency`},
@@ -137,6 +142,9 @@ func TestParseArgsRefused(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("parseArgs(%q) = %q, want it to say %q", tc.args, err, tc.want)
+			}
+			if strings.Contains(err.Error(), "s3cretpw") {
+				t.Errorf("parseArgs(%q) = %q shows the endpoint's password", tc.args, err)
 			}
 			if help.Len() != 0 {
 				t.Errorf("parseArgs(%q) wrote %q, want nothing (run prints the error)", tc.args, help.String())

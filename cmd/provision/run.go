@@ -127,7 +127,12 @@ func (e *env) provision(ctx context.Context, o *options) error {
 	}
 	cfg.Prune, cfg.PruneMembers = o.prune, o.pruneMembers
 	if o.plan && !o.refresh {
-		// A plan from the record alone: no credentials, no call.
+		// A plan from the record alone: no credentials, no call; but the
+		// checks a run makes before its first call, so that a plan never
+		// passes where the run would be refused.
+		if err := auth.Check(e.authConfig(o, cfg, nil, nil)); err != nil {
+			return usageError{err}
+		}
 		f, err := results.Load(o.results)
 		if err != nil {
 			return usagef("reading the results file: %w", err)
@@ -195,7 +200,23 @@ func (e *env) connect(ctx context.Context, o *options, cfg *plan.Config, log *sl
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,
 	}, Timeout: o.timeout + 5*time.Second}
-	creds, err := auth.New(ctx, auth.Config{
+	creds, err := auth.New(ctx, e.authConfig(o, cfg, base, log))
+	if err != nil {
+		if errors.Is(err, auth.ErrUsage) || errors.Is(err, context.Canceled) {
+			return nil, nil, usageError{err}
+		}
+		return nil, nil, usagef("authentication: %w", err)
+	}
+	svc, err := chat.NewService(ctx, option.WithEndpoint(o.endpoint), option.WithHTTPClient(creds.HTTPClient))
+	if err != nil {
+		return nil, nil, usagef("setting up the Chat client: %w", err)
+	}
+	return creds, svc, nil
+}
+
+// authConfig is the credentials' configuration for o.
+func (e *env) authConfig(o *options, cfg *plan.Config, base *http.Client, log *slog.Logger) auth.Config {
+	return auth.Config{
 		Mode:        auth.Mode(o.auth),
 		Credentials: o.credentials,
 		Subject:     o.subject,
@@ -209,18 +230,7 @@ func (e *env) connect(ctx context.Context, o *options, cfg *plan.Config, log *sl
 		Getenv:      e.getenv,
 		HTTPClient:  base,
 		Logger:      log,
-	})
-	if err != nil {
-		if errors.Is(err, auth.ErrUsage) || errors.Is(err, context.Canceled) {
-			return nil, nil, usageError{err}
-		}
-		return nil, nil, usagef("authentication: %w", err)
 	}
-	svc, err := chat.NewService(ctx, option.WithEndpoint(o.endpoint), option.WithHTTPClient(creds.HTTPClient))
-	if err != nil {
-		return nil, nil, usagef("setting up the Chat client: %w", err)
-	}
-	return creds, svc, nil
 }
 
 // needs says what the run may do, for the scopes it asks for: settings
@@ -260,6 +270,7 @@ func (e *env) options(o *options, creds *auth.Credentials, log *slog.Logger) app
 		Backoff:     e.backoff,
 		Throttle:    throttle,
 		Admin:       o.admin,
+		Redact:      auth.Redact,
 		Logger:      log,
 	}
 	opts.Caller = o.caller

@@ -54,6 +54,10 @@ type Options struct {
 	// Throttle is the waiting policy when the server throttles (zero
 	// fields: DefaultThrottle's).
 	Throttle Throttle
+	// Redact takes secrets (access tokens, an endpoint's password) out of
+	// every message the API sends back before it is logged, printed or
+	// recorded; nil leaves messages as they are.
+	Redact func(string) string
 	// Admin uses the caller's administrator privilege where the API allows
 	// it (useAdminAccess=true: gets, lists, patches but of history and
 	// audience, member changes, deletes; spaces.search to adopt).
@@ -180,6 +184,9 @@ func newRunner(svc *chat.Service, rec Recorder, o Options) *runner {
 	}
 	if o.Customer == "" {
 		o.Customer = "customers/my_customer"
+	}
+	if o.Redact == nil {
+		o.Redact = func(s string) string { return s }
 	}
 	o.Spaces.setup("space writes", o.Throttle)
 	o.Members.setup("membership writes", o.Throttle)

@@ -49,6 +49,8 @@ func (e *apiError) Error() string {
 		return e.status
 	case e.code != 0:
 		return fmt.Sprintf("HTTP %d: %s", e.code, e.message)
+	case e.message != "":
+		return e.message // the error's text, redacted
 	}
 	return e.err.Error()
 }

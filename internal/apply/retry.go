@@ -59,6 +59,7 @@ func (r *runner) do(ctx context.Context, lim *Limiter, method, target string, c 
 			return nil
 		}
 		e := classify(err)
+		e.message = r.opts.Redact(e.message)
 		r.log.Debug("call", "method", method, "target", target, "attempt", attempt, "result", e.Error())
 		if e.kind != throttled && e.code != 0 {
 			// The server answered: whatever it said, its quota is back.

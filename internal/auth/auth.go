@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -333,12 +334,15 @@ func New(ctx context.Context, cfg Config) (*Credentials, error) {
 	case Token:
 		c, err = newToken(cfg)
 	case None:
-		c = &Credentials{Identity: "no credentials (loopback endpoint " + cfg.Endpoint + ")"}
+		c = &Credentials{Identity: "no credentials (loopback endpoint " + RedactURL(cfg.Endpoint) + ")"}
 	}
 	if err != nil {
 		return nil, err
 	}
 	c.Mode = cfg.Mode
+	if c.TokenSource != nil {
+		c.TokenSource = rememberingSource{c.TokenSource}
+	}
 	if c.Principal == "" && c.Email != "" {
 		c.Principal = "users/" + c.Email
 	}
@@ -395,16 +399,54 @@ func checkEndpoint(m Mode, endpoint string) error {
 		}
 		return nil
 	}
+	shown := RedactURL(endpoint)
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return usagef("endpoint %q is not an http or https URL", endpoint)
+		return usagef("endpoint %q is not an http or https URL", shown)
+	}
+	if err := CheckPort(u); err != nil {
+		return usagef("endpoint %q: %v", shown, err)
 	}
 	loop := IsLoopback(u.Hostname())
 	switch {
 	case m == None && !loop:
-		return usagef("--auth none sends no credentials and is only for an emulator: endpoint %q is not a loopback address (127.0.0.0/8, ::1, localhost)", endpoint)
+		return usagef("--auth none sends no credentials and is only for an emulator: endpoint %q is not a loopback address (127.0.0.0/8, ::1, localhost)", shown)
 	case m != None && u.Scheme == "http" && !loop:
-		return usagef("refusing to send credentials over plain http to %q: use https, or a loopback address", endpoint)
+		return usagef("refusing to send credentials over plain http to %q: use https, or a loopback address", shown)
+	}
+	return nil
+}
+
+// CheckPort refuses a URL whose port is not a number from 1 to 65535: every
+// call to it would fail, and be retried as if the network were at fault.
+func CheckPort(u *url.URL) error {
+	p := u.Port()
+	if p == "" {
+		if strings.HasSuffix(u.Host, ":") {
+			return errors.New("the port is empty")
+		}
+		return nil
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("port %s is not a port (1 to 65535)", p)
+	}
+	return nil
+}
+
+// Check makes every check New makes before it reads a file or fetches a
+// token, plus the form of --auth token's token: --plan makes them too, so
+// that a plan does not pass where the run would be refused.
+func Check(cfg Config) error {
+	if cfg.Getenv == nil {
+		cfg.Getenv = os.Getenv
+	}
+	if err := checkOptions(cfg); err != nil {
+		return err
+	}
+	if cfg.Mode == Token {
+		_, err := token(cfg)
+		return err
 	}
 	return nil
 }
@@ -440,10 +482,26 @@ func httpClient(base *http.Client, ts oauth2.TokenSource) *http.Client {
 	}
 }
 
-func newToken(cfg Config) (*Credentials, error) {
+// token reads --auth token's access token from the environment and
+// refuses one that cannot be sent: empty, or with white space or control
+// characters inside (a header cannot carry a CR or LF; every call would
+// fail the same way). The message never shows the token.
+func token(cfg Config) (string, error) {
 	tok := strings.TrimSpace(cfg.Getenv(TokenEnv))
 	if tok == "" {
-		return nil, usagef("--auth token needs an access token in the environment variable %s, which is empty or unset", TokenEnv)
+		return "", usagef("--auth token needs an access token in the environment variable %s, which is empty or unset", TokenEnv)
+	}
+	remember(tok)
+	if i := strings.IndexFunc(tok, func(r rune) bool { return r <= ' ' || r == 0x7f || r > '~' }); i >= 0 {
+		return "", usagef("the access token in %s is malformed: character %d is %U, which no access token has (check for a line break or a stray character when it was set)", TokenEnv, i+1, []rune(tok[i:])[0])
+	}
+	return tok, nil
+}
+
+func newToken(cfg Config) (*Credentials, error) {
+	tok, err := token(cfg)
+	if err != nil {
+		return nil, err
 	}
 	return &Credentials{
 		Identity:    "access token from " + TokenEnv,

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestNoSecretInOutputOrResults: a server that echoes the Authorization
+// header and the token in its error messages, a password and a key in the
+// endpoint, and -v: neither the token nor the password nor the key reaches
+// stdout, stderr or the results file.
+func TestNoSecretInOutputOrResults(t *testing.T) {
+	t.Parallel()
+	const tok = "tok-SECRET-8675309"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(400)
+		auth := r.Header.Get("Authorization")
+		fmt.Fprintf(w, `{"error":{"code":400,"status":"INVALID_ARGUMENT","message":"you sent %s; invalid credential %s; url %s"}}`,
+			auth, strings.TrimPrefix(auth, "Bearer "), r.URL.String())
+	}))
+	t.Cleanup(srv.Close)
+	endpoint := strings.Replace(srv.URL, "http://", "http://admin:PaSsWoRd-42@", 1) + "/"
+	dir := t.TempDir()
+	config := writeConfig(t, dir, 2, nil)
+	out := invocation{vars: map[string]string{"GOOGLE_OAUTH_ACCESS_TOKEN": tok}}.run(t.Context(), t,
+		"--auth", "token", "--endpoint", endpoint, "--rate", "0", "-v", config)
+	if out.code != exitFailed {
+		t.Fatalf("exit %d, want %d\n%s", out.code, exitFailed, out.stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "spaces.results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, text := range map[string]string{"stdout": out.stdout, "stderr": out.stderr, "results": string(data)} {
+		for _, secret := range []string{tok, "PaSsWoRd-42"} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s shows a secret %q:\n%s", what, secret, text)
+			}
+		}
+	}
+	if !strings.Contains(string(data), "[redacted]") {
+		t.Errorf("the results file does not show where the echoed token was taken out:\n%s", data)
+	}
+}
+
+// TestRefusedBeforeAnyCall: a token with a line break, an endpoint port
+// that cannot exist, and a plan for an endpoint the run would refuse are
+// usage errors (exit 2) before any call.
+func TestRefusedBeforeAnyCall(t *testing.T) {
+	t.Parallel()
+	emu, url := newEmu(t)
+	dir := t.TempDir()
+	config := writeConfig(t, dir, 1, nil)
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		args []string
+		want string
+	}{
+		{"token with CR LF", map[string]string{"GOOGLE_OAUTH_ACCESS_TOKEN": "abc-secret\r\nX-Evil: 1"}, []string{"--auth", "token", "--endpoint", url}, "is malformed: character 11 is U+000D"},
+		{"port", nil, []string{"--auth", "none", "--endpoint", "http://127.0.0.1:99999/"}, "port 99999 is not a port"},
+		{"plan for a non-loopback emulator", nil, []string{"--plan", "--auth", "none", "--endpoint", "http://10.1.1.1/"}, "is not a loopback address"},
+		{"plan with a bad token", map[string]string{"GOOGLE_OAUTH_ACCESS_TOKEN": "a b"}, []string{"--plan", "--auth", "token", "--endpoint", url}, "is malformed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := invocation{vars: tc.vars}.run(t.Context(), t, append(tc.args, config)...)
+			if out.code != exitUsage || !strings.Contains(out.stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want exit 2 saying %q", out.code, out.stderr, tc.want)
+			}
+			if strings.Contains(out.stderr, "abc-secret") {
+				t.Fatalf("stderr shows the token: %q", out.stderr)
+			}
+		})
+	}
+	if st := emu.Stats(); len(st.Calls) != 0 {
+		t.Fatalf("calls were made: %v", st.Calls)
+	}
+}
