@@ -315,7 +315,8 @@ func key(it plan.Item) string {
 // that cannot record what it does must not go on doing it.
 func (r *runner) record(ev results.Event) error {
 	if err := r.rec.Record(ev); err != nil {
-		err = fmt.Errorf("%w: recording %q: %w", ErrStopped, ev.Space, err)
+		// results names the space already.
+		err = fmt.Errorf("%w: %w", ErrStopped, err)
 		r.stop(err)
 		return err
 	}
@@ -543,6 +544,18 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 			return entry, nil, err
 		}
 	}
+	if !validSpaceName(got.Name) {
+		// A success whose space has no usable name: the server's answer
+		// is malformed. The space fails (the next run asks again with
+		// the same requestId) rather than the run stopping on a record
+		// the results file refuses.
+		entry.Status = results.Failed
+		entry.Error = fmt.Sprintf("the server's answer is malformed: name %q is not spaces/ID; the next run asks again with the same requestId", got.Name)
+		if err := r.record(results.Event{Space: k, Entry: &entry}); err != nil {
+			return entry, nil, err
+		}
+		return entry, nil, errors.New(entry.Error)
+	}
 	r.anyOK.Store(true)
 	// A create that may have been answered by a replay (an earlier
 	// attempt that may have run, or a requestId an earlier run sent whose
@@ -593,6 +606,15 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 	}
 	err = r.verifySetup(ctx, k, &entry, setup)
 	return entry, setup, err
+}
+
+// validSpaceName reports whether name is spaces/ID with an ID of the
+// characters space IDs have (letters, digits, -, _).
+func validSpaceName(name string) bool {
+	id, ok := strings.CutPrefix(name, "spaces/")
+	return ok && id != "" && !strings.ContainsFunc(id, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+	})
 }
 
 // answered tells a recorded failure that the server answered for sure

@@ -68,8 +68,9 @@ func alias(space, m string) string {
 func (r *runner) verifySetup(ctx context.Context, k string, entry *results.Entry, setup []string) error {
 	var users, joined, invited int
 	groups := make(map[string]bool)
+	seen := make(map[string]bool)
 	token := ""
-	for {
+	for pages := 1; ; pages++ {
 		var page *chat.ListMembershipsResponse
 		err := r.do(ctx, r.opts.Reads, "members.list", entry.Name, func(cctx context.Context) error {
 			var err error
@@ -99,6 +100,10 @@ func (r *runner) verifySetup(ctx context.Context, k string, entry *results.Entry
 		if token = page.NextPageToken; token == "" {
 			break
 		}
+		if seen[token] || pages >= maxListPages {
+			return r.verifyFailed(k, entry, fmt.Errorf("the server's pages of members never end (page token %q after %d pages)", token, pages))
+		}
+		seen[token] = true
 	}
 
 	var wantUsers []string

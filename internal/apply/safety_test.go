@@ -1,10 +1,14 @@
 package apply_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -166,5 +170,60 @@ func TestAnswersEndAThrottlingEpisode(t *testing.T) {
 	}
 	if sum.Failed != 30 {
 		t.Fatalf("summary %+v; want 30 failed (names taken)", sum)
+	}
+}
+
+// TestMalformedAnswerFailsTheSpace: a create answered 200 with a name
+// that is no space name fails that space, saying so, with its requestId
+// kept; the run goes on and is not stopped by a record the results file
+// refuses.
+func TestMalformedAnswerFailsTheSpace(t *testing.T) {
+	t.Parallel()
+	emu, _ := emulator(t)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.Contains(r.URL.RawQuery, "requestId") {
+			var body map[string]any
+			_ = json.NewDecoder(r.Body).Decode(&body)
+			if body["displayName"] == "Team 001" {
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprint(w, `{"name":"spaces/../../etc","displayName":"Team 001"}`)
+				return
+			}
+			b, _ := json.Marshal(body)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			r.ContentLength = int64(len(b))
+		}
+		emu.ServeHTTP(w, r)
+	})
+	s := newState(t)
+	sum, _, err := s.run(context.Background(), client(t, h), config(3), apply.Options{Concurrency: 1})
+	if err != nil || sum.Created != 2 || sum.Failed != 1 {
+		t.Fatalf("Run: %v, summary %+v; want 2 created, 1 failed", err, sum)
+	}
+	e := s.file().Spaces["Team 001"]
+	if e.Status != results.Failed || !strings.Contains(e.Error, "the server's answer is malformed") || e.RequestID == "" {
+		t.Fatalf("entry %+v; want failed for a malformed answer, requestId kept", e)
+	}
+}
+
+// TestMemberPagesGuarded: a members.list that repeats its page token ends
+// the check of a new space's members, not the run.
+func TestMemberPagesGuarded(t *testing.T) {
+	t.Parallel()
+	emu, _ := emulator(t)
+	var lists atomic.Int32
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/members") {
+			lists.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"memberships":[],"nextPageToken":"again"}`)
+			return
+		}
+		emu.ServeHTTP(w, r)
+	})
+	s := newState(t)
+	sum, _, err := s.run(context.Background(), client(t, h), team(1, []string{"ana@example.com"}, nil, nil), apply.Options{})
+	if err != nil || sum.Created != 1 || lists.Load() > 3 {
+		t.Fatalf("Run: %v, summary %+v after %d lists; want created, the walk ended after 2", err, sum, lists.Load())
 	}
 }
