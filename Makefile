@@ -9,8 +9,13 @@ PKGS    := ./...
 
 all: build
 
+# Builds carry their VCS revision: from the build info where the go command
+# stamps it, else (GOFLAGS=-buildvcs=false, an export) from git, here.
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -modified)
+LDFLAGS  := -X main.revision=$(REVISION)
+
 build:
-	$(GO) build -o $(BIN)/provision ./cmd/provision
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/provision ./cmd/provision
 	$(GO) build -o $(BIN)/chatemu ./cmd/chatemu
 
 # The whole suite, with the race detector; fuzz seed corpora run as tests.

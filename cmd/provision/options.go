@@ -38,9 +38,12 @@ type options struct {
 	maxWait      time.Duration // longest wait for the server's quota to come back
 	adopt        bool
 	refresh      bool
-	prune        bool // delete orphans this tool created
-	pruneMembers bool // remove members no longer in the config
-	admin        bool // use the caller's administrator privilege
+	version      bool   // print the version and exit
+	metrics      string // Prometheus text file written at the end
+	export       string // CSV or Markdown list of the config's spaces
+	prune        bool   // delete orphans this tool created
+	pruneMembers bool   // remove members no longer in the config
+	admin        bool   // use the caller's administrator privilege
 	verbose      bool
 }
 
@@ -99,6 +102,9 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 	fs.DurationVar(&o.maxWait, "max-wait", 30*time.Minute, "the longest the run waits for the server's quota to come back before it stops (exit 1, nothing failed)")
 	fs.BoolVar(&o.adopt, "adopt", false, "as adopt: true on every space: a space of that name that already exists is taken over if you are its owner or manager")
 	fs.BoolVar(&o.refresh, "refresh", false, "read the recorded spaces (and, where members are managed, their members) before planning, so changes made in Chat show up and are corrected; with --plan, reads only")
+	fs.BoolVar(&o.version, "version", false, "print the version (module version, VCS revision, Go version) and exit")
+	fs.StringVar(&o.metrics, "metrics", "", "write the run's metrics to `FILE` in the Prometheus text format (node_exporter's textfile collector), atomically")
+	fs.StringVar(&o.export, "export", "", "write a list of the config's spaces (name, URL, status, members, owners) to `FILE`: .csv, or .md for a Markdown table; with --plan, from the results file alone")
 	fs.BoolVar(&o.prune, "prune", false, "delete the spaces this tool created (never adopted ones) that the config no longer lists")
 	fs.BoolVar(&o.pruneMembers, "prune-members", false, "remove members this tool added that the config no longer lists (with --refresh: every member not in the config, but you and Chat apps)")
 	fs.BoolVar(&o.admin, "admin", false, "use your Workspace administrator privilege where the API allows it: find spaces anywhere in the organization, manage spaces you are not in")
@@ -159,6 +165,12 @@ func (o *options) check() error {
 		return fmt.Errorf("--max-wait must be between 1s and 168h, got %v", o.maxWait)
 	case o.results == o.config:
 		return fmt.Errorf("--results %q would overwrite the config file", o.results)
+	case o.export != "" && !slices.Contains([]string{".csv", ".md", ".markdown"}, strings.ToLower(filepath.Ext(o.export))):
+		return fmt.Errorf("--export %q: the file name must end in .csv, or .md for a Markdown table", o.export)
+	case o.export != "" && (o.export == o.config || o.export == o.results):
+		return fmt.Errorf("--export %q would overwrite the config or the results file", o.export)
+	case o.metrics != "" && (o.metrics == o.config || o.metrics == o.results || o.metrics == o.export):
+		return fmt.Errorf("--metrics %q would overwrite another file of the run", o.metrics)
 	case o.admin && o.auth == "app":
 		return errors.New("--admin is a Workspace administrator's privilege; a Chat app (--auth app) has none")
 	}

@@ -50,6 +50,10 @@ type env struct {
 	throttle apply.Throttle
 	// tick is how often progress is logged when stderr is not a terminal.
 	tick time.Duration
+
+	// What the run did, for its metrics.
+	summary *apply.Summary
+	counts  plan.Counts
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -64,14 +68,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func (e *env) run(ctx context.Context, args []string) int {
 	e.stderr = &lockedWriter{w: e.stderr}
+	start := time.Now()
 	o, err := parseArgs(args, e.stdout)
-	if errors.Is(err, flag.ErrHelp) {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
 		return exitOK
-	}
-	if err == nil {
+	case err == nil && o.version:
+		fmt.Fprintln(e.stdout, readBuildInfo())
+		return exitOK
+	case err == nil:
 		err = e.provision(ctx, o)
 	}
-	return e.exit(err)
+	code := e.exit(err)
+	if o != nil && o.metrics != "" && !o.plan {
+		// Written whatever the outcome: a monitor reads the exit status
+		// and the time of the last success from it.
+		r := runReport{sum: e.summary, counts: e.counts, exit: code, start: start, end: time.Now(), build: readBuildInfo()}
+		if err := writeMetrics(o.metrics, r); err != nil {
+			fmt.Fprintf(e.stderr, "provision: %v\n", err)
+			if code == exitOK {
+				code = exitFailed
+			}
+		}
+	}
+	return code
 }
 
 // exit reports err and maps it to an exit status.
@@ -137,7 +157,10 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		if err != nil {
 			return usagef("reading the results file: %w", err)
 		}
-		return e.printPlan(o, plan.Diff(cfg, apply.Recorded(f, nil)))
+		if err := e.printPlan(o, plan.Diff(cfg, apply.Recorded(f, nil))); err != nil {
+			return err
+		}
+		return e.export(o, cfg, f)
 	}
 	log := e.logger(o)
 	creds, svc, err := e.connect(ctx, o, cfg, log)
@@ -155,7 +178,10 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		if err != nil {
 			return e.stopped(err, creds)
 		}
-		return e.printPlan(o, plan.Diff(cfg, apply.Recorded(f, &ref)))
+		if err := e.printPlan(o, plan.Diff(cfg, apply.Recorded(f, &ref))); err != nil {
+			return err
+		}
+		return e.export(o, cfg, f)
 	}
 	store, err := results.Open(o.results)
 	if err != nil {
@@ -168,7 +194,28 @@ func (e *env) provision(ctx context.Context, o *options) error {
 			err = errFailed{}
 		}
 	}
+	if o.export != "" {
+		// The list as the run left it, whatever its outcome.
+		f, lerr := results.Load(o.results)
+		if lerr == nil {
+			lerr = e.export(o, cfg, f)
+		}
+		if lerr != nil {
+			fmt.Fprintf(e.stderr, "provision: %v\n", lerr)
+			if err == nil {
+				err = errFailed{}
+			}
+		}
+	}
 	return err
+}
+
+// export writes the --export list, if asked for.
+func (e *env) export(o *options, cfg *plan.Config, f *results.File) error {
+	if o.export == "" {
+		return nil
+	}
+	return writeExport(o.export, cfg, f)
 }
 
 func (e *env) printPlan(o *options, p *plan.Plan) error {
@@ -365,6 +412,7 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 	prog.callerUnknown = opts.Caller == "" && !opts.App
 	opts.OnDone = prog.done
 	sum, err := apply.Run(ctx, svc, store, p, opts)
+	e.summary, e.counts = sum, p.Counts()
 	prog.finish()
 	if err := e.printSummary(o, p, sum); err != nil {
 		return err

@@ -108,6 +108,11 @@ type Summary struct {
 	Retries      int64 `json:"retries"`
 	Throttled    int64 `json:"throttled"`
 
+	// Calls counts attempts by method and HTTP status (0: no answer).
+	Calls map[string]map[int]int `json:"calls"`
+	// QuotaWait is how long the server's quota held the run.
+	QuotaWait time.Duration `json:"-"`
+
 	Elapsed time.Duration `json:"-"`
 }
 
@@ -152,6 +157,11 @@ type runner struct {
 
 	callerMu  sync.Mutex
 	callerIDv string // the caller's users/ID, once a refresh learnt it
+
+	callsMu   sync.Mutex
+	calls     map[string]map[int]int // method → HTTP status (0: no answer) → attempts
+	pausedTo  map[*Limiter]time.Time // how far each limiter's pauses are counted
+	quotaWait time.Duration          // time held by the server's quota
 }
 
 func newRunner(svc *chat.Service, rec Recorder, o Options) *runner {
@@ -274,6 +284,9 @@ feed:
 	sum.MembersRemoved = int(r.stats.membersRemoved.Load())
 	sum.SettingsPatched = int(r.stats.patches.Load())
 	sum.Elapsed = time.Since(start)
+	r.callsMu.Lock()
+	sum.Calls, sum.QuotaWait = r.calls, r.quotaWait
+	r.callsMu.Unlock()
 
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		// Stopped by the run itself (credentials refused, quota gone,

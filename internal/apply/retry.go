@@ -44,6 +44,7 @@ func (r *runner) do(ctx context.Context, lim *Limiter, method, target string, c 
 	for attempt := 1; ; attempt++ {
 		if d := lim.Pause(); d > 0 {
 			r.log.Debug("wait", "method", method, "target", target, "for", d.Round(time.Millisecond), "why", "the server's quota")
+			r.waited(lim, d)
 		}
 		gen, err := lim.Wait(ctx)
 		if err != nil {
@@ -53,6 +54,7 @@ func (r *runner) do(ctx context.Context, lim *Limiter, method, target string, c 
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opts.Timeout)
 		err = c(cctx)
 		cancel()
+		r.called(method, err)
 		if err == nil {
 			lim.Succeeded()
 			r.log.Debug("call", "method", method, "target", target, "attempt", attempt, "result", "ok")
@@ -91,5 +93,42 @@ func (r *runner) do(ctx context.Context, lim *Limiter, method, target string, c 
 			continue
 		}
 		return e
+	}
+}
+
+// called counts one attempt of method by its HTTP status (0: no answer).
+func (r *runner) called(method string, err error) {
+	code := 200
+	if err != nil {
+		code = classify(err).code
+	}
+	r.callsMu.Lock()
+	defer r.callsMu.Unlock()
+	if r.calls == nil {
+		r.calls = make(map[string]map[int]int)
+	}
+	if r.calls[method] == nil {
+		r.calls[method] = make(map[int]int)
+	}
+	r.calls[method][code]++
+}
+
+// waited adds to the time the run spent held by the server's quota: the
+// pauses of each limiter, counted once however many workers wait them out.
+func (r *runner) waited(lim *Limiter, d time.Duration) {
+	r.callsMu.Lock()
+	defer r.callsMu.Unlock()
+	if r.pausedTo == nil {
+		r.pausedTo = make(map[*Limiter]time.Time)
+	}
+	now := time.Now()
+	until := now.Add(d)
+	from := now
+	if to := r.pausedTo[lim]; to.After(from) {
+		from = to
+	}
+	if until.After(from) {
+		r.quotaWait += until.Sub(from)
+		r.pausedTo[lim] = until
 	}
 }

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/google/renameio/v2"
+
+	"provision/internal/plan"
+	"provision/internal/results"
+)
+
+// exportRow is one space of the shareable list.
+type exportRow struct {
+	name, url, status string
+	members           int
+	owners            []string
+}
+
+// exportRows lists every space of the config, in its order, as the results
+// file has it: a space not recorded yet is "not created".
+func exportRows(cfg *plan.Config, f *results.File) []exportRow {
+	byKey := make(map[string]*results.Entry, len(f.Spaces))
+	for k, en := range f.Spaces {
+		byKey[plan.NameKey(k)] = en
+	}
+	rows := make([]exportRow, 0, len(cfg.Spaces))
+	for _, s := range cfg.Spaces {
+		row := exportRow{name: s.DisplayName, status: "not created"}
+		if en := byKey[plan.NameKey(s.DisplayName)]; en != nil {
+			row.url, row.status = en.URL, string(en.Status)
+			if en.Applied != nil {
+				row.members = len(en.Applied.Members)
+				for _, o := range en.Applied.Owners {
+					row.owners = append(row.owners, strings.TrimPrefix(o, "users/"))
+				}
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// writeExport writes the list of the config's spaces to path, as CSV or,
+// for a .md file, a Markdown table; atomically, like every file this tool
+// writes.
+func writeExport(path string, cfg *plan.Config, f *results.File) error {
+	rows := exportRows(cfg, f)
+	var buf bytes.Buffer
+	header := []string{"Space", "URL", "Status", "Members", "Owners"}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".md", ".markdown":
+		cell := func(s string) string {
+			// A pipe ends a cell and a line break a row: neither may
+			// come from a display name.
+			s = strings.ReplaceAll(s, `\`, `\\`)
+			s = strings.ReplaceAll(s, "|", `\|`)
+			return strings.Join(strings.Fields(s), " ")
+		}
+		fmt.Fprintf(&buf, "| %s |\n|%s\n", strings.Join(header, " | "), strings.Repeat("---|", len(header)))
+		for _, r := range rows {
+			link := ""
+			if r.url != "" {
+				link = fmt.Sprintf("[open](%s)", strings.ReplaceAll(r.url, ")", "%29"))
+			}
+			fmt.Fprintf(&buf, "| %s | %s | %s | %d | %s |\n", cell(r.name), link, r.status, r.members, cell(strings.Join(r.owners, ", ")))
+		}
+	default:
+		w := csv.NewWriter(&buf)
+		_ = w.Write(header)
+		for _, r := range rows {
+			_ = w.Write([]string{csvSafe(r.name), r.url, r.status, strconv.Itoa(r.members), strings.Join(r.owners, " ")})
+		}
+		w.Flush()
+		if err := w.Error(); err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+	}
+	if err := renameio.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("writing the export: %w", err)
+	}
+	return nil
+}
+
+// csvSafe keeps a spreadsheet from reading a display name as a formula
+// (=, +, -, @ at the start: CSV injection) by quoting it with a leading
+// apostrophe, which spreadsheets show as text.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	out := provision(t, "--version")
+	if out.code != exitOK || !regexp.MustCompile(`^provision \S+, (revision \S+( \(modified\))?( of \S+)?|revision unknown), go1\.\d+`).MatchString(out.stdout) || strings.Count(out.stdout, "\n") != 1 {
+		t.Fatalf("--version: exit %d, stdout %q; want one line naming version, revision and Go", out.code, out.stdout)
+	}
+}
+
+// TestMetrics: --metrics writes the Prometheus text format, which parses
+// back with Prometheus's own parser into the run's counts; a failed run
+// keeps the time of the last success.
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	emu, url := newEmu(t)
+	dir := t.TempDir()
+	config := writeConfig(t, dir, 3, func(i int) ([]string, []string) { return teamMembers(i, 2) })
+	metrics := filepath.Join(dir, "provision.prom")
+	out := provision(t, "--auth", "none", "--endpoint", url, "--rate", "0", "--metrics", metrics, config)
+	if out.code != exitOK {
+		t.Fatalf("exit %d\n%s", out.code, out.stderr)
+	}
+	mfs := parseMetrics(t, metrics)
+	want := map[string]float64{
+		`provision_spaces{outcome="created"}`:                   3,
+		`provision_spaces{outcome="failed"}`:                    0,
+		`provision_members{outcome="added"}`:                    6,
+		`provision_api_calls{code="200",method="spaces.setup"}`: 3,
+		`provision_exit_status`:                                 0,
+		`provision_space_writes`:                                3,
+		`provision_throttled`:                                   0,
+	}
+	for k, v := range want {
+		if got, ok := mfs[k]; !ok || got != v {
+			t.Errorf("%s = %v (present %v), want %v", k, got, ok, v)
+		}
+	}
+	success := mfs["provision_last_success_timestamp_seconds"]
+	if success == 0 {
+		t.Fatal("no last success time")
+	}
+	if _, ok := mfs[`provision_build_info`]; ok {
+		t.Fatal("build info without labels")
+	}
+
+	// A run that fails: exit 1 in the file, the last success kept.
+	emu.AddHiddenSpace("Team 4")
+	config = writeConfig(t, dir, 4, nil)
+	out = provision(t, "--auth", "none", "--endpoint", url, "--rate", "0", "--metrics", metrics, config)
+	if out.code != exitFailed {
+		t.Fatalf("exit %d, want 1", out.code)
+	}
+	mfs = parseMetrics(t, metrics)
+	if mfs["provision_exit_status"] != 1 || mfs[`provision_spaces{outcome="failed"}`] != 1 || mfs["provision_last_success_timestamp_seconds"] != success {
+		t.Fatalf("after a failed run: exit %v, failed %v, last success %v (was %v)", mfs["provision_exit_status"], mfs[`provision_spaces{outcome="failed"}`], mfs["provision_last_success_timestamp_seconds"], success)
+	}
+}
+
+// parseMetrics reads a metrics file with Prometheus's text parser into
+// series → value, a series written as name{label="v",…} with labels sorted.
+func parseMetrics(t *testing.T, path string) map[string]float64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(f)
+	if err != nil {
+		t.Fatalf("the metrics file does not parse: %v", err)
+	}
+	out := make(map[string]float64)
+	for name, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			key := name
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName()+`="`+l.GetValue()+`"`)
+			}
+			if len(labels) > 0 {
+				key += "{" + strings.Join(labels, ",") + "}"
+			}
+			out[key] = m.GetGauge().GetValue()
+		}
+	}
+	return out
+}
+
+// TestExport: --export lists every space of the config with its URL,
+// status, member count and owners, as CSV or Markdown, after a run and
+// from the results alone with --plan.
+func TestExport(t *testing.T) {
+	t.Parallel()
+	_, url := newEmu(t)
+	dir := t.TempDir()
+	yaml := "spaces:\n  - displayName: \"=Team, One\"\n    members: [a@example.com, b@example.com]\n    owners: [a@example.com]\n  - displayName: \"Team | Two\"\n"
+	config := filepath.Join(dir, "spaces.yaml")
+	if err := os.WriteFile(config, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	csvPath := filepath.Join(dir, "list.csv")
+	if out := provision(t, "--plan", "--export", csvPath, config); out.code != exitOK {
+		t.Fatalf("--plan --export: exit %d\n%s", out.code, out.stderr)
+	}
+	rows := readCSV(t, csvPath)
+	if len(rows) != 3 || rows[1][2] != "not created" || rows[1][0] != "'=Team, One" {
+		t.Fatalf("export before any run: %q", rows)
+	}
+	if out := provision(t, "--auth", "none", "--endpoint", url, "--rate", "0", "--export", csvPath, config); out.code != exitOK {
+		t.Fatalf("run --export: exit %d\n%s", out.code, out.stderr)
+	}
+	rows = readCSV(t, csvPath)
+	if rows[1][2] != "created" || !strings.HasPrefix(rows[1][1], "https://") || rows[1][3] != "2" || rows[1][4] != "a@example.com" {
+		t.Fatalf("export after the run: %q", rows)
+	}
+	md := filepath.Join(dir, "list.md")
+	if out := provision(t, "--plan", "--export", md, config); out.code != exitOK {
+		t.Fatalf("--plan --export .md: exit %d\n%s", out.code, out.stderr)
+	}
+	data, _ := os.ReadFile(md)
+	if !strings.Contains(string(data), `| Team \| Two |`) || !strings.Contains(string(data), "[open](https://") || strings.Count(string(data), "\n") != 4 {
+		t.Fatalf("markdown export:\n%s", data)
+	}
+	if out := provision(t, "--plan", "--export", filepath.Join(dir, "list.xlsx"), config); out.code != exitUsage {
+		t.Fatalf("--export .xlsx: exit %d, want 2", out.code)
+	}
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
