@@ -7,14 +7,15 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"time"
 )
 
 // Load reads the results file at path and replays its journal over it,
 // read-only: it never writes, and it takes no lock, so it shows the state
 // even while a run holds it (as of the last complete journal line). A
-// missing file is an empty File. A version 1 file is shown upgraded, and
+// missing file is an empty File. As Open does, it refuses a results file
+// or journal that is a symbolic link (ErrSymlink), is not a regular file,
+// or, for the journal, has another name (ErrUnsafeFile). A version 1 file is shown upgraded, and
 // entries with an empty status as pending or failed (see the package
 // comment).
 func Load(path string) (*File, error) {
@@ -26,27 +27,39 @@ func Load(path string) (*File, error) {
 	return st.file, nil
 }
 
+// journalRead is the journal as load read it: its size, and the file
+// (nil if there was none), for Open to check that it appends to that one.
+type journalRead struct {
+	size int64
+	info fs.FileInfo
+}
+
 // load reads path and its journal into a state. It also returns the size of
-// the results file and of the journal, for Open.
-func load(path string) (st *state, fileSize, journalSize int64, err error) {
+// the results file and the journal it read, for Open.
+func load(path string) (st *state, fileSize int64, read journalRead, err error) {
 	// The journal is read first. Without the lock, a run may fold between
 	// the two reads; the file read second is then newer than the journal,
 	// and replaying a journal over a file that holds its effect is harmless.
 	// In the other order the fold would empty the journal unseen.
 	jpath := journalPath(path)
-	journal, err := os.ReadFile(jpath)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, 0, 0, fmt.Errorf("reading results journal: %w", err)
+	journal, info, err := readFileNoFollow(jpath, "results journal", true)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, ErrSymlink) || errors.Is(err, ErrUnsafeFile):
+		return nil, 0, read, err
+	case err != nil:
+		return nil, 0, read, fmt.Errorf("reading results journal: %w", err)
 	}
+	read = journalRead{size: int64(len(journal)), info: info}
 	f, fileSize, err := readFile(path)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, 0, read, err
 	}
 	st = newState(f)
 	if err := replay(jpath, journal, st); err != nil {
-		return nil, 0, 0, err
+		return nil, 0, read, err
 	}
-	return st, fileSize, int64(len(journal)), nil
+	return st, fileSize, read, nil
 }
 
 func journalPath(path string) string { return path + ".journal" }
@@ -54,9 +67,12 @@ func lockPath(path string) string    { return path + ".lock" }
 
 // readFile reads and checks the results file; a missing file is empty.
 func readFile(path string) (*File, int64, error) {
-	data, err := os.ReadFile(path)
+	data, _, err := readFileNoFollow(path, "results file", false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return newFile(), 0, nil
+	}
+	if errors.Is(err, ErrSymlink) || errors.Is(err, ErrUnsafeFile) {
+		return nil, 0, err
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading results file: %w", err)

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -23,8 +25,13 @@ var ErrLocked = errors.New("results file is in use by another run")
 // ErrClosed is returned by Record after Close.
 var ErrClosed = errors.New("results store is closed")
 
+// ErrInvalidEvent is wrapped by the error of Record for an event it
+// refuses before writing anything (see Event). Its message says what is
+// wrong and leaves naming the space to the caller.
+var ErrInvalidEvent = errors.New("invalid event")
+
 // errLegacyManager refuses a new legacy Manager event.
-var errLegacyManager = errors.New(`the "manager" event is only read from version 1 journals (where it meant owner): record a member with role "owner" or "manager"`)
+var errLegacyManager = fmt.Errorf("%w: %s", ErrInvalidEvent, `the "manager" event is only read from version 1 journals (where it meant owner): record a member with role "owner" or "manager"`)
 
 // minFold is the least journal size that triggers a fold: below it, the
 // journal is cheaper to keep appending to than the results file to rewrite.
@@ -60,6 +67,17 @@ type Store struct {
 	lock    *flock.Flock
 	journal *os.File
 
+	// What the run started with, to tell whether the paths still name it:
+	// the directory (held open, and fsync'd through this descriptor), a
+	// second descriptor of the lock file (for its holder), and the identity
+	// of the lock file and of the journal.
+	dirPath     string // absolute
+	dir         *os.File
+	dirInfo     fs.FileInfo
+	lockFile    *os.File
+	lockInfo    fs.FileInfo
+	journalInfo fs.FileInfo
+
 	// mu guards st against readers while the flusher applies events; the
 	// flusher is the only writer, so it reads st without the lock.
 	mu sync.RWMutex
@@ -83,6 +101,10 @@ type Store struct {
 	foldBase    int64 // journal size at the last failed fold
 	lastSize    int64 // size of the results file last read or written
 	recorded    bool  // an event was written since Open
+	// stopped is set, with err, when the lock, the directory or the
+	// journal is no longer the run's: Close then writes nothing, unless
+	// only the journal went (see VanishedError.DirKept).
+	stopped error
 }
 
 // batch is the lines of concurrent Record calls, written and synced once.
@@ -102,7 +124,9 @@ type holder struct {
 // Open takes the lock of the results file at path for a run, reads the file
 // and its journal, and folds the journal into the file, so the run starts
 // from a clean state. It fails with an error wrapping ErrLocked if another
-// run holds the lock, and changes nothing if the state cannot be read.
+// run holds the lock, ErrSymlink or ErrUnsafeFile if a state file is a
+// symbolic link, not a regular file, or (the journal, the lock) has
+// another name, and changes nothing if the state cannot be read.
 func Open(path string, opts ...Option) (*Store, error) {
 	o := options{sync: true, clock: time.Now}
 	for _, opt := range opts {
@@ -115,42 +139,92 @@ func Open(path string, opts ...Option) (*Store, error) {
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("opening results directory: %w", err)
+	}
+	s.dirPath = dir
+	if s.dir, err = os.Open(dir); err == nil {
+		s.dirInfo, err = s.dir.Stat()
+	}
+	if err != nil {
+		if s.dir != nil {
+			s.dir.Close()
+		}
+		return nil, fmt.Errorf("opening results directory: %w", err)
+	}
 	if err := s.takeLock(); err != nil {
+		s.dir.Close()
 		return nil, err
 	}
 	if err := s.open(); err != nil {
 		s.releaseLock()
+		s.dir.Close()
 		return nil, err
 	}
 	go s.flush()
 	return s, nil
 }
 
-// takeLock takes the lock without waiting and writes who holds it.
+// takeLock takes the lock without waiting, checks that the lock path still
+// names the file locked, and writes who holds it.
 func (s *Store) takeLock() error {
 	lp := lockPath(s.path)
-	s.lock = flock.New(lp, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o644))
+	// O_NOFOLLOW: a link planted at the lock path is refused, not created
+	// or locked through.
+	s.lock = flock.New(lp, flock.SetFlag(os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW), flock.SetPermissions(0o644))
 	ok, err := s.lock.TryLock()
 	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return refuseLink(lp, "results lock", err)
+		}
 		return fmt.Errorf("locking results file: %w", err)
 	}
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrLocked, describeHolder(lp))
 	}
+	fail := func(err error) error {
+		s.releaseLock()
+		return err
+	}
+	if s.lockInfo, err = s.lock.Stat(); err != nil {
+		return fail(fmt.Errorf("locking results file: %w", err))
+	}
+	if err := checkPlain(lp, "results lock", s.lockInfo, true); err != nil {
+		return fail(err)
+	}
+	// The file locked must be the one the path names: one removed or
+	// replaced between the open and the lock is a lock no other run sees.
+	swapped := fmt.Errorf("%w: %q was removed or replaced while it was being locked; run again", ErrLockLost, lp)
+	if fi, err := os.Lstat(lp); err != nil || !os.SameFile(fi, s.lockInfo) {
+		return fail(swapped)
+	}
+	// A second descriptor, for the holder: flock locks belong to the open
+	// file description that took them, so this one can be closed freely.
+	// It is checked to be the file locked, so it writes nothing else.
+	f, fi, err := openFile(lp, "results lock", os.O_WRONLY, true)
+	if err == nil && !os.SameFile(fi, s.lockInfo) {
+		f.Close()
+		err = swapped
+	}
+	if err != nil {
+		return fail(err)
+	}
+	s.lockFile = f
 	host, _ := os.Hostname()
 	info, _ := json.Marshal(holder{PID: os.Getpid(), Host: host, Since: s.opts.clock().UTC().Truncate(time.Second)})
-	// A second descriptor: flock locks belong to the open file description
-	// that took them, so closing this one keeps the lock.
-	if err := os.WriteFile(lp, append(info, '\n'), 0o644); err != nil {
-		s.releaseLock()
-		return fmt.Errorf("writing lock file: %w", err)
+	if err := f.Truncate(0); err != nil {
+		return fail(fmt.Errorf("writing lock file: %w", err))
+	}
+	if _, err := f.WriteAt(append(info, '\n'), 0); err != nil {
+		return fail(fmt.Errorf("writing lock file: %w", err))
 	}
 	return nil
 }
 
 // describeHolder names the lock file and what it says about its holder.
 func describeHolder(lp string) string {
-	data, err := os.ReadFile(lp)
+	data, _, err := readFileNoFollow(lp, "results lock", false)
 	var h holder
 	if err != nil || json.Unmarshal(data, &h) != nil || h.PID == 0 {
 		return fmt.Sprintf("%q is locked by a run that has not said who it is", lp)
@@ -160,8 +234,12 @@ func describeHolder(lp string) string {
 
 func (s *Store) releaseLock() {
 	// Clear the holder while still holding the lock, so the file left behind
-	// names no one; the lock itself goes with the descriptor.
-	_ = os.Truncate(lockPath(s.path), 0)
+	// names no one; the lock itself goes with the descriptor. Through the
+	// descriptor: the path may name another run's lock by now.
+	if s.lockFile != nil {
+		_ = s.lockFile.Truncate(0)
+		s.lockFile.Close()
+	}
 	if err := s.lock.Unlock(); err != nil {
 		slog.Warn("releasing results lock", "path", lockPath(s.path), "err", err)
 	}
@@ -169,17 +247,27 @@ func (s *Store) releaseLock() {
 
 // open loads the state and folds a leftover journal into the results file.
 func (s *Store) open() error {
-	st, fileSize, journalSize, err := load(s.path)
+	st, fileSize, read, err := load(s.path)
 	if err != nil {
 		return err
 	}
 	s.st = st
 	s.lastSize = fileSize
 	jp := journalPath(s.path)
-	s.journal, err = os.OpenFile(jp, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	s.journal, s.journalInfo, err = openFile(jp, "results journal", os.O_WRONLY|os.O_CREATE|os.O_APPEND, true)
 	if err != nil {
+		if errors.Is(err, ErrSymlink) || errors.Is(err, ErrUnsafeFile) {
+			return err
+		}
 		return fmt.Errorf("opening results journal: %w", err)
 	}
+	// The journal appended to must be the one read, as it was read: the
+	// fold below empties it.
+	if changed := s.journalInfo.Size() != read.size || (read.info != nil && !os.SameFile(read.info, s.journalInfo)); changed {
+		s.journal.Close()
+		return fmt.Errorf("%w: results journal %q changed while it was read: another process writes to it", ErrUnsafeFile, jp)
+	}
+	journalSize := read.size
 	s.journalSize = journalSize
 	if journalSize > 0 {
 		// A previous run died: make its journal part of the results file.
@@ -227,14 +315,19 @@ func (s *Store) Snapshot() *File {
 // (see Event). Those create the entry, with an empty status, if needed.
 // Deleted moves the entry to the deleted section, stamped with its time. The legacy Manager event is refused: it is only read,
 // from journals of version 1, and a new one would be ambiguous. An invalid
-// event is refused before anything is written. After a write error the
-// journal may hold a partial line, and every later Record fails.
+// event is refused before anything is written, with an error wrapping
+// ErrInvalidEvent that does not name the space (the caller does). After a
+// write error the journal may hold a partial line, and every later Record
+// fails. After each sync Record checks that the directory, the lock and
+// the journal are still the run's; if not, it fails with an error wrapping
+// ErrVanished or ErrLockLost (the event is in the journal, wherever that
+// now is), and so does every later Record: the run must stop.
 func (s *Store) Record(ev Event) error {
 	if err := checkEvent(&ev); err != nil {
-		return fmt.Errorf("recording %q: %w", ev.Space, err)
+		return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
 	}
 	if ev.Manager != "" {
-		return fmt.Errorf("recording %q: %w", ev.Space, errLegacyManager)
+		return errLegacyManager
 	}
 	// The caller may reuse its entry, map or time once we return.
 	ev.Entry = ev.Entry.clone()
@@ -245,7 +338,7 @@ func (s *Store) Record(ev Event) error {
 	}
 	line, err := json.Marshal(ev)
 	if err != nil {
-		return fmt.Errorf("recording %q: %w", ev.Space, err)
+		return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
 	}
 	s.qmu.Lock()
 	if s.closed {
@@ -350,6 +443,16 @@ func (s *Store) commit(b *batch) error {
 	}
 	s.mu.Unlock()
 
+	// The next fold, and the run, go on only while the paths name what
+	// the run started with. The batch is in the journal, wherever that is
+	// now, and applied to the state, in case Close can still write it.
+	if err := s.guard(); err != nil {
+		s.qmu.Lock()
+		s.err, s.stopped = err, err
+		s.qmu.Unlock()
+		return err
+	}
+
 	if s.journalSize-s.foldBase >= s.foldThreshold() {
 		if err := s.fold(); err != nil {
 			// The events are safe in the journal; try again once as much
@@ -389,6 +492,17 @@ func (s *Store) fold() error {
 
 // write replaces the results file with the state, atomically and durably.
 func (s *Store) write() error {
+	// Never into a results file another run may own, a directory that is
+	// not the run's any more, or a place where someone put a link.
+	if err := s.checkDir(); err != nil {
+		return err
+	}
+	if err := s.checkLock(); err != nil {
+		return err
+	}
+	if err := checkResultsPath(s.path); err != nil {
+		return err
+	}
 	now := s.opts.clock().UTC().Truncate(time.Second)
 	// Streamed into the temporary file: a copy of the whole file in memory
 	// (and of its indented form) made each fold the largest cost of a run.
@@ -433,12 +547,7 @@ func (s *Store) syncDir() error {
 	if !s.opts.sync {
 		return nil
 	}
-	d, err := os.Open(filepath.Dir(s.path))
-	if err != nil {
-		return fmt.Errorf("syncing results directory: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+	if err := s.dir.Sync(); err != nil {
 		return fmt.Errorf("syncing results directory: %w", err)
 	}
 	return nil
@@ -447,7 +556,11 @@ func (s *Store) syncDir() error {
 // Close waits for pending Records, writes the results file a last time,
 // removes the journal and releases the lock. After Close the results file
 // alone holds everything. If the last write fails, the journal is kept and
-// the next Open replays it. Calling Close again does nothing.
+// the next Open replays it. After a Record failed with ErrLockLost or
+// ErrVanished, Close writes and removes nothing and returns that error,
+// except when only the journal went (VanishedError.DirKept): the results
+// file is then written from memory, and kept beside no journal. Calling
+// Close again does nothing.
 func (s *Store) Close() error {
 	s.qmu.Lock()
 	if s.closed {
@@ -463,13 +576,21 @@ func (s *Store) Close() error {
 	// (Open has folded any earlier journal already): a scheduled run with
 	// nothing to do changes no file.
 	var err error
-	if s.recorded {
+	var v *VanishedError
+	onlyJournal := errors.As(s.stopped, &v) && v.DirKept
+	switch {
+	case s.stopped != nil && !onlyJournal:
+		err = s.stopped
+	case s.recorded:
 		err = s.write()
 	}
+	// The journal is removed only if the path still names it: otherwise
+	// it is someone else's file, or a link.
+	ours := s.stopped == nil && s.checkJournal() == nil
 	if cerr := s.journal.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("closing results journal: %w", cerr)
 	}
-	if err == nil {
+	if err == nil && ours {
 		// Had this been lost in a crash, the journal would only replay
 		// what the results file already holds.
 		if rerr := os.Remove(journalPath(s.path)); rerr != nil {
@@ -477,5 +598,6 @@ func (s *Store) Close() error {
 		}
 	}
 	s.releaseLock()
+	s.dir.Close()
 	return err
 }
