@@ -27,6 +27,7 @@ type options struct {
 	token, caller                      string
 	tokens                             map[string]string // bearer token → users/EMAIL
 	admins                             []string
+	groups                             map[string]string // group email → ID, for groups.lookup
 	foreign                            []foreignSpace
 	seed                               uint64
 	verbose                            bool
@@ -82,6 +83,17 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 		return nil
 	}), "admin", "`EMAIL` of a caller allowed useAdminAccess (repeatable)")
 	fs.Var(listFlag(func(v string) error {
+		email, id, ok := strings.Cut(v, "=")
+		if !ok || !strings.Contains(email, "@") || strings.TrimPrefix(id, "groups/") == "" {
+			return fmt.Errorf("want EMAIL=ID, got %q", v)
+		}
+		if o.groups == nil {
+			o.groups = make(map[string]string)
+		}
+		o.groups[email] = id
+		return nil
+	}), "group", "`EMAIL=ID`: a Google Group that Cloud Identity's groups.lookup (served here too) resolves to groups/ID (repeatable)")
+	fs.Var(listFlag(func(v string) error {
 		i := strings.LastIndex(v, "=")
 		if i <= 0 {
 			return fmt.Errorf("want NAME=ROLE, got %q", v)
@@ -135,6 +147,7 @@ func (o options) serverOptions(logger *slog.Logger) []chatemu.Option {
 		chatemu.WithToken(o.token),
 		chatemu.WithCaller(o.caller),
 		chatemu.WithAdmins(o.admins...),
+		chatemu.WithGroups(o.groups),
 		chatemu.WithLogger(logger),
 	}
 	if o.tokens != nil {

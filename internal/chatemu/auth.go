@@ -59,6 +59,7 @@ func (s *Server) checkAuth(r *http.Request, rt *route) (who, *apiError) {
 // rpcNames are the gRPC methods behind the REST ones, as Google names them
 // in ErrorInfo metadata (google.chat.v1.ChatService.CreateSpace).
 var rpcNames = map[string]string{
+	"groups.lookup":          "LookupGroupName", // of Cloud Identity's GroupsService
 	"spaces.create":          "CreateSpace",
 	"spaces.setup":           "SetUpSpace",
 	"spaces.list":            "ListSpaces",

@@ -123,6 +123,10 @@ var routes = []route{
 	{id: "spaces.create", verb: "POST", path: "spaces", class: classSpaceWrite, params: []string{"requestId"}, creates: true, handle: (*Server).createSpace},
 	{id: "spaces.setup", verb: "POST", path: "spaces:setup", class: classSpaceWrite, creates: true, handle: (*Server).setupSpace},
 	{id: "spaces.list", verb: "GET", path: "spaces", class: classRead, params: []string{"pageSize", "pageToken", "filter"}, handle: (*Server).listSpaces},
+	// Cloud Identity's groups.lookup, served beside the Chat API so that
+	// group:EMAIL members resolve without a second server (the real one is
+	// cloudidentity.googleapis.com).
+	{id: "groups.lookup", verb: "GET", path: "groups:lookup", class: classRead, params: []string{"groupKey.id", "groupKey.namespace"}, handle: (*Server).lookupGroup},
 	{id: "spaces.search", verb: "GET", path: "spaces:search", class: classRead, params: []string{"useAdminAccess", "pageSize", "pageToken", "query", "orderBy"}, handle: (*Server).searchSpaces},
 	{id: "spaces.get", verb: "GET", path: "spaces/*", class: classRead, params: []string{"useAdminAccess"}, handle: (*Server).getSpace},
 	{id: "spaces.patch", verb: "PATCH", path: "spaces/*", class: classSpaceWrite, params: []string{"updateMask", "useAdminAccess"}, perSpace: true, handle: (*Server).patchSpace},

@@ -52,21 +52,28 @@ type docSchema struct {
 	AdditionalProperties any `json:"additionalProperties"`
 }
 
-var loadDoc = sync.OnceValues(func() (*discovery, error) {
+// loadDiscovery reads the discovery document api/v1/api-api.json of the
+// google.golang.org/api module.
+func loadDiscovery(api string) (*discovery, error) {
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "google.golang.org/api").Output()
 	if err != nil {
 		return nil, fmt.Errorf("locating google.golang.org/api: %w", err)
 	}
-	b, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "chat", "v1", "chat-api.json"))
+	b, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), api, "v1", api+"-api.json"))
 	if err != nil {
 		return nil, err
 	}
 	var d discovery
 	if err := json.Unmarshal(b, &d); err != nil {
-		return nil, fmt.Errorf("parsing chat-api.json: %w", err)
+		return nil, fmt.Errorf("parsing %s-api.json: %w", api, err)
 	}
 	return &d, nil
-})
+}
+
+var (
+	loadDoc         = sync.OnceValues(func() (*discovery, error) { return loadDiscovery("chat") })
+	loadIdentityDoc = sync.OnceValues(func() (*discovery, error) { return loadDiscovery("cloudidentity") })
+)
 
 func doc(t *testing.T) *discovery {
 	t.Helper()
@@ -149,6 +156,14 @@ func TestRoutesMatchDocument(t *testing.T) {
 	t.Parallel()
 	d := doc(t)
 	methods := d.methods()
+	// groups.lookup is Cloud Identity's, served beside the Chat API.
+	identity, err := loadIdentityDoc()
+	if err != nil {
+		t.Fatalf("loading Cloud Identity's discovery document: %v", err)
+	}
+	for id, m := range identity.methods() {
+		methods["chat."+strings.TrimPrefix(id, "cloudidentity.")] = m
+	}
 	wild := regexp.MustCompile(`\{[^}]+\}`)
 	for _, rt := range routes {
 		m, ok := methods["chat."+rt.id]

@@ -50,6 +50,7 @@ type config struct {
 	spaceRate                    int
 	tokens                       map[string]string // bearer token → users/…
 	admins                       map[string]bool   // normalised emails
+	groups                       map[string]string // group email → its ID, for groups.lookup
 }
 
 func defaultConfig() config {
@@ -232,6 +233,20 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *config) {
 		if l != nil {
 			c.logger = l
+		}
+	}
+}
+
+// WithGroups makes Cloud Identity's groups.lookup (GET
+// /v1/groups:lookup?groupKey.id=EMAIL) know these groups: email → ID, the
+// ID without its groups/ prefix.
+func WithGroups(groups map[string]string) Option {
+	return func(c *config) {
+		if c.groups == nil {
+			c.groups = make(map[string]string)
+		}
+		for email, id := range groups {
+			c.groups[normEmail(email)] = strings.TrimPrefix(id, "groups/")
 		}
 	}
 }

@@ -1,0 +1,32 @@
+package chatemu
+
+import (
+	"net/http"
+	"strings"
+)
+
+// lookupGroup answers Cloud Identity's groups.lookup: GET
+// /v1/groups:lookup?groupKey.id=EMAIL → {"name": "groups/ID"} (Cloud
+// Identity API reference, groups.lookup). A group it does not know is
+// answered as Cloud Identity answers a group the caller may not see, 403
+// PERMISSION_DENIED "Error(2028): Permission denied for resource … (or it
+// may not exist)" (the wording seen for groups in public reports;
+// UNCERTAIN for lookup, which may answer 404 NOT_FOUND: clients must take
+// both for an unknown group). Scopes are not modelled.
+func (s *Server) lookupGroup(c *call) (int, any, *apiError) {
+	q := c.r.URL.Query()
+	email := normEmail(q.Get("groupKey.id"))
+	switch {
+	case email == "":
+		return 0, nil, newError(statusInvalidArgument, "groupKey.id is required.")
+	case q.Get("groupKey.namespace") != "":
+		return 0, nil, newError(statusUnimplemented, "Namespaces other than the Google one are not modeled by the emulator.")
+	case !strings.Contains(email, "@"):
+		return 0, nil, newError(statusInvalidArgument, "groupKey.id %q is not an email address.", email)
+	}
+	id, ok := s.cfg.groups[email]
+	if !ok {
+		return 0, nil, newError(statusPermissionDenied, "Error(2028): Permission denied for resource groupKey %s (or it may not exist).", email)
+	}
+	return http.StatusOK, map[string]string{"name": "groups/" + id}, nil
+}

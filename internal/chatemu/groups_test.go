@@ -1,0 +1,30 @@
+package chatemu
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestGroupsLookup(t *testing.T) {
+	t.Parallel()
+	ts := httptest.NewServer(New(WithGroups(map[string]string{"Eng@Example.com": "groups/03x9abc"})))
+	t.Cleanup(ts.Close)
+	for _, tc := range []struct {
+		query    string
+		code     int
+		contains string
+	}{
+		{"groupKey.id=eng@example.com", 200, `"name":"groups/03x9abc"`},
+		{"groupKey.id=ENG@EXAMPLE.COM", 200, `"name":"groups/03x9abc"`},
+		{"groupKey.id=nobody@example.com", 403, "Error(2028): Permission denied"},
+		{"", 400, "groupKey.id is required"},
+	} {
+		code, body := do(t, ts, "GET", "/v1/groups:lookup?"+tc.query, "")
+		text, _ := json.Marshal(body)
+		if code != tc.code || !strings.Contains(string(text), tc.contains) {
+			t.Errorf("lookup %q = %d %s; want %d with %q", tc.query, code, body, tc.code, tc.contains)
+		}
+	}
+}
