@@ -36,6 +36,21 @@
 //     run is not a lock and never blocks the next run; the file is kept
 //     (removing a lock file races with a process about to lock it).
 //
+// Links and identity. The three files often sit in a directory others can
+// write to. None is ever followed through a symbolic link (O_NOFOLLOW:
+// ErrSymlink), read unless it is a regular file (a named pipe would hang
+// the run), or, for the journal and the lock, used when it has another
+// name (ErrUnsafeFile): whoever plants a link must not make a run damage
+// another file. A lock is only a lock while its path names the file
+// locked, so after taking it, at every journal sync and before every write
+// of FILE, a run checks that the lock path, the journal path and the
+// directory (held open from the start) still name what it started with;
+// if not, Record fails with ErrLockLost or ErrVanished (a *VanishedError
+// saying where the state went), and the run writes nothing more.
+//
+// Keys are display names as the config writes them, less surrounding
+// white space: the name the space has in Chat.
+//
 // Guarantee: whenever a process is killed (SIGKILL, power loss after fsync),
 // FILE is valid JSON, and FILE plus FILE.journal contain every event whose
 // Record call returned. Load reads both, read-only, so a dry run after a
