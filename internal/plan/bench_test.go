@@ -111,3 +111,21 @@ func BenchmarkDiffConverge(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkParseSyntaxError is the time to report a syntax error at the end
+// of a file of n spaces (37,500 spaces: about 5 MB, 157,000 lines).
+func BenchmarkParseSyntaxError(b *testing.B) {
+	for _, n := range []int{2000, 25_000, 37_500} {
+		b.Run(fmt.Sprintf("spaces=%d", n), func(b *testing.B) {
+			lines, _ := corpusBase(n)
+			data := []byte(strings.Join(lines, "\n") + "\n  - displayName: \"last\n")
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Parse("bench.yaml", data, Options{}); err == nil {
+					b.Fatal("Parse: no error")
+				}
+			}
+		})
+	}
+}

@@ -6,134 +6,141 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	goccy "github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/lexer"
-	goccyparser "github.com/goccy/go-yaml/parser"
-	"github.com/goccy/go-yaml/token"
+	"go.yaml.in/yaml/v4"
 )
 
-// Bounds on the work locate may do. goccy/go-yaml's lexer is linear, but its
-// parser gives every node its path from the root ("$.spaces[3].members[0]",
-// map keys included), so deep nesting or long keys cost the square of the
-// input: 70 KB of nested flow mappings with long keys allocate 500 MB.
-const (
-	maxLocateSize = 4 << 20   // bytes of input
-	maxPathBytes  = 128 << 20 // bytes of node paths, as bounded by pathBytes
-)
-
-// locate finds the line and column (1-based, in runes) of the YAML syntax
-// error that yaml.v3 reported at line v3line (0 when it gave none), by
-// parsing data again with goccy/go-yaml, which reports the token where it
-// failed. It serves only as a locator: the message stays yaml.v3's, and ok is
-// false, leaving the report to yaml.v3's line, when goccy accepts the
-// document, would cost too much to parse, or gives a position that is not
-// credible.
-func locate(data []byte, v3line int) (line, col int, ok bool) {
-	if len(data) > maxLocateSize {
-		return 0, 0, false
+// locate returns the line and column (1-based, in runes) a person would
+// point at for a YAML syntax error: where the parser stopped (e.Mark), or
+// where the construct it was reading began (e.ContextMark) when stopping
+// there says nothing useful, such as the end of the file. Both marks are
+// exact, whatever the size of the file. It returns 0, 0 when the error has
+// no position.
+func locate(data []byte, e *yaml.LoadError) (line, col int) {
+	at, ctx := e.Mark, e.ContextMark
+	if at.Line < 1 {
+		return 0, 0
 	}
-	// The input is the user's file: a bug in the locator must not turn a
-	// syntax error into a crash.
+	line, col = at.Line, max(at.Column, 1)
+	hasCtx := ctx.Line >= 1 && ctx.Column >= 1
+	switch {
+	case hasCtx && strings.HasPrefix(e.ContextMsg, "while scanning a quoted scalar") &&
+		(strings.Contains(e.Message, "end of stream") || strings.Contains(e.Message, "document indicator")):
+		// An unclosed quote: the quote that opened the string.
+		return ctx.Line, ctx.Column
+	case hasCtx && e.ContextMsg == "while scanning a simple key":
+		// "could not find expected ':'": the key that needs it.
+		return ctx.Line, ctx.Column
+	case hasCtx && (e.ContextMsg == "while parsing a flow sequence" || e.ContextMsg == "while parsing a flow mapping"):
+		// The parser stops where the collection could no longer go on. The
+		// content of a flow collection must be indented more than the line
+		// it opens on: stopped on a later line that starts at or left of
+		// that indentation, or at the end of the file, the bracket was
+		// never closed ("members: [a, b" over "- displayName: c").
+		if line > ctx.Line && (indentOf(data, line) <= indentOf(data, ctx.Line) || atEnd(data, line, col)) {
+			return ctx.Line, ctx.Column
+		}
+	case e.Message == "mapping values are not allowed in this context" && !hasCtx:
+		return colonAt(data, line, col)
+	case e.Message == "found character that cannot start any token" && line > 1:
+		// A "|" or ">" cannot start a token inside a flow collection:
+		// one was left open above ("- {displayName: a" over
+		// "description: |").
+		if l, c, ok := unclosedAbove(data, line); ok {
+			return l, c
+		}
+	}
+	if atEnd(data, line, col) {
+		// Nothing to point at past the end: the last thing written.
+		if l, c, ok := lastWritten(data); ok {
+			return l, c
+		}
+	}
+	return line, col
+}
+
+// unclosedAbove parses the lines of data before line again and returns the
+// bracket of the flow collection left open at their end, if there is one.
+// The parser stops at the first error, so this costs one more parse of part
+// of the file, on this error only.
+func unclosedAbove(data []byte, line int) (l, c int, ok bool) {
+	start := 0
+	for i := 1; i < line; i++ {
+		j := bytes.IndexByte(data[start:], '\n')
+		if j < 0 {
+			return 0, 0, false
+		}
+		start += j + 1
+	}
 	defer func() {
 		if recover() != nil {
-			line, col, ok = 0, 0, false
+			l, c, ok = 0, 0, false
 		}
 	}()
-	tokens := lexer.Tokenize(string(data))
-	if pathBytes(tokens) > maxPathBytes {
+	dec := yaml.NewDecoder(bytes.NewReader(data[:start]))
+	var doc yaml.Node
+	err := dec.Decode(&doc)
+	for err == nil {
+		err = dec.Decode(&doc)
+	}
+	var e *yaml.LoadError
+	if !errors.As(err, &e) || e.ContextMark.Line < 1 ||
+		e.ContextMsg != "while parsing a flow sequence" && e.ContextMsg != "while parsing a flow mapping" {
 		return 0, 0, false
 	}
-	// Duplicate keys are reported by the checks on the decoded tree, with
-	// both positions; here they would only hide the syntax error.
-	_, err := goccyparser.Parse(tokens, 0, goccyparser.AllowDuplicateMapKey())
-	var se *goccy.SyntaxError
-	if !errors.As(err, &se) || se.Token == nil || se.Token.Position == nil {
+	return e.ContextMark.Line, e.ContextMark.Column, true
+}
+
+// colonAt places a "mapping values are not allowed" error at (line, col),
+// the colon. When only indentation and a plain scalar stand before the colon
+// on its line, that scalar began on an earlier line: a key missing its
+// colon the line before ("history on" over "members: [a]"), which is the
+// mistake to point at, or a value running on into a key indented too far
+// ("displayName: a" over "    description: x"), where the key is.
+func colonAt(data []byte, line, col int) (int, int) {
+	text, _ := lineText(data, line)
+	runes := []rune(string(text))
+	if col-1 > len(runes) {
+		return line, col
+	}
+	before := string(runes[:col-1])
+	word := strings.TrimLeft(before, " ")
+	if word == "" || strings.ContainsAny(word, ":#-[]{},\"'&*!|>") {
+		return line, col
+	}
+	keyCol := utf8.RuneCountInString(before) - utf8.RuneCountInString(word) + 1
+	if line > 1 {
+		prev, _ := lineText(data, line-1)
+		rest := strings.TrimLeft(string(prev), " -")
+		if rest != "" && !strings.HasPrefix(rest, "#") && !strings.Contains(rest, ": ") && !strings.HasSuffix(rest, ":") {
+			return line - 1, utf8.RuneCountInString(string(prev)) - utf8.RuneCountInString(rest) + 1
+		}
+	}
+	return line, keyCol
+}
+
+// indentOf returns the number of spaces that start line n.
+func indentOf(data []byte, n int) int {
+	text, _ := lineText(data, n)
+	return len(text) - len(bytes.TrimLeft(text, " "))
+}
+
+// atEnd reports whether (line, col) is at or past the last character of
+// data that is not white space.
+func atEnd(data []byte, line, col int) bool {
+	l, c, ok := lastWritten(data)
+	return !ok || line > l || line == l && col > c
+}
+
+// lastWritten returns the position of the last character of data that is
+// not white space.
+func lastWritten(data []byte) (line, col int, ok bool) {
+	trimmed := bytes.TrimRight(data, " \t\r\n")
+	if len(trimmed) == 0 {
 		return 0, 0, false
 	}
-	at := unclosedFlow(data, tokens, se.Token)
-	if at == nil {
-		at = se.Token
-	}
-	line, col = at.Position.Line, at.Position.Column
-	if !credible(data, line, col, v3line) {
-		return 0, 0, false
-	}
+	_, size := utf8.DecodeLastRune(trimmed)
+	line, col = position(data, len(trimmed)-size)
 	return line, col, true
-}
-
-// credible tells whether goccy's position may stand for the error yaml.v3
-// reported at v3line.
-//
-// yaml.v3's line is where it noticed the error or, for most parser errors,
-// the 0-based line of the enclosing block or flow collection, so the mistake
-// is rarely before it. It can be one line before: a key missing its colon
-// ("history on") runs on as a plain scalar into the next line, where yaml.v3
-// stops at that line's ':' and goccy at the key, which starts its line. When
-// the scalar is a value instead ("displayName: a" over a key indented too
-// far), the next line, yaml.v3's, is the one to fix. A mistake further up (an
-// unclosed quote ending a scalar many lines later) is a true case this rule
-// gives up, to keep out goccy's own false errors earlier in the file (it
-// rejects an anchor named "-", valid YAML), which would point at a line with
-// nothing wrong. When yaml.v3 gives no line, both its marks were on the first
-// line.
-func credible(data []byte, line, col, v3line int) bool {
-	if line < 1 || col < 1 || v3line == 0 && line != 1 || line < v3line-1 {
-		return false
-	}
-	text, found := lineText(data, line)
-	if !found || col > utf8.RuneCount(text)+1 {
-		return false
-	}
-	if line == v3line-1 {
-		// Only indentation and block indicators before the token.
-		lead := []rune(string(text))[:col-1]
-		return strings.Trim(string(lead), " -?") == ""
-	}
-	return true
-}
-
-// unclosedFlow returns the opening bracket of the flow collection that the
-// error token at shows was never closed, or nil. goccy stops where the
-// collection could no longer go on, which is the next line of the block
-// ("- displayName: b" after "members: [a, b"); the bracket is what a person
-// would point at. The content of a flow collection must be indented more than
-// the line it opens on, so a token on a later line at or left of that
-// indentation cannot belong to it.
-func unclosedFlow(data []byte, tokens token.Tokens, at *token.Token) *token.Token {
-	var open []*token.Token
-	for _, tk := range tokens {
-		if tk.Position == nil {
-			continue
-		}
-		if !before(tk.Position, at.Position) {
-			break
-		}
-		switch tk.Type {
-		case token.SequenceStartType, token.MappingStartType:
-			open = append(open, tk)
-		case token.SequenceEndType, token.MappingEndType:
-			if len(open) > 0 {
-				open = open[:len(open)-1]
-			}
-		}
-	}
-	if len(open) == 0 {
-		return nil
-	}
-	start := open[len(open)-1]
-	if at.Position.Line <= start.Position.Line {
-		return nil
-	}
-	text, _ := lineText(data, start.Position.Line)
-	indent := len(text) - len(bytes.TrimLeft(text, " "))
-	if at.Position.Column > indent+1 {
-		return nil
-	}
-	return start
-}
-
-func before(a, b *token.Position) bool {
-	return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
 }
 
 // lineText returns the 1-based line n of data, without its line break.
@@ -149,60 +156,4 @@ func lineText(data []byte, n int) (text []byte, found bool) {
 		data = data[:j]
 	}
 	return bytes.TrimSuffix(data, []byte("\r")), true
-}
-
-// pathBytes bounds from above the bytes of the node paths goccy's parser
-// would build for tokens: the number of nodes (at most one per token), times
-// a bound on the depth of each, times the longest path segment.
-//
-// A block collection nested in another starts further right, except a
-// sequence under a mapping key, which may start at the key's column, so the
-// block depth on a line is at most twice its indentation plus the
-// indicators ("- ", "? ", ": ", "[", "{") before the token on that line; flow
-// collections add their own depth. A segment is a key (a token followed by
-// ':' or following '?', quoted in the path if need be) or an index.
-func pathBytes(tokens token.Tokens) int {
-	var depths, maxKey, flow, indent, onLine, line int
-	var prev *token.Token // the last token that is not a comment
-	inKey := false
-	for _, tk := range tokens {
-		if tk.Position == nil {
-			continue
-		}
-		if tk.Position.Line != line {
-			line, onLine = tk.Position.Line, 0
-			indent = tk.Position.Column - 1
-		}
-		switch tk.Type {
-		case token.SequenceStartType, token.MappingStartType:
-			flow++
-			onLine++
-		case token.SequenceEndType, token.MappingEndType:
-			flow = max(flow-1, 0)
-		case token.MappingValueType:
-			if prev != nil {
-				maxKey = max(maxKey, len(prev.Value))
-			}
-			onLine++
-			inKey = false
-		case token.SequenceEntryType:
-			onLine++
-			inKey = false
-		case token.MappingKeyType:
-			onLine++
-			inKey = true
-		}
-		if inKey {
-			maxKey = max(maxKey, len(tk.Value))
-		}
-		if tk.Type != token.CommentType {
-			prev = tk
-		}
-		depths += 2*(indent+1) + onLine + flow + 2
-	}
-	segment := 2*maxKey + 24
-	if depths > maxPathBytes/segment {
-		return maxPathBytes + 1
-	}
-	return depths * segment
 }

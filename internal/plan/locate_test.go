@@ -10,8 +10,9 @@ import (
 )
 
 // TestSyntaxErrorPositions checks where common mistakes are reported: at the
-// line and column a person would point at when the locator finds them, at
-// yaml.v3's line alone when it cannot vouch for a position.
+// line and column a person would point at. (gopkg.in/yaml.v3 gave the line of
+// the enclosing collection, 0-based at that, and no column; the comments say
+// what it gave.)
 func TestSyntaxErrorPositions(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -21,18 +22,17 @@ func TestSyntaxErrorPositions(t *testing.T) {
 	}{
 		{"tab used for indentation", "spaces:\n\t- displayName: a\n",
 			[]string{`f.yaml:2:1: invalid YAML: found character that cannot start any token`}},
-		// yaml.v3 says line 2.
+		// yaml.v3 said line 2.
 		{"tab before a key", "spaces:\n  - displayName: a\n\tmembers: [a@example.com]\n",
 			[]string{`f.yaml:3:1: invalid YAML: found a tab character that violates indentation`}},
 		{"unclosed double quote", "spaces:\n  - displayName: \"Platform\n    description: x\n",
 			[]string{`f.yaml:2:18: invalid YAML: found unexpected end of stream`}},
 		{"unclosed single quote", "spaces:\n  - displayName: 'Platform\n",
 			[]string{`f.yaml:2:18: invalid YAML: found unexpected end of stream`}},
-		// The quote is on line 1, yaml.v3 says line 3: too far apart to
-		// trust either, so yaml.v3's line stands.
+		// yaml.v3 said line 3.
 		{"unclosed quote on the first line", "spaces: \"abc\n  - displayName: a\n",
-			[]string{`f.yaml:3: invalid YAML: found unexpected end of stream`}},
-		// yaml.v3 says line 2 for the next four.
+			[]string{`f.yaml:1:9: invalid YAML: found unexpected end of stream`}},
+		// yaml.v3 said line 2 for the next four.
 		{"unclosed [ at the end", "spaces:\n  - displayName: a\n    members: [a@example.com, b@example.com\n",
 			[]string{`f.yaml:3:14: invalid YAML: did not find expected ',' or ']'`}},
 		{"unclosed [ before the next space", "spaces:\n  - displayName: a\n    members: [a@example.com, b@example.com\n  - displayName: b\n",
@@ -41,30 +41,32 @@ func TestSyntaxErrorPositions(t *testing.T) {
 			[]string{`f.yaml:3:14: invalid YAML: did not find expected node content`}},
 		{"unclosed [ then CRLF", "spaces:\r\n  - displayName: a\r\n    members: [a@example.com\r\n",
 			[]string{`f.yaml:3:14: invalid YAML: did not find expected ',' or ']'`}},
-		// yaml.v3 says line 1 for the next two.
+		// yaml.v3 said line 1 for the next two.
 		{"unclosed [ on line 2", "defaults:\n  members: [a@example.com, b@example.com\nspaces:\n  - displayName: a\n",
 			[]string{`f.yaml:2:12: invalid YAML: did not find expected ',' or ']'`}},
+		{"unclosed { over a block scalar", "spaces:\n  - {displayName: a\n  - displayName: c\n    description: |\n      x\n",
+			[]string{`f.yaml:2:5: invalid YAML: found character that cannot start any token`}},
 		{"unclosed {", "spaces:\n  - {displayName: a, description: b\n  - displayName: c\n",
 			[]string{`f.yaml:2:5: invalid YAML: did not find expected ',' or '}'`}},
 		{"a multi-line list with a bad item", "spaces:\n  - displayName: a\n    members: [\n      a@example.com,\n      \"b@example.com\" c,\n    ]\n",
 			[]string{`f.yaml:5:23: invalid YAML: did not find expected ',' or ']'`}},
-		// yaml.v3 says line 1.
+		// yaml.v3 said line 1.
 		{"key indented less", "spaces:\n  - displayName: a\n   description: x\n",
 			[]string{`f.yaml:3:4: invalid YAML: did not find expected '-' indicator`}},
-		// goccy points at "a", which runs on into the next line as a
-		// plain scalar; the line to fix is yaml.v3's.
+		// "a" runs on into the next line as a plain scalar; the key
+		// indented too far is what to fix.
 		{"key indented more", "spaces:\n  - displayName: a\n      description: x\n",
-			[]string{`f.yaml:3: invalid YAML: mapping values are not allowed in this context`}},
+			[]string{`f.yaml:3:7: invalid YAML: mapping values are not allowed in this context`}},
 		{"key indented less at top level", "defaults:\n  history: on\n members: [a@example.com]\nspaces:\n  - displayName: a\n",
 			[]string{`f.yaml:3:2: invalid YAML: did not find expected key`}},
 		{"key: value: more", "spaces:\n  - displayName: Onboarding: Platform\n",
-			[]string{`f.yaml:2:18: invalid YAML: mapping values are not allowed in this context`}},
-		// yaml.v3 says line 1 for the next two.
+			[]string{`f.yaml:2:28: invalid YAML: mapping values are not allowed in this context`}},
+		// yaml.v3 said line 1 for the next two.
 		{"stray dash", "spaces:\n  - displayName: a\n    members:\n      - a@example.com\n    - b@example.com\n",
 			[]string{`f.yaml:5:5: invalid YAML: did not find expected key`}},
 		{"dash in a mapping", "defaults:\n  history: on\n  - a@example.com\nspaces:\n  - displayName: a\n",
 			[]string{`f.yaml:3:3: invalid YAML: did not find expected key`}},
-		// yaml.v3 says line 3, where it meets the next colon.
+		// yaml.v3 said line 3, where it meets the next colon.
 		{"missing colon", "defaults:\n  history on\n  members: [a@example.com]\nspaces:\n  - displayName: a\n",
 			[]string{`f.yaml:2:3: invalid YAML: mapping values are not allowed in this context`}},
 		{"text after a quoted value", "spaces:\n  - displayName: \"Platform\" team\n",
@@ -83,25 +85,24 @@ func TestSyntaxErrorPositions(t *testing.T) {
 			[]string{`f.yaml:3:14: invalid YAML: did not find expected node content`}},
 		{"] once too often", "spaces:\n  - displayName: a\n    members: [a@example.com]]\n",
 			[]string{`f.yaml:3:29: invalid YAML: did not find expected key`}},
-		// goccy accepts this; yaml.v3's line stands.
+		// yaml.v3 said line 2.
 		{"} alone", "spaces:\n  - displayName: a\n    members: }\n",
-			[]string{`f.yaml:2: invalid YAML: did not find expected node content`}},
+			[]string{`f.yaml:3:14: invalid YAML: did not find expected node content`}},
 		{"unknown escape", "spaces:\n  - displayName: \"a\\qb\"\n",
-			[]string{`f.yaml:2:21: invalid YAML: found unknown escape character`}},
+			[]string{`f.yaml:2:20: invalid YAML: found unknown escape character`}},
 		{"alias without a name", "spaces:\n  - displayName: *\n",
 			[]string{`f.yaml:2:18: invalid YAML: did not find expected alphabetic or numeric character`}},
 		{"block scalar dedented", "spaces:\n  - displayName: a\n    description: |\n      line\n    more\n",
 			[]string{`f.yaml:5:5: invalid YAML: could not find expected ':'`}},
 		{"error in a second document", "spaces:\n  - displayName: a\n---\nspaces: [\n",
 			[]string{`f.yaml:4:9: invalid YAML: did not find expected node content`}},
-		// An anchor named "-" is valid, but goccy rejects it: a position
-		// before yaml.v3's line (here exact) is not believed.
-		{"goccy's false error before the real one", "spaces:\n  - displayName: a\n    members:\n      &- a@example.com\n    description: x\n  - displayName: b: c\n",
-			[]string{`f.yaml:6: invalid YAML: mapping values are not allowed in this context`}},
-		// A tab in a quoted string is valid, but goccy rejects it, at a
+		// An anchor named "-" is valid: the error is further on.
+		{"an anchor named -, then an error", "spaces:\n  - displayName: a\n    members:\n      &- a@example.com\n    description: x\n  - displayName: b: c\n",
+			[]string{`f.yaml:6:19: invalid YAML: mapping values are not allowed in this context`}},
+		// A tab in a quoted string is valid: the error is the dash
 		// column past the end of the line: not believed either.
-		{"goccy's false error past the end of a line", "spaces:\n  - displayName: \"a\tb\"\n    description: x\n    members:\n      - a@example.com\n     - b@example.com\n",
-			[]string{`f.yaml:1: invalid YAML: did not find expected key`}},
+		{"a tab in a quoted string, then an error", "spaces:\n  - displayName: \"a\tb\"\n    description: x\n    members:\n      - a@example.com\n     - b@example.com\n",
+			[]string{`f.yaml:6:6: invalid YAML: did not find expected key`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,10 +114,9 @@ func TestSyntaxErrorPositions(t *testing.T) {
 	}
 }
 
-// TestSyntaxErrorCostlyToLocate checks that documents whose nesting or keys
-// would make the locator's parser allocate gigabytes are reported at
-// yaml.v3's line, and promptly.
-func TestSyntaxErrorCostlyToLocate(t *testing.T) {
+// TestSyntaxErrorDeepNesting checks that nesting too deep for any file a
+// person writes is reported promptly, at its position.
+func TestSyntaxErrorDeepNesting(t *testing.T) {
 	t.Parallel()
 	longKeys := strings.Repeat("{"+strings.Repeat("k", 5000)+": ", 14) + "[" + strings.Repeat("a, ", 20000)
 	tests := []struct {
@@ -124,10 +124,10 @@ func TestSyntaxErrorCostlyToLocate(t *testing.T) {
 		yaml string
 		want string
 	}{
-		{"deep flow nesting", strings.Repeat("[", 9000), `f.yaml:1: invalid YAML: did not find expected node content`},
-		{"deeper than yaml.v3 allows", strings.Repeat("{a: ", 20000), `f.yaml:1: invalid YAML: exceeded max depth of 10000`},
-		{"deep block nesting", strings.Repeat("- ", 9000) + "]", `f.yaml:1: invalid YAML: did not find expected node content`},
-		{"long keys", longKeys, `f.yaml:1: invalid YAML: did not find expected ',' or '}'`},
+		{"deep flow nesting", strings.Repeat("[", 9000), `f.yaml:1:9000: invalid YAML: did not find expected node content`},
+		{"deeper than the parser allows", strings.Repeat("{a: ", 20000), `f.yaml:1:40001: invalid YAML: exceeded max depth of 10000`},
+		{"deep block nesting", strings.Repeat("- ", 9000) + "]", `f.yaml:1:18001: invalid YAML: did not find expected node content`},
+		{"long keys", longKeys, `f.yaml:1:130042: invalid YAML: did not find expected node content`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,19 +141,40 @@ func TestSyntaxErrorCostlyToLocate(t *testing.T) {
 	}
 }
 
-// TestSyntaxErrorInLargeFile checks that the locator's cost bound leaves
-// files of thousands of spaces located.
+// TestSyntaxErrorInLargeFile checks that an error near the end of a file of
+// about 5 MB (37,500 spaces, 157,000 lines) is reported at its line and
+// column, not at the line of the enclosing list (gopkg.in/yaml.v3 said
+// line 1, or the line before) nor without a column.
 func TestSyntaxErrorInLargeFile(t *testing.T) {
 	t.Parallel()
-	var b strings.Builder
-	b.WriteString("spaces:\n")
-	const n = 5000
-	for i := range n {
-		fmt.Fprintf(&b, "  - displayName: \"Onboarding 2026-Q1: team %d\"\n    description: \"Questions and introductions.\"\n    members: [a%d@example.com, b%d@example.com]\n    managers:\n      - a%d@example.com\n", i, i, i, i)
+	lines, _ := corpusBase(37_500)
+	base := strings.Join(lines, "\n") + "\n"
+	if len(base) < 5_000_000 {
+		t.Fatalf("corpusBase(37500) is %d bytes, want about 5 MB", len(base))
 	}
-	b.WriteString("  - displayName: \"last\n")
-	want := fmt.Sprintf(`f.yaml:%d:18: invalid YAML: found unexpected end of stream`, 5*n+2)
-	if got := problems(t, b.String(), Options{}); len(got) != 1 || got[0] != want {
-		t.Errorf("Parse(%d spaces, the last unclosed) = %q, want %q", n, got, want)
+	n := len(lines)
+	tests := []struct {
+		name string
+		tail string
+		want string
+	}{
+		{"unclosed quote", "  - displayName: \"last\n",
+			fmt.Sprintf(`f.yaml:%d:18: invalid YAML: found unexpected end of stream`, n+1)},
+		{"unclosed [", "  - displayName: last\n    members: [a@example.com, b@example.com\n  - displayName: after\n",
+			fmt.Sprintf(`f.yaml:%d:14: invalid YAML: did not find expected ',' or ']'`, n+2)},
+		{"key indented less", "  - displayName: last\n   description: x\n  - displayName: after\n",
+			fmt.Sprintf(`f.yaml:%d:4: invalid YAML: did not find expected '-' indicator`, n+2)},
+		{"missing colon", "  - displayName: last\n    history off\n    description: x\n",
+			fmt.Sprintf(`f.yaml:%d:5: invalid YAML: could not find expected ':'`, n+2)},
+		{"stray dash", "  - displayName: last\n    members:\n      - a@example.com\n    - b@example.com\n",
+			fmt.Sprintf(`f.yaml:%d:5: invalid YAML: did not find expected key`, n+4)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := problems(t, base+tt.tail, Options{}); len(got) != 1 || got[0] != tt.want {
+				t.Errorf("Parse(%d bytes, then %q) = %q, want %q", len(base), tt.tail, got, tt.want)
+			}
+		})
 	}
 }

@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // Limits of the Chat API, in characters (runes), as the API counts them.
@@ -133,7 +132,7 @@ func (p *parser) decode(data []byte) (doc *yaml.Node) {
 	if p.scanText(data) {
 		return nil
 	}
-	// yaml.v3 panics on a few inputs it deems internal errors; a config
+	// The parser may panic on inputs it deems internal errors; a config
 	// file must never crash the program.
 	defer func() {
 		if r := recover(); r != nil {
@@ -164,46 +163,20 @@ func (p *parser) decode(data []byte) (doc *yaml.Node) {
 	return &first
 }
 
-var yamlLine = regexp.MustCompile(`^line (\d+): `)
-var unknownAnchor = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
-
-// syntax reports a YAML syntax error. yaml.v3 gives a line (often that of the
-// enclosing collection rather than of the mistake, and never a column) or, for
-// an error on the first line, none; locate finds the line and column when it
-// can, else the report keeps yaml.v3's line alone.
-//
-// The message is yaml.v3's even when goccy/go-yaml located the error: its
-// wording is libyaml's, the one YAML users meet elsewhere, and it is the same
-// whether or not the error was located. goccy's messages name the tab or the
-// unclosed quote more plainly at times, but elsewhere speak of its own
-// internals ("non-map value is specified", "map key-value is pre-defined"),
-// and the column now points at what they would have named.
+// syntax reports a YAML syntax error at the position locate finds, exact
+// at any size of file, with the parser's message: its wording is libyaml's,
+// the one YAML users meet elsewhere.
 func (p *parser) syntax(data []byte, err error) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if m := unknownAnchor.FindStringSubmatch(msg); m != nil {
-		if i := bytes.Index(data, []byte("*"+m[1])); i >= 0 {
-			line, col := position(data, i)
-			p.addAt(line, col, "invalid YAML: %s", msg)
-			return
-		}
+	var e *yaml.LoadError
+	if !errors.As(err, &e) {
+		p.addAt(0, 0, "invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		return
 	}
-	line := 0
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = msg[len(m[0]):]
-	}
-	// Nesting too deep for yaml.v3 is also too costly for the locator,
-	// whose work grows with the square of the depth.
-	if !strings.HasPrefix(msg, "exceeded max depth") {
-		if l, c, ok := locate(data, line); ok {
-			p.addAt(l, c, "invalid YAML: %s", msg)
-			return
-		}
-	}
-	p.addAt(max(line, 1), 0, "invalid YAML: %s", msg)
+	line, col := locate(data, e)
+	p.addAt(line, col, "invalid YAML: %s", e.Message)
 }
 
-// scanText reports bytes yaml.v3 refuses without saying where: invalid UTF-8
+// scanText reports bytes the parser refuses without a line: invalid UTF-8
 // and control characters. It returns whether it found any.
 func (p *parser) scanText(data []byte) bool {
 	line, col := 1, 1
@@ -535,7 +508,7 @@ func (p *parser) setting(s *settings, key string, k, v *yaml.Node) {
 			return
 		}
 		if v.Kind == yaml.ScalarNode {
-			// YAML 1.1 read on/off as booleans and yaml.v3 reads
+			// YAML 1.1 read on/off as booleans and the parser reads
 			// true/false so; accept both spellings.
 			switch strings.ToLower(v.Value) {
 			case "on", "true":

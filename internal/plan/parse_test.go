@@ -62,7 +62,7 @@ func TestParseProblems(t *testing.T) {
 		{"syntax error", "spaces:\n  - displayName: a\n    members: [\n", Options{},
 			[]string{`f.yaml:3:14: invalid YAML: did not find expected node content`}},
 		{"syntax error on the first line", "spaces: a: b\n", Options{},
-			[]string{`f.yaml:1:9: invalid YAML: mapping values are not allowed in this context`}},
+			[]string{`f.yaml:1:10: invalid YAML: mapping values are not allowed in this context`}},
 		{"tab indentation", "spaces:\n\t- displayName: a\n", Options{},
 			[]string{`f.yaml:2:1: invalid YAML: found character that cannot start any token`}},
 		{"control character", "spaces:\n  - displayName: a\x01\n", Options{},

@@ -3,7 +3,7 @@ package plan
 import (
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // The settings of a space: the permissions key (a preset or a mapping of
