@@ -15,7 +15,8 @@ import (
 // plants or swaps a file and checks that the run refuses or stops, names
 // what it found, and damages nothing outside its own files.
 
-const precious = "someone else's file\nwithout a final newline"
+// One line without a final newline: a journal that reads as a torn write.
+const precious = "someone else's file, without a final newline"
 
 // victim writes a file outside the results directory that a link may aim
 // at, and returns its path.
