@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -210,6 +211,27 @@ func TestFIFORefused(t *testing.T) {
 	}
 }
 
+// TestDirectoryRefused puts a directory where each file goes.
+func TestDirectoryRefused(t *testing.T) {
+	t.Parallel()
+	for _, suffix := range []string{"", ".journal", ".lock"} {
+		t.Run("file"+suffix, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "r.json")
+			if err := os.Mkdir(path+suffix, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			s, err := Open(path)
+			if err == nil {
+				s.Close()
+			}
+			if !errors.Is(err, ErrUnsafeFile) || !strings.Contains(err.Error(), path+suffix) {
+				t.Errorf("Open with a directory at %s = %v, want ErrUnsafeFile naming it", path+suffix, err)
+			}
+		})
+	}
+}
+
 // TestLockLost deletes or replaces the lock while a store holds it, and
 // lets a second run start, as nothing then stops it: the first run must
 // stop at its next Record, never write the results file the second run now
@@ -354,6 +376,12 @@ func TestDirectoryVanished(t *testing.T) {
 			}
 			if how != "removed" && v.Unlinked {
 				t.Errorf("VanishedError after a rename = %+v, want the journal kept", v)
+			}
+			if how != "removed" && runtime.GOOS == "linux" {
+				// Linux tells where an open directory is now.
+				if jp := filepath.Join(moved, "r.json.journal"); v.MovedTo != moved || v.Journal != jp {
+					t.Errorf("VanishedError after a rename = %+v, want MovedTo %s and Journal %s", v, moved, jp)
+				}
 			}
 			// Where the state went is told only if it is really there.
 			for _, p := range []string{v.MovedTo, v.Journal} {

@@ -178,6 +178,9 @@ func (s *Store) takeLock() error {
 		if errors.Is(err, syscall.ELOOP) {
 			return refuseLink(lp, "results lock", err)
 		}
+		if errors.Is(err, syscall.EISDIR) {
+			return fmt.Errorf("%w: results lock %q is a directory, not a regular file", ErrUnsafeFile, lp)
+		}
 		return fmt.Errorf("locking results file: %w", err)
 	}
 	if !ok {
