@@ -56,6 +56,9 @@ type VanishedError struct {
 	// Journal is the path of the journal now, when it still has one that
 	// could be told; "" otherwise.
 	Journal string
+	// Results is the path of the results file in MovedTo, if there is one
+	// (a run that never folded has none).
+	Results string
 	// Unlinked says the journal has no name left: what it held since the
 	// results file was last written goes when the run ends, unless DirKept.
 	Unlinked bool
@@ -84,8 +87,8 @@ func (e *VanishedError) Error() string {
 		fmt.Fprintf(&b, "results directory %q was moved to %q during the run: stopping", e.Dir, e.MovedTo)
 		if e.Journal != "" {
 			fmt.Fprintf(&b, "; the state is there, in its journal %q", e.Journal)
-			if _, err := os.Lstat(filepath.Join(e.MovedTo, e.File)); err == nil {
-				fmt.Fprintf(&b, " and %q", filepath.Join(e.MovedTo, e.File))
+			if e.Results != "" {
+				fmt.Fprintf(&b, " and %q", e.Results)
 			}
 		}
 	case e.Unlinked:
@@ -217,6 +220,11 @@ func (s *Store) checkDir() error {
 		jp := filepath.Join(v.MovedTo, filepath.Base(journalPath(s.path)))
 		if fi, err := os.Lstat(jp); err == nil && os.SameFile(fi, s.journalInfo) {
 			v.Journal = jp
+		}
+		if p := filepath.Join(v.MovedTo, v.File); checkResultsPath(p) == nil {
+			if _, err := os.Lstat(p); err == nil {
+				v.Results = p
+			}
 		}
 	}
 	return v

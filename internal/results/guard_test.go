@@ -343,7 +343,7 @@ func TestDirectoryVanished(t *testing.T) {
 				t.Fatal(err)
 			}
 			path := filepath.Join(dir, "r.json")
-			s := open(t, path)
+			s := open(t, path, WithFoldEvery(1)) // r.json written at once
 			record(t, s, Event{Space: "A", Entry: created("A")})
 			switch how {
 			case "removed":
@@ -379,12 +379,13 @@ func TestDirectoryVanished(t *testing.T) {
 			}
 			if how != "removed" && runtime.GOOS == "linux" {
 				// Linux tells where an open directory is now.
-				if jp := filepath.Join(moved, "r.json.journal"); v.MovedTo != moved || v.Journal != jp {
-					t.Errorf("VanishedError after a rename = %+v, want MovedTo %s and Journal %s", v, moved, jp)
+				jp, rp := filepath.Join(moved, "r.json.journal"), filepath.Join(moved, "r.json")
+				if v.MovedTo != moved || v.Journal != jp || v.Results != rp {
+					t.Errorf("VanishedError after a rename = %+v, want MovedTo %s, Journal %s, Results %s", v, moved, jp, rp)
 				}
 			}
 			// Where the state went is told only if it is really there.
-			for _, p := range []string{v.MovedTo, v.Journal} {
+			for _, p := range []string{v.MovedTo, v.Journal, v.Results} {
 				if p == "" {
 					continue
 				}
