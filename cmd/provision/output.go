@@ -31,6 +31,7 @@ type progress struct {
 	wg       sync.WaitGroup
 
 	failedMembers int
+	failures      int // outcomes with an error
 	// callerUnknown: the run does not know the caller's own address, so
 	// it cannot leave it out of setup's member list.
 	callerUnknown bool
@@ -152,6 +153,9 @@ func (pr *progress) done(o apply.Outcome) {
 		pr.failedMembers += o.Entry.Members.Failed + len(o.Entry.Members.Missing)
 	}
 	if o.Err != nil {
+		// Whatever failed (the space, a member, a setting, a removal),
+		// the run exits 1.
+		pr.failures++
 		if pr.bar != nil {
 			pr.bar.Clear()
 		}
@@ -169,10 +173,12 @@ func (pr *progress) done(o apply.Outcome) {
 	}
 }
 
-func (pr *progress) memberFailures() int {
+// failed tells whether anything of the run failed: a space, or a member,
+// setting or removal of one.
+func (pr *progress) failed() bool {
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
-	return pr.failedMembers
+	return pr.failedMembers > 0 || pr.failures > 0
 }
 
 func (pr *progress) finish() {
@@ -206,6 +212,10 @@ func (e *env) printSummary(o *options, p *plan.Plan, s *apply.Summary) error {
 	w := e.stdout
 	fmt.Fprintf(w, "\nDone in %s: %d created, %d existing, %d updated, %d failed, %d unchanged, %d interrupted.\n",
 		s.Elapsed.Round(10*time.Millisecond), s.Created, s.Existing, s.Updated, s.Failed, s.Skipped, s.Interrupted)
+	if s.Deleted+s.SettingsPatched+s.MembersRemoved > 0 {
+		fmt.Fprintf(w, "Converged: %s patched, %s removed, %s deleted.\n",
+			count(s.SettingsPatched, "setting", "settings"), count(s.MembersRemoved, "member", "members"), count(s.Deleted, "space", "spaces"))
+	}
 	if s.MembersAdded+s.MembersInvited+s.MembersFailed+s.MembersMissing+s.RolesSet > 0 {
 		fmt.Fprintf(w, "Members: %d added, %d invited, %d failed, %d missing; %s changed.\n",
 			s.MembersAdded, s.MembersInvited, s.MembersFailed, s.MembersMissing, count(s.RolesSet, "role", "roles"))

@@ -145,8 +145,11 @@ func (e *env) provision(ctx context.Context, o *options) error {
 			cfg.Spaces[i].Adopt = true
 		}
 	}
-	cfg.Prune, cfg.PruneMembers = o.prune, o.pruneMembers
+	cfg.Prune, cfg.PruneMembers, cfg.Caller = o.prune, o.pruneMembers, o.caller
 	if o.plan && !o.refresh {
+		if err := callerKnown(o, cfg.Caller); err != nil {
+			return err
+		}
 		// A plan from the record alone: no credentials, no call; but the
 		// checks a run makes before its first call, so that a plan never
 		// passes where the run would be refused.
@@ -167,6 +170,12 @@ func (e *env) provision(ctx context.Context, o *options) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Caller == "" && creds.Email != "" {
+		cfg.Caller = "users/" + creds.Email
+	}
+	if err := callerKnown(o, cfg.Caller); err != nil {
+		return err
+	}
 	if o.plan {
 		// --plan --refresh: reads, and only reads; no lock, nothing written.
 		f, err := results.Load(o.results)
@@ -174,9 +183,9 @@ func (e *env) provision(ctx context.Context, o *options) error {
 			return usagef("reading the results file: %w", err)
 		}
 		opts := e.options(o, creds, log)
-		ref, err := e.refresh(ctx, opts, svc, cfg, f)
+		ref, err := e.refresh(ctx, o, opts, svc, cfg, f)
 		if err != nil {
-			return e.stopped(err, creds)
+			return e.stoppedReading(err, creds)
 		}
 		if err := e.printPlan(o, plan.Diff(cfg, apply.Recorded(f, &ref))); err != nil {
 			return err
@@ -210,6 +219,27 @@ func (e *env) provision(ctx context.Context, o *options) error {
 	return err
 }
 
+// stoppedReading explains why a refresh ended early: as stopped does, but a
+// refresh records nothing, so nothing is pending.
+func (e *env) stoppedReading(err error, creds *auth.Credentials) error {
+	var quota *apply.QuotaWaitError
+	if errors.As(err, &quota) {
+		fmt.Fprintf(e.stderr, "provision: stopped while reading the spaces: %v.\nNothing was changed and nothing recorded. Run again later, or raise --max-wait.\n", quota)
+		return errFailed{}
+	}
+	return e.stopped(err, creds)
+}
+
+// callerKnown refuses --prune-members when the run does not know who the
+// caller is: it could not tell the caller from the members to remove, and
+// would take the caller out of its own spaces.
+func callerKnown(o *options, caller string) error {
+	if o.pruneMembers && caller == "" && o.auth != "app" {
+		return usagef("--prune-members needs to know who you are, so as never to remove you: pass --caller YOUR_EMAIL (the credentials do not name you)")
+	}
+	return nil
+}
+
 // export writes the --export list, if asked for.
 func (e *env) export(o *options, cfg *plan.Config, f *results.File) error {
 	if o.export == "" {
@@ -225,9 +255,14 @@ func (e *env) printPlan(o *options, p *plan.Plan) error {
 	return plan.WriteTextOptions(e.stdout, p, plan.TextOptions{Verbose: o.verbose})
 }
 
+// readRate paces reads 5% under the documented 3,000 a minute (per
+// project, for space reads and for membership reads alike: the Limits
+// page), so that timing noise never draws a 429 from a run at full speed.
+const readRate = 2850
+
 // setupLimiters are the limiters of a run: one per quota class (SPEC §1).
 func setupLimiters(o *options) (spaces, members, reads *apply.Limiter) {
-	return apply.NewLimiter(o.rate), apply.NewLimiter(o.memberRate), apply.NewLimiter(3000)
+	return apply.NewLimiter(o.rate), apply.NewLimiter(o.memberRate), apply.NewLimiter(readRate)
 }
 
 func (e *env) logger(o *options) *slog.Logger {
@@ -283,6 +318,10 @@ func (e *env) authConfig(o *options, cfg *plan.Config, base *http.Client, log *s
 // needs says what the run may do, for the scopes it asks for: settings
 // are patched whenever the config states one that can drift.
 func needs(o *options, cfg *plan.Config) auth.Needs {
+	if o.plan {
+		// --plan --refresh reads, and only reads.
+		return auth.Needs{ReadOnly: true, Members: o.refresh, Admin: o.admin}
+	}
 	n := auth.Needs{Members: hasMembers(cfg) || o.pruneMembers || o.refresh, Delete: o.prune, Admin: o.admin}
 	for _, s := range cfg.Spaces {
 		// Adoption checks the caller's own membership (members.get).
@@ -332,7 +371,7 @@ func (e *env) options(o *options, creds *auth.Credentials, log *slog.Logger) app
 
 // refresh reads every recorded space (and, where the config manages
 // members, its members) for --refresh, showing progress.
-func (e *env) refresh(ctx context.Context, opts apply.Options, svc *chat.Service, cfg *plan.Config, f *results.File) (apply.Refreshed, error) {
+func (e *env) refresh(ctx context.Context, o *options, opts apply.Options, svc *chat.Service, cfg *plan.Config, f *results.File) (apply.Refreshed, error) {
 	members := make(map[string][]string)
 	for _, s := range cfg.Spaces {
 		members[plan.NameKey(s.DisplayName)] = s.Members
@@ -342,7 +381,7 @@ func (e *env) refresh(ctx context.Context, opts apply.Options, svc *chat.Service
 		if en.Name == "" || (en.Status != results.Created && en.Status != results.Existing) {
 			continue
 		}
-		t := apply.Target{Name: en.Name, Members: members[plan.NameKey(k)]}
+		t := apply.Target{Name: en.Name, Members: members[plan.NameKey(k)], Admin: o.admin && en.Status == results.Existing}
 		if en.Applied != nil {
 			t.IDs = en.Applied.IDs
 		}
@@ -378,6 +417,9 @@ func (e *env) refresh(ctx context.Context, opts apply.Options, svc *chat.Service
 	}
 	fmt.Fprintf(e.stderr, "refresh: %s read, %d deleted since the last run, %d not visible to you\n",
 		count(len(targets), "recorded space", "recorded spaces"), len(ref.Gone), len(ref.Hidden))
+	if n := len(ref.Gone); n > 1 && n == len(targets) {
+		fmt.Fprintf(e.stderr, "warning: every recorded space answered NOT_FOUND; if that is not what happened in Chat, check --endpoint and the credentials before applying: the plan creates them again (a space found under its old name is recorded again, not duplicated)\n")
+	}
 	for k := range ref.Hidden {
 		fmt.Fprintf(e.stderr, "warning: %q (%s): the API refused to show it (403); it is not taken for deleted and is left as recorded\n", k, targets[k].Name)
 	}
@@ -388,9 +430,9 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 	opts := e.options(o, creds, log)
 	var ref *apply.Refreshed
 	if o.refresh {
-		r, err := e.refresh(ctx, opts, svc, cfg, store.Snapshot())
+		r, err := e.refresh(ctx, o, opts, svc, cfg, store.Snapshot())
 		if err != nil {
-			return e.stopped(err, creds)
+			return e.stoppedReading(err, creds)
 		}
 		// The users/IDs learnt spare the next refresh a lookup each.
 		for k, ids := range r.IDs {
@@ -420,7 +462,7 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 	switch {
 	case err != nil:
 		return e.stopped(err, creds)
-	case sum.Failed > 0 || prog.memberFailures() > 0:
+	case sum.Failed > 0 || prog.failed():
 		return errFailed{}
 	}
 	return nil

@@ -409,6 +409,15 @@ func (r *runner) apply(ctx context.Context, it plan.Item) Outcome {
 	return out
 }
 
+// admin tells whether calls about the entry's space use the caller's
+// administrator privilege: with --admin, for spaces adopted (which the
+// caller may not be in), never for spaces the caller created and is in,
+// where administrator access would only add its limits (no users outside
+// the organization: DD, members.create useAdminAccess).
+func (r *runner) admin(entry *results.Entry) bool {
+	return r.opts.Admin && entry.Status == results.Existing
+}
+
 // converge makes the rest of the space match the config once its members
 // are in: members removed (--prune-members), then settings patched. It
 // returns the first failure; a stop is returned as such.
@@ -420,7 +429,7 @@ func (r *runner) converge(ctx context.Context, k string, entry *results.Entry, i
 	if isStop(ctx, err) {
 		return err
 	}
-	perr := r.patch(ctx, k, entry, it.Patches)
+	perr := r.patch(ctx, k, entry, it.Space.Settings, it.Patches)
 	if cur := r.rec.Entry(k); cur != nil {
 		*entry = *cur
 	}
@@ -577,6 +586,7 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 	// spaces.create requestId). One spaces.get then gives the rest; if it
 	// fails, the documented URL serves.
 	replay := status == results.Created && (reached || (reqID == it.RequestID && unknown))
+	mayBeReplay := replay
 	if replay {
 		if full := r.getSpace(ctx, got.Name); full != nil {
 			got, replay = full, false
@@ -604,12 +614,19 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 	if err := r.record(results.Event{Space: k, Entry: &entry}); err != nil {
 		return entry, nil, err
 	}
-	// What the create itself set (fine-grained permissions follow as a
-	// patch, recorded when it succeeds); an adopted space has received
-	// nothing yet, so the next plan patches what the config states.
+	// The settings the space has, of those the config states: what the
+	// create sent, for a space this create made; what the space itself
+	// says (read, or listed when adopted), when the answer may be a replay
+	// of an earlier create with other settings, or the space was adopted.
+	// Fine-grained permissions follow as a patch, recorded when it
+	// succeeds. Not known: nothing, and the next plan patches what the
+	// config states.
 	set := map[string]string{}
-	if status == results.Created {
+	switch {
+	case status == results.Created && !mayBeReplay:
 		set = creationSettings(it.Space.Settings)
+	case status == results.Existing || !replay: // listed, or read after the replay
+		set = onlyStated(liveSettings(got), creationSettings(it.Space.Settings))
 	}
 	if err := r.record(results.Event{Space: k, Settings: set}); err != nil {
 		return entry, nil, err

@@ -165,16 +165,91 @@ func TestAdminPatchesLeaveOutHistoryAndAudience(t *testing.T) {
 		emu.ServeHTTP(w, r)
 	})
 	svc := client(t, h)
+	// A space the caller is not in, adopted as an administrator.
+	emu.AddForeignSpace("T", "users/boss@example.com", "")
 	s := newState(t)
-	if _, _, err := s.run(context.Background(), svc, "spaces:\n  - displayName: \"T\"\n    description: a\n    history: on\n", apply.Options{Admin: true}); err != nil {
+	if _, _, err := s.run(context.Background(), svc, "spaces:\n  - displayName: \"T\"\n    adopt: true\n", apply.Options{Admin: true, Caller: caller}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.run(context.Background(), svc, "spaces:\n  - displayName: \"T\"\n    description: b\n    history: off\n", apply.Options{Admin: true}); err != nil {
+	sum, _, err := s.run(context.Background(), svc, "spaces:\n  - displayName: \"T\"\n    description: b\n    history: off\n", apply.Options{Admin: true, Caller: caller})
+	if err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
 	if got, want := strings.Join(masks, "; "), "space_details admin=true; space_history_state admin="; got != want {
 		t.Fatalf("patches %q, want %q", got, want)
+	}
+	// The caller is not in the space: the history patch is refused, and
+	// says why; the description went through all the same.
+	if sum.SettingsPatched != 1 || sum.Failed+sum.MembersFailed == 0 && sum.Updated == 0 {
+		t.Fatalf("summary %+v; want the description patched", sum)
+	}
+}
+
+// TestOtherTextKept: a config that states only the description changes
+// only the description: the guidelines, written in Chat, are read and sent
+// back as they are, and not recorded as the config's.
+func TestOtherTextKept(t *testing.T) {
+	t.Parallel()
+	emu, svc := emulator(t)
+	s := newState(t)
+	if _, _, err := s.run(context.Background(), svc, "spaces:\n  - displayName: \"T\"\n    description: one\n", apply.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	name := s.file().Spaces["T"].Name
+	emu.EditSpace(name, "one", "Rules written in Chat")
+	if _, _, err := s.run(context.Background(), svc, "spaces:\n  - displayName: \"T\"\n    description: two\n", apply.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	sp, _ := emu.Space(name)
+	if sp.SpaceDetails == nil || sp.SpaceDetails.Description != "two" || sp.SpaceDetails.Guidelines != "Rules written in Chat" {
+		t.Fatalf("space details %+v; want the description changed and the guidelines kept", sp.SpaceDetails)
+	}
+	if g := s.file().Spaces["T"].Applied.Settings.Guidelines; g != nil {
+		t.Fatalf("recorded guidelines %q; the config does not state them", *g)
+	}
+}
+
+// TestDeleteRefusedFailsThatSpace: a 403 on a delete fails that one space
+// (the caller may no longer delete it), it does not stop the run as a
+// refused credential would; a 404 that is not about the space is no
+// deletion either.
+func TestDeleteRefusedFailsThatSpace(t *testing.T) {
+	t.Parallel()
+	emu, svc := emulator(t)
+	s := newState(t)
+	if _, _, err := s.run(context.Background(), svc, config(3), apply.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	refused := s.file().Spaces["Team 000"].Name
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodDelete && r.URL.Path == "/v1/"+refused:
+			googleError(w, 403, "PERMISSION_DENIED", "The caller does not have permission")
+		case r.Method == http.MethodDelete && strings.HasSuffix(r.URL.Path, s.file().Spaces["Team 001"].ID):
+			w.WriteHeader(404) // a proxy's page, not the API's NOT_FOUND
+		default:
+			emu.ServeHTTP(w, r)
+		}
+	})
+	cfg, err := plan.Parse("spaces.yaml", []byte("spaces:\n  - displayName: \"Other\"\n"), plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Prune = true
+	st, err := results.Open(s.path, results.WithoutSync())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := plan.Diff(cfg, apply.Recorded(st.Snapshot(), nil))
+	sum, err := apply.Run(context.Background(), client(t, h), st, p, apply.Options{Backoff: fast, Concurrency: 1})
+	st.Close()
+	if err != nil || sum.Deleted != 1 || sum.Failed != 2 || sum.Created != 1 {
+		t.Fatalf("Run: %v, summary %+v; want 1 deleted, 2 failed, the new space created", err, sum)
+	}
+	f := s.file()
+	if f.Spaces["Team 000"] == nil || f.Spaces["Team 001"] == nil || len(f.Deleted) != 1 {
+		t.Fatalf("entries %v, deleted %v; want only Team 002 moved to deleted", f.Spaces, f.Deleted)
 	}
 }

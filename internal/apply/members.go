@@ -217,7 +217,7 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 		err := r.do(ctx, r.opts.Members, "members.create", entry.Name+" "+m, func(cctx context.Context) error {
 			var err error
 			call := r.svc.Spaces.Members.Create(entry.Name, membership(m)).Context(cctx)
-			if r.opts.Admin {
+			if r.admin(entry) {
 				call = call.UseAdminAccess(true)
 			}
 			got, err = call.Do()
@@ -268,7 +268,7 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 		if refused[strings.ToLower(rc.Member)] {
 			continue // already counted as failed; the next run tries both again
 		}
-		changed, err := r.setRole(ctx, entry.Name, entry.Principal, rc, names[rc.Member])
+		changed, err := r.setRole(ctx, entry.Name, entry.Principal, r.admin(entry), rc, names[rc.Member])
 		if err != nil {
 			if isStop(ctx, err) {
 				for _, p := range roles[i:] {
@@ -330,7 +330,7 @@ var errOwnRole = errors.New("that is you (the caller): your own role is not lowe
 // membership's name comes from the create that added the member, or from a
 // get by email: lists carry numeric user IDs, so they cannot tell which
 // membership is whose. A member who already has the role needs no write.
-func (r *runner) setRole(ctx context.Context, space, principal string, rc plan.RoleChange, name string) (changed bool, err error) {
+func (r *runner) setRole(ctx context.Context, space, principal string, admin bool, rc plan.RoleChange, name string) (changed bool, err error) {
 	// Whoever runs the tool is never lowered: the caller, or, when the
 	// caller is unknown, the principal that created the space.
 	self := r.isCaller(rc.Member) || (r.opts.Caller == "" && principal != "" && strings.EqualFold(principal, rc.Member))
@@ -340,7 +340,7 @@ func (r *runner) setRole(ctx context.Context, space, principal string, rc plan.R
 		err := r.do(ctx, r.opts.Reads, "members.get", target, func(cctx context.Context) error {
 			var err error
 			call := r.svc.Spaces.Members.Get(target).Context(cctx)
-			if r.opts.Admin {
+			if admin {
 				call = call.UseAdminAccess(true)
 			}
 			got, err = call.Do()
@@ -369,7 +369,7 @@ func (r *runner) setRole(ctx context.Context, space, principal string, rc plan.R
 	}
 	err = r.do(ctx, r.opts.Members, "members.patch", name, func(cctx context.Context) error {
 		call := r.svc.Spaces.Members.Patch(name, &chat.Membership{Role: rc.To.API()}).UpdateMask("role").Context(cctx)
-		if r.opts.Admin {
+		if admin {
 			call = call.UseAdminAccess(true)
 		}
 		_, err := call.Do()

@@ -26,7 +26,7 @@ func (r *runner) removeMembers(ctx context.Context, k string, entry *results.Ent
 		target := r.memberName(entry, m)
 		err := r.do(ctx, r.opts.Members, "members.delete", target, func(cctx context.Context) error {
 			call := r.svc.Spaces.Members.Delete(target).Context(cctx)
-			if r.opts.Admin {
+			if r.admin(entry) {
 				call = call.UseAdminAccess(true)
 			}
 			_, err := call.Do()
@@ -37,7 +37,7 @@ func (r *runner) removeMembers(ctx context.Context, k string, entry *results.Ent
 			switch {
 			case isStop(ctx, err):
 				return err
-			case e.kind != notFound:
+			case !spaceNotFound(e):
 				r.unauthenticated(e)
 				r.stats.membersFailed.Add(1)
 				if firstErr == nil {
@@ -83,11 +83,7 @@ func (r *runner) deleteSpace(ctx context.Context, it plan.Item) Outcome {
 	}
 	out.Entry = *en
 	err := r.do(ctx, r.opts.Spaces, "spaces.delete", en.Name, func(cctx context.Context) error {
-		call := r.svc.Spaces.Delete(en.Name).Context(cctx)
-		if r.opts.Admin {
-			call = call.UseAdminAccess(true)
-		}
-		_, err := call.Do()
+		_, err := r.svc.Spaces.Delete(en.Name).Context(cctx).Do()
 		return err
 	})
 	if err != nil {
@@ -96,8 +92,10 @@ func (r *runner) deleteSpace(ctx context.Context, it plan.Item) Outcome {
 		case isStop(ctx, err):
 			out.Interrupted = true
 			return out
-		case e.kind != notFound:
-			r.fatal(e)
+		case !spaceNotFound(e):
+			// A 403 here is about this space (the caller may no longer
+			// delete it), not the run; a 401 or a missing app stops it.
+			r.unauthenticated(e)
 			out.Err = fmt.Errorf("deleting %s: %w", en.Name, e)
 			return out
 		}

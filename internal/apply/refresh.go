@@ -21,6 +21,9 @@ type Target struct {
 	Members []string
 	// IDs are the users/ID recorded for members named by email.
 	IDs map[string]string
+	// Admin reads the space with the caller's administrator privilege
+	// (with Options.Admin, a space adopted that the caller may not be in).
+	Admin bool
 }
 
 // Refreshed is what a Refresh found out about the recorded spaces.
@@ -104,12 +107,6 @@ feed:
 	if cause := context.Cause(ctx); cause != nil {
 		return out, cause
 	}
-	if firstErr == nil && len(out.Gone) > 1 && len(out.Gone) == len(spaces) {
-		// Every space gone at once is far likelier a wrong endpoint or
-		// project than a clean sweep in Chat: nothing is taken for deleted.
-		firstErr = fmt.Errorf("every one of the %d recorded spaces answered NOT_FOUND; check --endpoint and the credentials' project: none is taken for deleted", len(spaces))
-		out.Gone = map[string]bool{}
-	}
 	return out, firstErr
 }
 
@@ -127,7 +124,7 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 	var sp *chat.Space
 	err := r.do(ctx, r.opts.Reads, "spaces.get", t.Name, func(cctx context.Context) error {
 		call := r.svc.Spaces.Get(t.Name).Context(cctx)
-		if r.opts.Admin {
+		if t.Admin {
 			call = call.UseAdminAccess(true)
 		}
 		var err error
@@ -141,7 +138,7 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 	if len(t.Members) == 0 {
 		return live, nil, nil
 	}
-	listed, err := r.listMembers(ctx, t.Name)
+	listed, err := r.listMembers(ctx, t.Name, t.Admin)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -160,7 +157,7 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 				target := alias(t.Name, m)
 				err := r.do(ctx, r.opts.Reads, "members.get", target, func(cctx context.Context) error {
 					call := r.svc.Spaces.Members.Get(target).Context(cctx)
-					if r.opts.Admin {
+					if t.Admin {
 						call = call.UseAdminAccess(true)
 					}
 					var err error
@@ -202,7 +199,7 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 
 // listMembers lists a space's human and group memberships, invited ones
 // included: users/ID or groups/ID → role. Chat apps are left out.
-func (r *runner) listMembers(ctx context.Context, space string) (map[string]plan.Role, error) {
+func (r *runner) listMembers(ctx context.Context, space string, admin bool) (map[string]plan.Role, error) {
 	out := make(map[string]plan.Role)
 	seen := make(map[string]bool)
 	token := ""
@@ -210,7 +207,7 @@ func (r *runner) listMembers(ctx context.Context, space string) (map[string]plan
 		var page *chat.ListMembershipsResponse
 		err := r.do(ctx, r.opts.Reads, "members.list", space, func(cctx context.Context) error {
 			call := r.svc.Spaces.Members.List(space).ShowGroups(true).ShowInvited(true).PageSize(1000).PageToken(token).Context(cctx)
-			if r.opts.Admin {
+			if admin {
 				call = call.UseAdminAccess(true)
 			}
 			var err error

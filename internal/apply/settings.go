@@ -2,7 +2,9 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -21,27 +23,42 @@ const perSpaceWrite = time.Second
 // plan.Patch (the masks that must travel alone: DD, spaces.patch
 // updateMask), at most one a second. Each patch is recorded as it
 // succeeds; the first failure ends the space's patches, and is returned.
-func (r *runner) patch(ctx context.Context, k string, entry *results.Entry, patches []plan.Patch) error {
+func (r *runner) patch(ctx context.Context, k string, entry *results.Entry, stated map[string]string, patches []plan.Patch) error {
 	var last time.Time
+	var failed error
 	for _, p := range patches {
 		if ctx.Err() != nil {
-			return context.Cause(ctx)
+			return errors.Join(failed, context.Cause(ctx))
 		}
 		if wait := time.Until(last.Add(perSpaceWrite)); wait > 0 {
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return context.Cause(ctx)
+				return errors.Join(failed, context.Cause(ctx))
 			case <-t.C:
+			}
+		}
+		if p.Mask == plan.MaskDetails {
+			// Description and guidelines travel together: the one the
+			// config does not state is sent as the space has it now, so
+			// that changing one never wipes the other (DD, spaces.patch:
+			// "pass the existing value for the other field").
+			var err error
+			if p, err = r.keepOtherText(ctx, entry, stated, p); err != nil {
+				if isStop(ctx, err) {
+					return errors.Join(failed, err)
+				}
+				failed = errors.Join(failed, fmt.Errorf("changing %s: %w", maskWords(p.Mask), err))
+				continue
 			}
 		}
 		body, err := patchBody(p)
 		if err != nil {
-			return err
+			return errors.Join(failed, err)
 		}
 		// Admin access does not reach history or audience (DD).
-		admin := r.opts.Admin && p.Mask != "space_history_state" && p.Mask != "access_settings.audience"
+		admin := r.admin(entry) && p.Mask != plan.MaskHistory && p.Mask != plan.MaskAudience
 		err = r.do(ctx, r.opts.Spaces, "spaces.patch", entry.Name+" "+p.Mask, func(cctx context.Context) error {
 			call := r.svc.Spaces.Patch(entry.Name, body).UpdateMask(p.Mask).Context(cctx)
 			if admin {
@@ -53,17 +70,67 @@ func (r *runner) patch(ctx context.Context, k string, entry *results.Entry, patc
 		last = time.Now()
 		if err != nil {
 			if isStop(ctx, err) {
-				return err
+				return errors.Join(failed, err)
 			}
 			r.unauthenticated(classify(err))
-			return fmt.Errorf("changing %s: %w", maskWords(p.Mask), err)
+			why := ""
+			if r.admin(entry) && (p.Mask == plan.MaskHistory || p.Mask == plan.MaskAudience) {
+				why = " (the API does not change history or audience with administrator access: only a member of the space can)"
+			}
+			// The other masks are still worth sending.
+			failed = errors.Join(failed, fmt.Errorf("changing %s%s: %w", maskWords(p.Mask), why, err))
+			continue
 		}
 		r.stats.patches.Add(1)
-		if err := r.record(results.Event{Space: k, Settings: p.Settings}); err != nil {
-			return err
+		if err := r.record(results.Event{Space: k, Settings: onlyStated(p.Settings, stated)}); err != nil {
+			return errors.Join(failed, err)
 		}
 	}
-	return nil
+	return failed
+}
+
+// keepOtherText fills the text of a space_details patch that the config
+// does not state with the space's own, read now.
+func (r *runner) keepOtherText(ctx context.Context, entry *results.Entry, stated map[string]string, p plan.Patch) (plan.Patch, error) {
+	_, hasDesc := stated[plan.SetDescription]
+	_, hasGuide := stated[plan.SetGuidelines]
+	if hasDesc && hasGuide {
+		return p, nil
+	}
+	var sp *chat.Space
+	err := r.do(ctx, r.opts.Reads, "spaces.get", entry.Name, func(cctx context.Context) error {
+		call := r.svc.Spaces.Get(entry.Name).Context(cctx)
+		if r.admin(entry) {
+			call = call.UseAdminAccess(true)
+		}
+		var err error
+		sp, err = call.Do()
+		return err
+	})
+	if err != nil {
+		return p, fmt.Errorf("reading the space's other text first: %w", err)
+	}
+	live := liveSettings(sp)
+	out := plan.Patch{Mask: p.Mask, Settings: maps.Clone(p.Settings)}
+	if !hasDesc {
+		out.Settings[plan.SetDescription] = live[plan.SetDescription]
+	}
+	if !hasGuide {
+		out.Settings[plan.SetGuidelines] = live[plan.SetGuidelines]
+	}
+	return out, nil
+}
+
+// onlyStated keeps the settings the config states: a text re-sent as the
+// space had it is not the config's to record.
+func onlyStated(set, stated map[string]string) map[string]string {
+	out := make(map[string]string, len(set))
+	for k, v := range set {
+		if _, ok := stated[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // maskWords names a mask as the plan does.

@@ -103,6 +103,11 @@ const (
 	scopeAdminSpaces      = scopePrefix + "chat.admin.spaces"
 	scopeAdminMemberships = scopePrefix + "chat.admin.memberships"
 	scopeAdminDelete      = scopePrefix + "chat.admin.delete"
+
+	// Reads alone (--plan --refresh).
+	scopeMembershipsReadonly      = scopePrefix + "chat.memberships.readonly"
+	scopeAdminSpacesReadonly      = scopePrefix + "chat.admin.spaces.readonly"
+	scopeAdminMembershipsReadonly = scopePrefix + "chat.admin.memberships.readonly"
 )
 
 // Identity scopes, asked for by User along with the Chat scopes: with them
@@ -121,19 +126,22 @@ var identityScopes = []string{scopeOpenID, scopeEmail}
 // scopePurpose says why a scope is needed, for the message that asks for a
 // new consent.
 var scopePurpose = map[string]string{
-	scopeSpacesCreate:     "to create spaces",
-	scopeSpacesReadonly:   "to find spaces that already exist",
-	scopeMemberships:      "to add members and managers",
-	scopeAppSpaces:        "to create spaces as the Chat app",
-	scopeAppMemberships:   "to add members as the Chat app",
-	scopeBot:              "to find and check spaces as the Chat app",
-	scopeSpaces:           "to create spaces and change their settings",
-	scopeDelete:           "to delete spaces (--prune)",
-	scopeAppSpacesAll:     "to create spaces and change their settings as the Chat app",
-	scopeAppDelete:        "to delete spaces as the Chat app (--prune)",
-	scopeAdminSpaces:      "to find and change spaces as an administrator (--admin)",
-	scopeAdminMemberships: "to change members as an administrator (--admin)",
-	scopeAdminDelete:      "to delete spaces as an administrator (--admin --prune)",
+	scopeSpacesCreate:             "to create spaces",
+	scopeSpacesReadonly:           "to find spaces that already exist",
+	scopeMemberships:              "to add members and managers",
+	scopeAppSpaces:                "to create spaces as the Chat app",
+	scopeAppMemberships:           "to add members as the Chat app",
+	scopeBot:                      "to find and check spaces as the Chat app",
+	scopeSpaces:                   "to create spaces and change their settings",
+	scopeDelete:                   "to delete spaces (--prune)",
+	scopeAppSpacesAll:             "to create spaces and change their settings as the Chat app",
+	scopeAppDelete:                "to delete spaces as the Chat app (--prune)",
+	scopeAdminSpaces:              "to find and change spaces as an administrator (--admin)",
+	scopeAdminMemberships:         "to change members as an administrator (--admin)",
+	scopeAdminDelete:              "to delete spaces as an administrator (--admin --prune)",
+	scopeMembershipsReadonly:      "to read members (--plan --refresh)",
+	scopeAdminSpacesReadonly:      "to read spaces as an administrator (--plan --refresh --admin)",
+	scopeAdminMembershipsReadonly: "to read members as an administrator (--plan --refresh --admin)",
 }
 
 // Needs says what a run will do, for the scopes it asks for.
@@ -142,6 +150,9 @@ type Needs struct {
 	Patch   bool // settings to change after creation (spaces.patch)
 	Delete  bool // spaces to delete (--prune)
 	Admin   bool // the caller's administrator privilege (--admin)
+	// ReadOnly: reads only (--plan --refresh); Members then asks to read
+	// memberships.
+	ReadOnly bool
 }
 
 // Scopes returns the OAuth scopes (full URLs) a run in mode m needs; members
@@ -156,6 +167,19 @@ func Scopes(m Mode, members bool) []string { return ScopesFor(m, Needs{Members: 
 // are patched; chat.app.spaces does the same for a Chat app.
 func ScopesFor(m Mode, n Needs) []string {
 	var s []string
+	switch {
+	case n.ReadOnly && (m == User || m == ServiceAccount || m == ADC):
+		s = append(s, scopeSpacesReadonly)
+		if n.Members {
+			s = append(s, scopeMembershipsReadonly)
+		}
+		if n.Admin {
+			s = append(s, scopeAdminSpacesReadonly, scopeAdminMembershipsReadonly)
+		}
+		return s
+	case n.ReadOnly && m == App:
+		return []string{scopeBot, scopeAppMemberships}
+	}
 	switch m {
 	case User, ServiceAccount, ADC:
 		if n.Patch {

@@ -80,6 +80,8 @@ func TestScopes(t *testing.T) {
 		{ADC, Needs{Admin: true, Delete: true}, []string{p + "chat.spaces.create", p + "chat.spaces.readonly", p + "chat.delete", p + "chat.admin.spaces", p + "chat.admin.memberships", p + "chat.admin.delete"}},
 		{App, Needs{Patch: true, Delete: true, Members: true}, []string{p + "chat.app.spaces", p + "chat.bot", p + "chat.app.memberships", p + "chat.app.delete"}},
 		{Token, Needs{Patch: true}, nil},
+		{User, Needs{ReadOnly: true, Members: true, Delete: true, Patch: true}, []string{p + "chat.spaces.readonly", p + "chat.memberships.readonly"}},
+		{ServiceAccount, Needs{ReadOnly: true, Admin: true}, []string{p + "chat.spaces.readonly", p + "chat.admin.spaces.readonly", p + "chat.admin.memberships.readonly"}},
 	} {
 		if got := ScopesFor(tc.m, tc.n); !slices.Equal(got, tc.want) {
 			t.Errorf("ScopesFor(%q, %+v) = %q, want %q", tc.m, tc.n, got, tc.want)

@@ -77,7 +77,7 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			}
 			if cfg.PruneMembers {
 				var w string
-				if it.RemoveMembers, w = removals(s, rec); w != "" {
+				if it.RemoveMembers, w = removals(s, rec, cfg.Caller); w != "" {
 					it.Warnings = append(it.Warnings, w)
 				}
 			}

@@ -142,6 +142,10 @@ type Config struct {
 	// --prune) before Diff: members this tool added and spaces it created
 	// that the config no longer lists are planned for removal.
 	PruneMembers, Prune bool
+	// Caller is who runs the tool (users/EMAIL), set by the command line:
+	// never planned for removal. The command refuses --prune-members when
+	// it does not know the caller.
+	Caller string
 }
 
 // Recorded is what earlier runs recorded for one display name.

@@ -23,15 +23,15 @@ import (
 // some such person was not found in the space, those members are kept,
 // with a warning, rather than risk removing someone the config lists (the
 // next run adds the missing people, learns their IDs, and can tell).
-func removals(s Space, rec Recorded) (remove []string, warning string) {
+func removals(s Space, rec Recorded, caller string) (remove []string, warning string) {
 	want := newMemberSet(s.Members)
 	if live := rec.Live; live != nil && live.MembersRead {
-		return liveRemovals(s, rec, want)
+		return liveRemovals(s, rec, want, caller)
 	}
 	var seen map[string]bool
 	for _, list := range [][]string{rec.Members, rec.Owners, rec.Managers} {
 		for _, m := range list {
-			if want.has(m) || sameMember(m, rec.Principal) {
+			if want.has(m) || sameMember(m, rec.Principal) || sameMember(m, caller) {
 				continue
 			}
 			if seen == nil {
@@ -47,7 +47,7 @@ func removals(s Space, rec Recorded) (remove []string, warning string) {
 	return remove, ""
 }
 
-func liveRemovals(s Space, rec Recorded, want memberSet) (remove []string, warning string) {
+func liveRemovals(s Space, rec Recorded, want memberSet, caller string) (remove []string, warning string) {
 	live := rec.Live
 	// The IDs of the config's members, and the people the record knows
 	// the IDs of.
@@ -66,7 +66,7 @@ func liveRemovals(s Space, rec Recorded, want memberSet) (remove []string, warni
 	}
 	var unsure []string
 	for _, m := range live.Members {
-		if want.has(m) || configIDs[m] || sameMember(m, live.Caller) {
+		if want.has(m) || configIDs[m] || sameMember(m, live.Caller) || sameMember(m, caller) || sameMember(m, rec.Principal) {
 			continue
 		}
 		if idOnly(m) && !known[m] && !live.Resolved {
