@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -155,14 +156,17 @@ func Member(s string) (name, why string) {
 		if !ok {
 			continue
 		}
-		if !validID(id) {
-			return "", fmt.Sprintf("is not a valid resource name: %s needs an ID without spaces or slashes", prefix)
-		}
 		if prefix == "users/" && strings.Contains(id, "@") {
 			if why := checkEmail(id); why != "" {
 				return "", why
 			}
 			return "users/" + strings.ToLower(id), ""
+		}
+		if why := idProblem(prefix, id); why != "" {
+			return "", "is not a valid resource name: " + why
+		}
+		if prefix == "users/" && strings.EqualFold(id, "app") {
+			return "", "is the calling Chat app, not a person: list people by email or users/ID"
 		}
 		return s, ""
 	}
@@ -173,6 +177,38 @@ func Member(s string) (name, why string) {
 		return "", why
 	}
 	return "users/" + strings.ToLower(s), ""
+}
+
+// idProblem says what makes id unfit to follow prefix ("users/") in a
+// resource name, or returns "". An ID is letters, digits, "-", "_" and ".":
+// what the Chat API's IDs are made of. Anything else (a "/", "%", "?" or
+// "#") would change the resource named, or the request's URL, and make the
+// API refuse the whole space; "." and ".." are path steps, not IDs.
+func idProblem(prefix, id string) string {
+	switch id {
+	case "":
+		return "nothing after " + prefix
+	case ".", "..":
+		return fmt.Sprintf("the ID after %s cannot be %q", prefix, id)
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return fmt.Sprintf(`the ID after %s may hold only letters, digits, "-", "_" and ".", not %s`, prefix, runeName(r))
+		}
+	}
+	return ""
+}
+
+// runeName names a character for a message: quoted when it shows,
+// "a space", or its code point.
+func runeName(r rune) string {
+	switch {
+	case r == ' ':
+		return "a space"
+	case unicode.IsPrint(r) && !invisible(r):
+		return strconv.Quote(string(r))
+	}
+	return fmt.Sprintf("%U", r)
 }
 
 // checkEmail is a sanity check of an email's shape, not RFC 5322: it catches

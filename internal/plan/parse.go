@@ -7,7 +7,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v4"
@@ -176,61 +175,6 @@ func (p *parser) syntax(data []byte, err error) {
 	p.addAt(line, col, "invalid YAML: %s", e.Message)
 }
 
-// scanText reports bytes the parser refuses without a line: invalid UTF-8
-// and control characters. It returns whether it found any.
-func (p *parser) scanText(data []byte) bool {
-	line, col := 1, 1
-	for i := 0; i < len(data); {
-		if c := data[i]; c >= 0x20 && c < 0x7f {
-			// Printable ASCII, most of any config: no decoding.
-			col++
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(data[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			p.addAt(line, col, "the file is not valid UTF-8 (byte %#02x)", data[i])
-			return true
-		case r == '\n':
-			line, col = line+1, 1
-			i += size
-			continue
-		case !yamlPrintable(r) && !(r == '\uFEFF' && i == 0):
-			p.addAt(line, col, "control character %U is not allowed in YAML", r)
-			return true
-		}
-		col++
-		i += size
-	}
-	return false
-}
-
-// yamlPrintable is YAML 1.2's c-printable.
-func yamlPrintable(r rune) bool {
-	switch {
-	case r == '\t', r == '\n', r == '\r':
-		return true
-	case r < 0x20, r == 0x7f:
-		return false
-	case r >= 0x80 && r <= 0x9f:
-		return r == 0x85
-	case r >= 0xd800 && r <= 0xdfff, r == 0xfffe, r == 0xffff:
-		return false
-	}
-	return true
-}
-
-// position converts a byte offset to a 1-based line and column (in runes).
-func position(data []byte, off int) (line, col int) {
-	before := data[:off]
-	line = bytes.Count(before, []byte("\n")) + 1
-	if i := bytes.LastIndexByte(before, '\n'); i >= 0 {
-		before = before[i+1:]
-	}
-	return line, utf8.RuneCount(before) + 1
-}
-
 // config walks the document.
 func (p *parser) config(doc *yaml.Node) {
 	root := doc
@@ -329,6 +273,10 @@ func (p *parser) space(item *yaml.Node, defaults *settings, seen map[string]*yam
 			p.add(v, "displayName is empty")
 		case count > MaxDisplayName:
 			p.add(v, "displayName is %d characters, over the limit of %d: %s", count, MaxDisplayName, quote(name))
+		default:
+			if why := nameProblem(name); why != "" {
+				p.add(v, "displayName %s %s", quote(name), why)
+			}
 		}
 	})
 	if nameNode == nil {
@@ -581,14 +529,7 @@ func audience(s string) (string, bool) {
 		return "default", true
 	}
 	id, ok := strings.CutPrefix(s, "audiences/")
-	return s, ok && validID(id)
-}
-
-// validID reports whether id can be the last part of a resource name.
-func validID(id string) bool {
-	return id != "" && !strings.ContainsFunc(id, func(r rune) bool {
-		return r == '/' || unicode.IsSpace(r) || !unicode.IsPrint(r)
-	})
+	return s, ok && idProblem("audiences/", id) == ""
 }
 
 // text returns a scalar's text. Numbers and booleans count as their text

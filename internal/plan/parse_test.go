@@ -186,9 +186,9 @@ func TestParseProblems(t *testing.T) {
 		{"email with an empty domain part", one("displayName: a", "members: [bob@example..com]"), Options{},
 			[]string{`f.yaml:3:15: member "bob@example..com" is not a valid email address: the domain has an empty part`}},
 		{"users/ without ID", one("displayName: a", "members: [users/]"), Options{},
-			[]string{`f.yaml:3:15: member "users/" is not a valid resource name: users/ needs an ID without spaces or slashes`}},
+			[]string{`f.yaml:3:15: member "users/" is not a valid resource name: nothing after users/`}},
 		{"groups/ with a slash", one("displayName: a", "members: [groups/a/b]"), Options{},
-			[]string{`f.yaml:3:15: member "groups/a/b" is not a valid resource name: groups/ needs an ID without spaces or slashes`}},
+			[]string{`f.yaml:3:15: member "groups/a/b" is not a valid resource name: the ID after groups/ may hold only letters, digits, "-", "_" and ".", not "/"`}},
 		{"users/ with a bad email", one("displayName: a", "managers: [users/bob@example]"), Options{},
 			[]string{`f.yaml:3:16: manager "users/bob@example" is not a valid email address: the domain has no dot`}},
 		{"manager is a group", one("displayName: a", "managers: [groups/eng]"), Options{},
@@ -558,6 +558,11 @@ func TestMember(t *testing.T) {
 		{"a@b@example.com", "", false},
 		{"groups/", "", false},
 		{"users/a b", "", false},
+		{"users/app", "", false},
+		{"users/%2e%2e", "", false},
+		{"users/..", "", false},
+		{"groups/x?y=1", "", false},
+		{"users/a.b-c_d", "users/a.b-c_d", true},
 		{"", "", false},
 	}
 	for _, tt := range tests {
