@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -80,5 +81,52 @@ func TestRefusedBeforeAnyCall(t *testing.T) {
 	}
 	if st := emu.Stats(); len(st.Calls) != 0 {
 		t.Fatalf("calls were made: %v", st.Calls)
+	}
+}
+
+// TestResultsDirectoryMovedMidRun: the directory of the results file is
+// renamed while the run is creating: the run stops (exit 2) at its next
+// record, and never prints a path that no longer exists; what it recorded
+// is where the directory went.
+func TestResultsDirectoryMovedMidRun(t *testing.T) {
+	t.Parallel()
+	emu, _ := newEmu(t)
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	moved := filepath.Join(dir, "moved")
+	if err := os.Mkdir(state, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			once.Do(func() {
+				if err := os.Rename(state, moved); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		emu.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	config := writeConfig(t, dir, 5, nil)
+	out := provision(t, "--auth", "none", "--endpoint", srv.URL+"/", "--rate", "0", "--concurrency", "1",
+		"--results", filepath.Join(state, "spaces.results.json"), config)
+	if out.code != exitUsage || !strings.Contains(out.stderr, "moved") {
+		t.Fatalf("exit %d, stderr:\n%s\nwant exit 2 saying the directory moved", out.code, out.stderr)
+	}
+	for _, line := range strings.Split(out.stdout, "\n") {
+		if rest, ok := strings.CutPrefix(line, "Results: "); ok {
+			path, _, _ := strings.Cut(rest, " (")
+			if _, err := os.Stat(path); err != nil {
+				t.Fatalf("the summary names %q, which does not exist", rest)
+			}
+			if !strings.HasPrefix(path, moved) {
+				t.Fatalf("the summary names %q, not where the state went (%s)", path, moved)
+			}
+		}
+	}
+	if st := emu.Stats(); st.SpacesCreated > 2 {
+		t.Fatalf("%d spaces created after the state was lost; want the run stopped at once", st.SpacesCreated)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"provision/internal/apply"
 	"provision/internal/plan"
+	"provision/internal/results"
 )
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
@@ -199,8 +201,8 @@ type summary struct {
 	Results       string  `json:"results"`
 }
 
-func (e *env) printSummary(o *options, p *plan.Plan, s *apply.Summary) error {
-	sum := summary{Summary: s, Orphaned: p.Counts().Orphan, ElapsedSeconds: s.Elapsed.Seconds(), Results: o.results}
+func (e *env) printSummary(o *options, p *plan.Plan, s *apply.Summary, runErr error) error {
+	sum := summary{Summary: s, Orphaned: p.Counts().Orphan, ElapsedSeconds: s.Elapsed.Seconds(), Results: resultsPath(o, runErr)}
 	if m := s.Elapsed.Minutes(); m > 0 {
 		sum.RatePerMinute = float64(s.SpaceWrites) / m
 	}
@@ -224,8 +226,26 @@ func (e *env) printSummary(o *options, p *plan.Plan, s *apply.Summary) error {
 		count(int(s.SpaceWrites), "space write", "space writes"), sum.RatePerMinute,
 		count(int(s.MemberWrites), "membership write", "membership writes"),
 		count(int(s.Reads), "read", "reads"), count(int(s.Retries), "retry", "retries"), s.Throttled)
-	fmt.Fprintf(w, "Results: %s\n", o.results)
+	fmt.Fprintf(w, "Results: %s\n", sum.Results)
 	return nil
+}
+
+// resultsPath is where the state of the run is: the results file, unless
+// its directory was moved or removed during the run, when it is where the
+// directory went, or says that it is gone. Never a path that does not
+// exist.
+func resultsPath(o *options, runErr error) string {
+	var v *results.VanishedError
+	if !errors.As(runErr, &v) || v.DirKept {
+		return o.results
+	}
+	switch {
+	case v.Results != "":
+		return v.Results + " (its directory was moved during the run)"
+	case v.Journal != "":
+		return v.Journal + " (the journal; its directory was moved during the run)"
+	}
+	return "none: the results directory was removed during the run"
 }
 
 func count(n int, one, many string) string {

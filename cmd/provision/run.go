@@ -197,9 +197,13 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		return usageError{err}
 	}
 	err = e.applyWith(ctx, o, cfg, svc, store, creds, log)
-	if cerr := store.Close(); cerr != nil {
-		fmt.Fprintf(e.stderr, "provision: writing the results file: %v\n", cerr)
-		if err == nil {
+	if cerr := store.Close(); cerr != nil && !(stateLost(cerr) && stateLost(err)) {
+		// (A state lost mid-run was said when the run stopped.)
+		fmt.Fprintf(e.stderr, "provision: the results file: %v\n", cerr)
+		switch {
+		case stateLost(cerr):
+			err = usageError{cerr}
+		case err == nil:
 			err = errFailed{}
 		}
 	}
@@ -217,6 +221,12 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		}
 	}
 	return err
+}
+
+// stateLost tells an error of a state that is no longer the run's: its
+// lock replaced or its directory moved or removed during the run.
+func stateLost(err error) bool {
+	return err != nil && (errors.Is(err, results.ErrLockLost) || errors.Is(err, results.ErrVanished))
 }
 
 // stoppedReading explains why a refresh ended early: as stopped does, but a
@@ -438,7 +448,7 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 		for k, ids := range r.IDs {
 			for m, id := range ids {
 				if err := store.Record(results.Event{Space: k, Member: m, ID: id}); err != nil {
-					return err
+					return e.stopped(fmt.Errorf("recording %q: %w", k, err), creds)
 				}
 			}
 		}
@@ -456,7 +466,7 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 	sum, err := apply.Run(ctx, svc, store, p, opts)
 	e.summary, e.counts = sum, p.Counts()
 	prog.finish()
-	if err := e.printSummary(o, p, sum); err != nil {
+	if err := e.printSummary(o, p, sum, err); err != nil {
 		return err
 	}
 	switch {
@@ -473,6 +483,12 @@ func (e *env) stopped(err error, creds *auth.Credentials) error {
 	var denied *apply.DeniedError
 	var quota *apply.QuotaWaitError
 	switch {
+	case stateLost(err):
+		// The lock or the directory of the state went during the run:
+		// nothing more may be recorded there. The message says where
+		// the state is.
+		fmt.Fprintf(e.stderr, "provision: stopped: %v\n", err)
+		return usageError{errors.New("the results file's state was lost during the run; nothing more was sent")}
 	case errors.As(err, &denied):
 		advice := denied.Advice
 		if advice == "" {
