@@ -2,25 +2,21 @@ package apply
 
 import (
 	"context"
-	"math/rand/v2"
 	"time"
+
+	"github.com/cenkalti/backoff/v5"
 )
 
-// fullJitter is capped exponential backoff with full jitter: the n-th wait
-// is drawn uniformly from [0, min(cap, base·2ⁿ)], which spreads the retries
-// of many workers instead of having them collide again.
-type fullJitter struct {
-	base, cap time.Duration
-	n         int
-}
-
-func (b *fullJitter) next() time.Duration {
-	ceil := b.cap
-	if b.n < 30 {
-		ceil = min(b.base<<b.n, b.cap)
-	}
-	b.n++
-	return time.Duration(rand.Int64N(int64(ceil) + 1))
+// newBackoff is capped exponential backoff with full jitter for transient
+// failures: the n-th wait is drawn from [0, 2·min(cap, base·2ⁿ)) (backoff's
+// randomization of 1), which spreads the retries of many workers instead of
+// having them collide again. No elapsed-time limit: attempts bound it.
+func newBackoff(base, cap time.Duration) *backoff.ExponentialBackOff {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval, b.MaxInterval = base, cap
+	b.Multiplier, b.RandomizationFactor = 2, 1
+	b.Reset()
+	return b
 }
 
 // call is one API call, made once per attempt with its own deadline.
@@ -40,7 +36,7 @@ type call func(ctx context.Context) error
 // always recorded.
 func (r *runner) do(ctx context.Context, lim *Limiter, method, target string, c call) error {
 	failures := 0
-	bo := fullJitter{base: r.opts.Backoff.Base, cap: r.opts.Backoff.Cap}
+	bo := newBackoff(r.opts.Backoff.Base, r.opts.Backoff.Cap)
 	for attempt := 1; ; attempt++ {
 		if d := lim.Pause(); d > 0 {
 			r.log.Debug("wait", "method", method, "target", target, "for", d.Round(time.Millisecond), "why", "the server's quota")
@@ -80,7 +76,7 @@ func (r *runner) do(ctx context.Context, lim *Limiter, method, target string, c 
 			if failures >= r.opts.MaxAttempts {
 				return e
 			}
-			wait := bo.next()
+			wait := bo.NextBackOff()
 			r.stats.retries.Add(1)
 			r.log.Debug("retry", "method", method, "target", target, "after", e.Error(), "wait", wait.Round(time.Millisecond))
 			t := time.NewTimer(wait)
