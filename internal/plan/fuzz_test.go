@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -31,6 +32,13 @@ func FuzzParse(f *testing.F) {
 				if cfg != nil {
 					t.Fatalf("Parse(%q) returned a config and problems", data)
 				}
+				// Every problem has its position, inside the file.
+				lines, _ := position(data, len(data))
+				for _, p := range ps {
+					if p.Line < 1 || p.Col < 1 || p.Line > lines {
+						t.Fatalf("Parse(%q) problem without a position in the file's %d lines: %v", data, lines, p)
+					}
+				}
 				if !slices.IsSortedFunc(ps, func(a, b Problem) int {
 					if a.Line != b.Line {
 						return a.Line - b.Line
@@ -51,6 +59,17 @@ func FuzzParse(f *testing.F) {
 					t.Fatalf("Parse(%q) accepted display name %q", data, s.DisplayName)
 				}
 				seen[NameKey(s.DisplayName)] = true
+				if why := nameProblem(s.DisplayName); why != "" {
+					t.Fatalf("Parse(%q) accepted display name %q, which %s", data, s.DisplayName, why)
+				}
+				for _, m := range s.Members {
+					if !acceptableMember(m) {
+						t.Fatalf("Parse(%q) accepted member %q of %q", data, m, s.DisplayName)
+					}
+				}
+				if a := s.Audience; a != "" && a != "default" && !acceptableID(strings.TrimPrefix(a, "audiences/")) {
+					t.Fatalf("Parse(%q) accepted audience %q", data, a)
+				}
 				for _, m := range slices.Concat(s.Owners, s.Managers) {
 					if !slices.Contains(s.Members, m) {
 						t.Fatalf("Parse(%q): owner or manager %q of %q is not a member", data, m, s.DisplayName)
@@ -67,6 +86,36 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// acceptableMember is the contract for a member Parse accepts, written
+// apart from the code that enforces it: users/EMAIL, lower-cased, with an
+// @ and a dotted domain; or users/ID or groups/ID of letters, digits, "-",
+// "_" and ".", not "." or "..", and not the calling app.
+func acceptableMember(m string) bool {
+	if email, ok := strings.CutPrefix(m, "users/"); ok && strings.Contains(email, "@") {
+		local, domain, _ := strings.Cut(email, "@")
+		return email == strings.ToLower(email) && local != "" && strings.Contains(domain, ".") &&
+			!strings.ContainsFunc(email, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
+	}
+	for _, prefix := range []string{"users/", "groups/"} {
+		if id, ok := strings.CutPrefix(m, prefix); ok {
+			return acceptableID(id) && !(prefix == "users/" && strings.EqualFold(id, "app"))
+		}
+	}
+	return false
+}
+
+func acceptableID(id string) bool {
+	if id == "" || id == "." || id == ".." {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.", r)) {
+			return false
+		}
+	}
+	return true
 }
 
 // parseWithin runs Parse and fails the test if it has not returned within

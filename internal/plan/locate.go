@@ -63,13 +63,9 @@ func locate(data []byte, e *yaml.LoadError) (line, col int) {
 // The parser stops at the first error, so this costs one more parse of part
 // of the file, on this error only.
 func unclosedAbove(data []byte, line int) (l, c int, ok bool) {
-	start := 0
-	for i := 1; i < line; i++ {
-		j := bytes.IndexByte(data[start:], '\n')
-		if j < 0 {
-			return 0, 0, false
-		}
-		start += j + 1
+	start, found := lineStart(data, line)
+	if !found {
+		return 0, 0, false
 	}
 	defer func() {
 		if recover() != nil {
@@ -143,17 +139,35 @@ func lastWritten(data []byte) (line, col int, ok bool) {
 	return line, col, true
 }
 
-// lineText returns the 1-based line n of data, without its line break.
+// lineText returns the 1-based line n of data, without its line break
+// (lines as YAML counts them, see lineBreak).
 func lineText(data []byte, n int) (text []byte, found bool) {
-	for i := 1; i < n; i++ {
-		j := bytes.IndexByte(data, '\n')
-		if j < 0 {
-			return nil, false
+	start, found := lineStart(data, n)
+	if !found {
+		return nil, false
+	}
+	for i := start; i < len(data); i++ {
+		if lineBreak(data, i) > 0 {
+			return data[start:i], true
 		}
-		data = data[j+1:]
 	}
-	if j := bytes.IndexByte(data, '\n'); j >= 0 {
-		data = data[:j]
+	return data[start:], true
+}
+
+// lineStart returns the offset in data at which the 1-based line n starts.
+func lineStart(data []byte, n int) (start int, found bool) {
+	line := 1
+	for i := 0; line < n; {
+		if i >= len(data) {
+			return 0, false
+		}
+		if b := lineBreak(data, i); b > 0 {
+			line++
+			i += b
+			start = i
+			continue
+		}
+		i++
 	}
-	return bytes.TrimSuffix(data, []byte("\r")), true
+	return start, n >= 1
 }

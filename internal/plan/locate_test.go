@@ -41,6 +41,12 @@ func TestSyntaxErrorPositions(t *testing.T) {
 			[]string{`f.yaml:3:14: invalid YAML: did not find expected node content`}},
 		{"unclosed [ then CRLF", "spaces:\r\n  - displayName: a\r\n    members: [a@example.com\r\n",
 			[]string{`f.yaml:3:14: invalid YAML: did not find expected ',' or ']'`}},
+		{"unclosed [ with CR line ends", "spaces:\r  - displayName: a\r    members: [a@example.com\r",
+			[]string{`f.yaml:3:14: invalid YAML: did not find expected ',' or ']'`}},
+		// The parser counts a line separator (U+2028) as a line break, in
+		// node positions too.
+		{"unclosed quote after a line separator", "spaces:\n  - displayName: \"a\u2028b\"\n  - displayName: \"c\n",
+			[]string{`f.yaml:4:18: invalid YAML: found unexpected end of stream`}},
 		// yaml.v3 said line 1 for the next two.
 		{"unclosed [ on line 2", "defaults:\n  members: [a@example.com, b@example.com\nspaces:\n  - displayName: a\n",
 			[]string{`f.yaml:2:12: invalid YAML: did not find expected ',' or ']'`}},

@@ -63,15 +63,16 @@ func (p *parser) scanText(data []byte) bool {
 			i++
 			continue
 		}
+		if n := lineBreak(data, i); n > 0 {
+			line, col = line+1, 1
+			i += n
+			continue
+		}
 		r, size := utf8.DecodeRune(data[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
 			p.addAt(line, col, "the file is not valid UTF-8 (byte %#02x)", data[i])
 			return true
-		case r == '\n':
-			line, col = line+1, 1
-			i += size
-			continue
 		case !yamlPrintable(r) && !(r == '\uFEFF' && i == 0):
 			p.addAt(line, col, "control character %U is not allowed in YAML", r)
 			return true
@@ -97,14 +98,40 @@ func yamlPrintable(r rune) bool {
 	return true
 }
 
-// position converts a byte offset to a 1-based line and column (in runes).
+// position converts a byte offset to a 1-based line and column (in runes),
+// counting lines as YAML does (see lineBreak).
 func position(data []byte, off int) (line, col int) {
-	before := data[:off]
-	line = bytes.Count(before, []byte("\n")) + 1
-	if i := bytes.LastIndexByte(before, '\n'); i >= 0 {
-		before = before[i+1:]
+	line, start := 1, 0
+	for i := 0; i < off; {
+		if n := lineBreak(data, i); n > 0 {
+			line, start = line+1, i+n
+			i += n
+			continue
+		}
+		i++
 	}
-	return line, utf8.RuneCount(before) + 1
+	return line, utf8.RuneCount(data[min(start, off):off]) + 1
+}
+
+// lineBreak returns the length in bytes of the line break at data[i], or 0.
+// YAML's breaks are CRLF, CR and LF, and, in the YAML 1.1 the parser reads,
+// NEL, LS and PS: its lines, and the positions of the nodes it reads, count
+// each of them.
+func lineBreak(data []byte, i int) int {
+	switch c := data[i]; {
+	case c == '\n':
+		return 1
+	case c == '\r':
+		if i+1 < len(data) && data[i+1] == '\n' {
+			return 2
+		}
+		return 1
+	case c == 0xC2 && i+1 < len(data) && data[i+1] == 0x85:
+		return 2
+	case c == 0xE2 && i+2 < len(data) && data[i+1] == 0x80 && (data[i+2] == 0xA8 || data[i+2] == 0xA9):
+		return 3
+	}
+	return 0
 }
 
 // nameProblem says what makes a display name (already trimmed of white
