@@ -86,6 +86,9 @@ type Applied struct {
 	IDs map[string]string `json:"ids,omitempty"`
 	// Settings are the settings the config stated and the space received.
 	Settings *Settings `json:"settings,omitempty"`
+	// Welcome is the welcome message posted in the space
+	// (spaces/ID/messages/client-…): it is posted once, never again.
+	Welcome string `json:"welcome,omitempty"`
 }
 
 // Settings are the space settings applied, in the config's words; an
@@ -135,6 +138,8 @@ type Event struct {
 	// Deleted (alone) moves the entry of Space to File.Deleted, stamped with
 	// this time.
 	Deleted *time.Time `json:"deleted,omitempty"`
+	// Welcome (alone) records the welcome message posted in the space.
+	Welcome string `json:"welcome,omitempty"`
 }
 
 // MarshalJSON writes Event as its fields say, except that an empty, non-nil

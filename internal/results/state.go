@@ -46,6 +46,7 @@ func (e *Entry) clone() *Entry {
 			Managers: slices.Clone(e.Applied.Managers),
 			IDs:      maps.Clone(e.Applied.IDs),
 			Settings: e.Applied.Settings.clone(),
+			Welcome:  e.Applied.Welcome,
 		}
 	}
 	return &c
@@ -129,6 +130,11 @@ func checkEntry(e *Entry) error {
 		if err := checkFlat(a.Settings.Flat()); err != nil {
 			return fmt.Errorf("applied settings: %w", err)
 		}
+		if a.Welcome != "" {
+			if err := checkMessage(a.Welcome); err != nil {
+				return fmt.Errorf("applied: %w", err)
+			}
+		}
 	}
 	return nil
 }
@@ -138,8 +144,23 @@ func checkID(member, id string) error {
 	if member == "" {
 		return errors.New("an ID for an empty member name")
 	}
-	if rest, ok := strings.CutPrefix(id, "users/"); !ok || rest == "" || strings.Contains(rest, "/") {
-		return fmt.Errorf("ID %q of %q is not users/ID", id, member)
+	prefix := "users/"
+	if strings.HasPrefix(member, "group:") {
+		// A group named by email, resolved through Cloud Identity.
+		prefix = "groups/"
+	}
+	if rest, ok := strings.CutPrefix(id, prefix); !ok || rest == "" || strings.Contains(rest, "/") {
+		return fmt.Errorf("ID %q of %q is not %sID", id, member, prefix)
+	}
+	return nil
+}
+
+// checkMessage reports why name is not a message of a space,
+// spaces/ID/messages/ID.
+func checkMessage(name string) error {
+	parts := strings.Split(name, "/")
+	if len(parts) != 4 || parts[0] != "spaces" || parts[2] != "messages" || parts[1] == "" || parts[3] == "" {
+		return fmt.Errorf("welcome %q is not spaces/ID/messages/ID", name)
 	}
 	return nil
 }
@@ -211,13 +232,18 @@ func checkEvent(ev *Event) error {
 		return errors.New("event without a space")
 	}
 	n := 0
-	for _, set := range []bool{ev.Entry != nil, ev.Member != "", ev.Manager != "", ev.Settings != nil, ev.Deleted != nil} {
+	for _, set := range []bool{ev.Entry != nil, ev.Member != "", ev.Manager != "", ev.Settings != nil, ev.Deleted != nil, ev.Welcome != ""} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return errors.New("event must set exactly one of entry, member, manager, settings and deleted")
+		return errors.New("event must set exactly one of entry, member, manager, settings, deleted and welcome")
+	}
+	if ev.Welcome != "" {
+		if err := checkMessage(ev.Welcome); err != nil {
+			return err
+		}
 	}
 	switch ev.Role {
 	case "", RoleOwner, RoleManager, RoleMember:
@@ -324,6 +350,10 @@ func (s *state) apply(ev *Event) {
 		s.sets[ev.Space] = set
 	}
 	a := e.Applied
+	if ev.Welcome != "" {
+		a.Welcome = ev.Welcome
+		return
+	}
 	if ev.Settings != nil {
 		if a.Settings == nil {
 			a.Settings = &Settings{}
