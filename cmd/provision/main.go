@@ -8,7 +8,7 @@
 //	provision --plan --refresh spaces.yaml  # preview against the live spaces (reads only)
 //
 // The config lists spaces (displayName, description, guidelines, history,
-// externalUsers, audience, permissions, members, owners, managers, adopt)
+// externalUsers, audience, permissions, members, owners, managers, adopt, welcome)
 // with optional defaults; it is validated whole before anything is called,
 // and every problem is reported as FILE:LINE:COL. owners become ROLE_MANAGER
 // ("Owner" in Chat), managers ROLE_ASSISTANT_MANAGER ("Manager"). The

@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"strings"
 )
@@ -50,6 +52,7 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			it.Action = Create
 			it.AddMembers, it.Roles = converge(s, Recorded{})
 			creationPatches(&it, s)
+			it.Welcome = s.Welcome != ""
 			p.Items = append(p.Items, warn(cfg, it))
 			continue
 		}
@@ -68,6 +71,7 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			it.PreviousName = rec.Name
 			it.AddMembers, it.Roles = converge(s, Recorded{})
 			creationPatches(&it, s)
+			it.Welcome = s.Welcome != ""
 		case rec.Status == "created" || rec.Status == "existing":
 			it.Name, it.RequestID, it.Principal = rec.Name, rec.RequestID, rec.Principal
 			if rec.Live != nil && rec.Live.MembersRead {
@@ -82,8 +86,9 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 				}
 			}
 			drift(&it, s, rec)
+			welcome(&it, s, rec)
 			it.Action = Exists
-			if len(it.AddMembers) > 0 || len(it.Roles) > 0 || len(it.RemoveMembers) > 0 || len(it.Patches) > 0 {
+			if len(it.AddMembers) > 0 || len(it.Roles) > 0 || len(it.RemoveMembers) > 0 || len(it.Patches) > 0 || it.Welcome {
 				it.Action = Update
 			}
 		default:
@@ -94,6 +99,7 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			it.Name, it.RequestID, it.Principal = rec.Name, rec.RequestID, rec.Principal
 			it.AddMembers, it.Roles = converge(s, rec)
 			creationPatches(&it, s)
+			welcome(&it, s, rec)
 		}
 		p.Items = append(p.Items, warn(cfg, it))
 	}
@@ -108,6 +114,36 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 	p.Items = append(p.Items, orphans...)
 	return p
 }
+
+// WelcomeID is the client-assigned ID of a space's welcome message:
+// "client-" and a hash of the space's name and the text (DD,
+// messages.create messageId: begins with client-, up to 63 lower-case
+// letters, digits and hyphens, unique in the space). The same space and
+// text give the same ID, so a retry, a lost answer or a crash can never
+// post it twice; a changed text gives another.
+func WelcomeID(displayName, text string) string {
+	sum := sha256.Sum256([]byte(NameKey(displayName) + "\x00" + text))
+	return "client-welcome-" + hex.EncodeToString(sum[:12])
+}
+
+// welcome plans the welcome message of a recorded space: posted once, when
+// the config has one and the record none; a text changed since it was
+// posted is not posted again, and the plan says so.
+func welcome(it *Item, s Space, rec Recorded) {
+	if s.Welcome == "" {
+		return
+	}
+	if rec.Welcome == "" {
+		it.Welcome = true
+		return
+	}
+	if !strings.HasSuffix(rec.Welcome, "/messages/"+WelcomeID(s.DisplayName, s.Welcome)) {
+		it.Warnings = append(it.Warnings, WarnWelcome)
+	}
+}
+
+// WarnWelcome is the warning of a welcome text changed after it was posted.
+const WarnWelcome = "the welcome message was posted already; a changed text is not posted again"
 
 // NoOwner is the warning of a space an app creates without owners: the
 // Chat app is not made an owner of the spaces it creates (SPEC §1), so no

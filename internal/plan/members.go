@@ -91,7 +91,7 @@ func (p *parser) members(v *yaml.Node, what, field string) ([]string, []*yaml.No
 			p.add(n, "%s %s %s", what, quote(n.Value), why)
 			continue
 		}
-		if strings.HasPrefix(name, "groups/") {
+		if IsGroup(name) {
 			if role {
 				p.add(n, "%s %s is a Google Group: the Chat API cannot make a group %s", what, quote(n.Value), article(what))
 				continue
@@ -151,6 +151,14 @@ func article(role string) string {
 // returns why, as the end of a sentence starting with the value.
 func Member(s string) (name, why string) {
 	s = strings.TrimSpace(s)
+	if email, ok := strings.CutPrefix(s, GroupPrefix); ok {
+		// A group by its email, resolved through Cloud Identity when the
+		// run needs its groups/ID.
+		if why := checkEmail(email); why != "" {
+			return "", why
+		}
+		return GroupPrefix + strings.ToLower(email), ""
+	}
 	for _, prefix := range []string{"users/", "groups/"} {
 		id, ok := strings.CutPrefix(s, prefix)
 		if !ok {
@@ -171,12 +179,22 @@ func Member(s string) (name, why string) {
 		return s, ""
 	}
 	if !strings.Contains(s, "@") {
-		return "", "is not an email address, users/ID or groups/ID"
+		return "", "is not an email address, users/ID, groups/ID or group:EMAIL"
 	}
 	if why := checkEmail(s); why != "" {
 		return "", why
 	}
 	return "users/" + strings.ToLower(s), ""
+}
+
+// GroupPrefix names a Google Group by its email in a config
+// (group:eng@example.com); the run resolves it to groups/ID.
+const GroupPrefix = "group:"
+
+// IsGroup reports whether a member's resource name is a group's, by ID
+// (groups/ID) or by email (group:EMAIL).
+func IsGroup(name string) bool {
+	return strings.HasPrefix(name, "groups/") || strings.HasPrefix(name, GroupPrefix)
 }
 
 // idProblem says what makes id unfit to follow prefix ("users/") in a

@@ -17,6 +17,9 @@ const (
 	MaxDisplayName = 128
 	MaxDescription = 4096
 	MaxGuidelines  = 5000
+	// MaxWelcome is a Chat message's limit, in bytes (32,000: the
+	// Limits page, message size).
+	MaxWelcome = 32000
 )
 
 // Options are the facts about the run that decide what a valid file is.
@@ -30,7 +33,7 @@ type Options struct {
 // tried. settingKeys are shared by defaults and spaces.
 var (
 	rootKeys    = []string{"defaults", "spaces"}
-	settingKeys = []string{"description", "guidelines", "history", "externalUsers", "audience", "permissions", "members", "owners", "managers", "adopt"}
+	settingKeys = []string{"description", "guidelines", "history", "externalUsers", "audience", "permissions", "members", "owners", "managers", "adopt", "welcome"}
 	spaceKeys   = append([]string{"displayName"}, settingKeys...)
 )
 
@@ -75,6 +78,7 @@ type settings struct {
 	// permissions is the preset; perms the fine-grained permissions
 	// (PermissionKeys → owners | managers | members), nil when none.
 	description, guidelines, history, audience, permissions opt[string]
+	welcome                                                 opt[string]
 	externalUsers, adopt                                    opt[bool]
 	perms                                                   map[string]string
 	members, owners, managers                               []string
@@ -305,6 +309,7 @@ func (p *parser) space(item *yaml.Node, defaults *settings, seen map[string]*yam
 		Owners:   merge(defaults.owners, own.owners),
 		Managers: merge(defaults.managers, own.managers),
 		Adopt:    own.adopt.or(defaults.adopt),
+		Welcome:  own.welcome.or(defaults.welcome),
 		// Both maps may be shared between spaces.
 		PermissionSettings: perms,
 		Settings:           stated(defaults, &own, perms, &p.defaultSettings),
@@ -484,6 +489,20 @@ func (p *parser) setting(s *settings, key string, k, v *yaml.Node) {
 			}
 		}
 		p.add(v, "externalUsers must be true or false, not %s", valueOf(v))
+	case "welcome":
+		text, ok := p.text(k, v)
+		if !ok {
+			return
+		}
+		switch {
+		case len(text) > MaxWelcome:
+			p.add(v, "welcome is %d bytes, over the limit of %d of a Chat message", len(text), MaxWelcome)
+		case strings.ContainsFunc(text, func(r rune) bool { return r < ' ' && r != '\n' && r != '\t' || r == 0x7f }):
+			p.add(v, "welcome contains a control character; only line breaks and tabs may be in a message")
+		default:
+			// An empty welcome in a space turns the defaults' off.
+			s.welcome = opt[string]{strings.TrimSpace(text), true}
+		}
 	case "adopt":
 		v = p.resolve(v)
 		if v == nil || isNull(v) {

@@ -73,6 +73,8 @@ type Space struct {
 	// Adopt allows taking over a space of this name that already exists
 	// (adopt: true in the config; --adopt sets it on every space).
 	Adopt bool
+	// Welcome is the first message posted once in the space ("" for none).
+	Welcome string
 	// PermissionSettings are the fine-grained permissions the config states:
 	// one of PermissionKeys → "owners", "managers" or "members" (who may).
 	PermissionSettings map[string]string
@@ -165,6 +167,9 @@ type Recorded struct {
 	// taken to have what the config states (no drift), and Item.RecordSettings
 	// asks the run to record that; an empty map records no setting.
 	Settings map[string]string
+	// Welcome is the welcome message posted (spaces/ID/messages/ID), "" if
+	// none was.
+	Welcome string
 	// IDs maps members recorded by email (users/EMAIL) to the users/ID the
 	// API lists them as, so that a refresh's Live.Members can be matched
 	// with the config's.
@@ -249,6 +254,9 @@ type Item struct {
 	Patches []Patch
 	// RemoveMembers are members to delete (Config.PruneMembers), sorted.
 	RemoveMembers []string
+	// Welcome is set when the space is to receive Space.Welcome: it has
+	// none recorded (WelcomeID names the message).
+	Welcome bool
 	// RecordSettings, when not nil, are settings the results file should
 	// record for this space with no call, because the plan takes the space
 	// to have them while the record does not say so: all the config states

@@ -130,7 +130,11 @@ func counts(it Item) string {
 	if other {
 		return changes(it)
 	}
-	return plural(len(it.AddMembers), "member") + ", " + plural(owners, "owner") + ", " + plural(managers, "manager")
+	c := plural(len(it.AddMembers), "member") + ", " + plural(owners, "owner") + ", " + plural(managers, "manager")
+	if it.Welcome {
+		c += ", welcome"
+	}
+	return c
 }
 
 // changes says what an update does: "description, history, +2 members,
@@ -150,6 +154,9 @@ func changes(it Item) string {
 		for _, r := range it.Roles {
 			parts = append(parts, fmt.Sprintf("%s: %s → %s", display(r.Member), r.From, r.To))
 		}
+	}
+	if it.Welcome {
+		parts = append(parts, "welcome")
 	}
 	return strings.Join(parts, ", ")
 }
@@ -210,6 +217,8 @@ type jsonItem struct {
 	Recreate bool        `json:"recreate,omitempty"`
 	Adopted  bool        `json:"adopted,omitempty"`
 	Warnings []string    `json:"warnings,omitempty"`
+	// Welcome is set when the welcome message is to be posted.
+	Welcome bool `json:"welcome,omitempty"`
 }
 
 // jsonPatch is one spaces.patch: its updateMask, and the values it sends
@@ -263,6 +272,7 @@ func WriteJSON(w io.Writer, p *Plan) error {
 			Recreate:      it.Recreate,
 			Adopted:       it.Adopted,
 			Warnings:      it.Warnings,
+			Welcome:       it.Welcome,
 		})
 	}
 	enc := json.NewEncoder(w)
