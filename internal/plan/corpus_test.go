@@ -55,11 +55,6 @@ type mistake struct {
 	name  string
 	role  string
 	apply func(line string) (mutated string, cols []int)
-	// last applies the mistake to the last line of its role only. A
-	// double-quoted string may span lines: one left open runs on to the
-	// next quote in the file, and YAML is broken only there, so only the
-	// last is known to be reported at its quote.
-	last bool
 }
 
 func col(line, sub string) int {
@@ -82,7 +77,7 @@ var mistakes = []mistake{
 	{name: "tab before a key", role: "key", apply: func(l string) (string, []int) {
 		return "\t" + strings.TrimPrefix(l, "    "), []int{1}
 	}},
-	{name: "unclosed double quote", role: "quotedName", last: true, apply: func(l string) (string, []int) {
+	{name: "unclosed double quote", role: "quotedName", apply: func(l string) (string, []int) {
 		return strings.TrimSuffix(l, `"`), []int{col(l, `"`)}
 	}},
 	{name: "unclosed single quote", role: "quotedName", apply: func(l string) (string, []int) {
@@ -170,13 +165,7 @@ func corpusCases(sizes []int, perSize int) []corpusCase {
 				}
 			}
 			picks := []int{candidates[0], candidates[len(candidates)-1]}
-			if m.last {
-				picks = picks[1:]
-			}
 			for range perSize - 2 {
-				if m.last {
-					break
-				}
 				picks = append(picks, candidates[rng.IntN(len(candidates))])
 			}
 			for _, i := range picks {

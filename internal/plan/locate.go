@@ -58,6 +58,63 @@ func locate(data []byte, e *yaml.LoadError) (line, col int) {
 	return line, col
 }
 
+// runawayQuote finds the quote that opened a double-quoted string which
+// ends on line, before col, where the parser stopped, when that string began
+// on an earlier line. A double-quoted string may span lines, so one left
+// open runs on to the next quote in the file and YAML breaks only there, on
+// a line with nothing wrong; the quote left open is the mistake. The
+// string ends on line when an odd number of quotes stand before col; it
+// began on the nearest line above with an odd number, at that line's last
+// quote. Lines are read from the text alone: comments and single-quoted
+// strings holding a '"' can mislead it, so the message names both lines.
+func runawayQuote(data []byte, line, col int) (l, c int, ok bool) {
+	text, found := lineText(data, line)
+	if !found || line < 2 {
+		return 0, 0, false
+	}
+	runes := []rune(string(text))
+	if n, _ := quotes(string(runes[:min(max(col-1, 0), len(runes))])); n%2 == 0 {
+		return 0, 0, false
+	}
+	// One pass over the lines above: the last with an odd count is the
+	// nearest.
+	end, _ := lineStart(data, line)
+	n, from := 1, 0
+	for i := 0; i < end; {
+		b := lineBreak(data, i)
+		if b == 0 {
+			i++
+			continue
+		}
+		if q, last := quotes(string(data[from:i])); q%2 == 1 {
+			l, c, ok = n, last, true
+		}
+		n, from = n+1, i+b
+		i += b
+	}
+	return l, c, ok
+}
+
+// quotes counts the double quotes in s not escaped by a backslash, and
+// returns the column (1-based, in runes) of the last.
+func quotes(s string) (n, last int) {
+	escaped := false
+	col := 0
+	for _, r := range s {
+		col++
+		switch {
+		case escaped:
+			escaped = false
+		case r == '\\':
+			escaped = true
+		case r == '"':
+			n++
+			last = col
+		}
+	}
+	return n, last
+}
+
 // unclosedAbove parses the lines of data before line again and returns the
 // bracket of the flow collection left open at their end, if there is one.
 // The parser stops at the first error, so this costs one more parse of part

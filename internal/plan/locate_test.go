@@ -27,6 +27,9 @@ func TestSyntaxErrorPositions(t *testing.T) {
 			[]string{`f.yaml:3:1: invalid YAML: found a tab character that violates indentation`}},
 		{"unclosed double quote", "spaces:\n  - displayName: \"Platform\n    description: x\n",
 			[]string{`f.yaml:2:18: invalid YAML: found unexpected end of stream`}},
+		// The string runs on to the next quote, where YAML breaks.
+		{"unclosed double quote before another space", "spaces:\n  - displayName: \"Platform\n    description: x\n  - displayName: \"Sales\"\n",
+			[]string{`f.yaml:2:18: invalid YAML: the string quoted here runs on to line 4 (is its closing quote missing?): did not find expected key`}},
 		{"unclosed single quote", "spaces:\n  - displayName: 'Platform\n",
 			[]string{`f.yaml:2:18: invalid YAML: found unexpected end of stream`}},
 		// yaml.v3 said line 3.

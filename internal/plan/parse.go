@@ -176,6 +176,10 @@ func (p *parser) syntax(data []byte, err error) {
 		return
 	}
 	line, col := locate(data, e)
+	if l, c, ok := runawayQuote(data, line, col); ok {
+		p.addAt(l, c, "invalid YAML: the string quoted here runs on to line %d (is its closing quote missing?): %s", line, e.Message)
+		return
+	}
 	p.addAt(line, col, "invalid YAML: %s", e.Message)
 }
 
