@@ -74,7 +74,7 @@ func FuzzParse(f *testing.F) {
 					if !slices.Contains(s.Members, m) {
 						t.Fatalf("Parse(%q): owner or manager %q of %q is not a member", data, m, s.DisplayName)
 					}
-					if strings.HasPrefix(m, "groups/") {
+					if strings.HasPrefix(m, "groups/") || strings.HasPrefix(m, GroupPrefix) {
 						t.Fatalf("Parse(%q): group %q of %q given a role", data, m, s.DisplayName)
 					}
 				}
@@ -89,11 +89,15 @@ func FuzzParse(f *testing.F) {
 }
 
 // acceptableMember is the contract for a member Parse accepts, written
-// apart from the code that enforces it: users/EMAIL, lower-cased, with an
-// @ and a dotted domain; or users/ID or groups/ID of letters, digits, "-",
+// apart from the code that enforces it: users/EMAIL or group:EMAIL,
+// lower-cased, with an @ and a dotted domain; or users/ID or groups/ID of letters, digits, "-",
 // "_" and ".", not "." or "..", and not the calling app.
 func acceptableMember(m string) bool {
-	if email, ok := strings.CutPrefix(m, "users/"); ok && strings.Contains(email, "@") {
+	email, ok := strings.CutPrefix(m, "users/")
+	if !ok || !strings.Contains(email, "@") {
+		email, ok = strings.CutPrefix(m, GroupPrefix)
+	}
+	if ok && strings.Contains(email, "@") {
 		local, domain, _ := strings.Cut(email, "@")
 		return email == strings.ToLower(email) && local != "" && strings.Contains(domain, ".") &&
 			!strings.ContainsFunc(email, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
