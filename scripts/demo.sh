@@ -11,7 +11,10 @@ results="$work/spaces.results.json"
 
 # 40 ms per call, 120 space writes a minute, 5% of calls answered 503 and
 # 5% of creates whose answer is lost after the space was made.
+# The group platform-eng@example.com is known to the Cloud Identity lookup
+# the emulator serves too (--groups-endpoint points at it).
 bin/chatemu --latency 40ms --space-quota 120 --fail-rate 0.05 --drop-rate 0.05 --seed 7 \
+	--group platform-eng@example.com=03x9platformeng \
 	>"$work/chatemu.out" 2>"$work/chatemu.log" &
 emu=$!
 trap 'kill $emu 2>/dev/null || true; wait $emu 2>/dev/null || true' EXIT
@@ -28,7 +31,7 @@ esac
 run() {
 	echo
 	echo "\$ provision $*"
-	bin/provision --endpoint "$url" --auth none --results "$results" "$@"
+	bin/provision --endpoint "$url" --groups-endpoint "$url" --auth none --results "$results" "$@"
 }
 
 echo "Chat API emulator at $url"
@@ -44,7 +47,7 @@ echo
 echo "Emulator counters (${url}_emulator/stats):"
 if command -v curl >/dev/null; then
 	curl -fsS "${url}_emulator/stats" |
-		grep -oE '"(spacesCreated|duplicates|replays|lostResponses|unavailable|throttled|membersAdded)":[0-9]+' |
+		grep -oE '"(spacesCreated|duplicates|replays|lostResponses|unavailable|throttled|membersAdded|messagesCreated)":[0-9]+' |
 		tr '\n' ' '
 	echo
 fi

@@ -152,6 +152,8 @@ func TestChaos(t *testing.T) {
 
 	dir := t.TempDir()
 	cfg := writeConfig(t, dir, n, chaosMembers)
+	// Each space is greeted: exactly once, whatever is killed or lost.
+	withWelcome(t, cfg, "Welcome, team!")
 	res := filepath.Join(dir, "spaces.results.json")
 	const concurrency = 4
 	args := []string{"--auth", "none", "--endpoint", url, "--rate", "0", "--member-rate", "0",
@@ -219,11 +221,25 @@ func TestChaos(t *testing.T) {
 	checkChaos(t, url, res, n, recorded, killed*concurrency)
 }
 
+// withWelcome gives every space of the config at path a welcome message.
+func withWelcome(t *testing.T, path, text string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = append([]byte(fmt.Sprintf("defaults:\n  welcome: %q\n", text)), data...)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // emuStats is the part of GET /_emulator/stats the chaos test reads.
 type emuStats struct {
 	Spaces        int            `json:"spaces"`
 	SpacesCreated int            `json:"spacesCreated"`
 	Duplicates    int            `json:"duplicates"`
+	Messages      int            `json:"messagesCreated"`
 	Replays       int            `json:"replays"`
 	LostResponses int            `json:"lostResponses"`
 	Unavailable   int            `json:"unavailable"`
@@ -236,6 +252,9 @@ func checkChaos(t *testing.T, url, res string, n int, recorded map[string]string
 	getJSON(t, url+"_emulator/stats", &st)
 	t.Logf("chaos: emulator %d spaces, %d replays, %d lost responses, %d injected 503s",
 		st.SpacesCreated, st.Replays, st.LostResponses, st.Unavailable)
+	if st.Messages != n {
+		t.Errorf("emulator: %d welcome messages posted, want one in each of the %d spaces", st.Messages, n)
+	}
 	if st.Spaces != n || st.SpacesCreated != n || st.Duplicates != 0 {
 		t.Errorf("emulator: %d spaces, %d created, %d duplicates; want %d, %d, 0", st.Spaces, st.SpacesCreated, st.Duplicates, n, n)
 	}

@@ -19,32 +19,33 @@ import (
 // options is the command line, parsed and checked; nothing in it has been
 // acted on yet.
 type options struct {
-	config       string
-	results      string
-	plan         bool
-	json         bool
-	endpoint     string
-	auth         string
-	credentials  string
-	subject      string
-	customer     string
-	caller       string
-	tokenCache   string
-	rate         float64 // space writes per minute; 0 = no client-side limit
-	memberRate   float64 // membership writes per minute; 0 = no limit
-	concurrency  int
-	maxAttempts  int
-	timeout      time.Duration
-	maxWait      time.Duration // longest wait for the server's quota to come back
-	adopt        bool
-	refresh      bool
-	version      bool   // print the version and exit
-	metrics      string // Prometheus text file written at the end
-	export       string // CSV or Markdown list of the config's spaces
-	prune        bool   // delete orphans this tool created
-	pruneMembers bool   // remove members no longer in the config
-	admin        bool   // use the caller's administrator privilege
-	verbose      bool
+	config         string
+	results        string
+	plan           bool
+	json           bool
+	endpoint       string
+	groupsEndpoint string // Cloud Identity, for group:EMAIL members
+	auth           string
+	credentials    string
+	subject        string
+	customer       string
+	caller         string
+	tokenCache     string
+	rate           float64 // space writes per minute; 0 = no client-side limit
+	memberRate     float64 // membership writes per minute; 0 = no limit
+	concurrency    int
+	maxAttempts    int
+	timeout        time.Duration
+	maxWait        time.Duration // longest wait for the server's quota to come back
+	adopt          bool
+	refresh        bool
+	version        bool   // print the version and exit
+	metrics        string // Prometheus text file written at the end
+	export         string // CSV or Markdown list of the config's spaces
+	prune          bool   // delete orphans this tool created
+	pruneMembers   bool   // remove members no longer in the config
+	admin          bool   // use the caller's administrator privilege
+	verbose        bool
 }
 
 // usageError is a problem with the command line or the inputs it names;
@@ -88,6 +89,7 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 	fs.BoolVar(&o.json, "json", false, "print the plan (with --plan) or the run summary as JSON on stdout")
 	fs.StringVar(&o.results, "results", "", "results `FILE`, read as state and written as output (default CONFIG with extension .results.json)")
 	fs.StringVar(&o.endpoint, "endpoint", "https://chat.googleapis.com/", "Chat API base `URL` (an emulator, a proxy)")
+	fs.StringVar(&o.groupsEndpoint, "groups-endpoint", "https://cloudidentity.googleapis.com/", "Cloud Identity API base `URL`, to resolve members named group:EMAIL")
 	fs.StringVar(&o.auth, "auth", "adc", "authentication `MODE`: "+strings.Join(authModes, ", "))
 	fs.StringVar(&o.credentials, "credentials", "", "OAuth client secrets (user) or service-account key (service-account, app) `FILE`")
 	fs.StringVar(&o.subject, "subject", "", "user `EMAIL` to impersonate with domain-wide delegation (service-account)")
@@ -202,6 +204,16 @@ func (o *options) check() error {
 	}
 	if !strings.HasSuffix(o.endpoint, "/") {
 		o.endpoint += "/"
+	}
+	g, err := url.Parse(o.groupsEndpoint)
+	if err != nil || (g.Scheme != "http" && g.Scheme != "https") || g.Host == "" {
+		return fmt.Errorf("--groups-endpoint %q is not an http(s) URL", auth.RedactURL(o.groupsEndpoint))
+	}
+	if err := auth.CheckPort(g); err != nil {
+		return fmt.Errorf("--groups-endpoint %q: %v", auth.RedactURL(o.groupsEndpoint), err)
+	}
+	if !strings.HasSuffix(o.groupsEndpoint, "/") {
+		o.groupsEndpoint += "/"
 	}
 	return nil
 }

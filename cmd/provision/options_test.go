@@ -13,17 +13,18 @@ import (
 // defaults is what parseArgs returns for no arguments at all.
 func defaults() options {
 	return options{
-		config:      "spaces.yaml",
-		results:     "spaces.results.json",
-		endpoint:    "https://chat.googleapis.com/",
-		auth:        "adc",
-		customer:    "customers/my_customer",
-		rate:        30,
-		memberRate:  300,
-		concurrency: 4,
-		maxAttempts: 6,
-		timeout:     30 * time.Second,
-		maxWait:     30 * time.Minute,
+		config:         "spaces.yaml",
+		results:        "spaces.results.json",
+		endpoint:       "https://chat.googleapis.com/",
+		groupsEndpoint: "https://cloudidentity.googleapis.com/",
+		auth:           "adc",
+		customer:       "customers/my_customer",
+		rate:           30,
+		memberRate:     300,
+		concurrency:    4,
+		maxAttempts:    6,
+		timeout:        30 * time.Second,
+		maxWait:        30 * time.Minute,
 	}
 }
 

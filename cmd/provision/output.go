@@ -214,9 +214,10 @@ func (e *env) printSummary(o *options, p *plan.Plan, s *apply.Summary, runErr er
 	w := e.stdout
 	fmt.Fprintf(w, "\nDone in %s: %d created, %d existing, %d updated, %d failed, %d unchanged, %d interrupted.\n",
 		s.Elapsed.Round(10*time.Millisecond), s.Created, s.Existing, s.Updated, s.Failed, s.Skipped, s.Interrupted)
-	if s.Deleted+s.SettingsPatched+s.MembersRemoved > 0 {
-		fmt.Fprintf(w, "Converged: %s patched, %s removed, %s deleted.\n",
-			count(s.SettingsPatched, "setting", "settings"), count(s.MembersRemoved, "member", "members"), count(s.Deleted, "space", "spaces"))
+	if s.Deleted+s.SettingsPatched+s.MembersRemoved+s.WelcomesPosted > 0 {
+		fmt.Fprintf(w, "Converged: %s patched, %s removed, %s deleted, %s posted.\n",
+			count(s.SettingsPatched, "setting", "settings"), count(s.MembersRemoved, "member", "members"),
+			count(s.Deleted, "space", "spaces"), count(s.WelcomesPosted, "welcome message", "welcome messages"))
 	}
 	if s.MembersAdded+s.MembersInvited+s.MembersFailed+s.MembersMissing+s.RolesSet > 0 {
 		fmt.Fprintf(w, "Members: %d added, %d invited, %d failed, %d missing; %s changed.\n",

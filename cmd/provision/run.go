@@ -15,6 +15,7 @@ import (
 	"time"
 
 	chat "google.golang.org/api/chat/v1"
+	cloudidentity "google.golang.org/api/cloudidentity/v1"
 	"google.golang.org/api/option"
 
 	"provision/internal/apply"
@@ -50,6 +51,10 @@ type env struct {
 	throttle apply.Throttle
 	// tick is how often progress is logged when stderr is not a terminal.
 	tick time.Duration
+
+	// groups is the Cloud Identity client, when the config names groups by
+	// email.
+	groups *cloudidentity.Service
 
 	// What the run did, for its metrics.
 	summary *apply.Summary
@@ -265,6 +270,10 @@ func (e *env) printPlan(o *options, p *plan.Plan) error {
 	return plan.WriteTextOptions(e.stdout, p, plan.TextOptions{Verbose: o.verbose})
 }
 
+// messageRate paces message writes (the welcome messages) 5% under the
+// documented 3,000 a minute per project (Limits page).
+const messageRate = 2850
+
 // readRate paces reads 5% under the documented 3,000 a minute (per
 // project, for space reads and for membership reads alike: the Limits
 // page), so that timing noise never draws a 429 from a run at full speed.
@@ -303,7 +312,41 @@ func (e *env) connect(ctx context.Context, o *options, cfg *plan.Config, log *sl
 	if err != nil {
 		return nil, nil, usagef("setting up the Chat client: %w", err)
 	}
+	if hasGroupEmails(cfg) {
+		// The same credentials reach Cloud Identity: --auth none and
+		// plain http are allowed to a loopback address only, as for Chat.
+		check := e.authConfig(o, cfg, nil, nil)
+		check.Endpoint = o.groupsEndpoint
+		if err := auth.Check(check); err != nil {
+			return nil, nil, usagef("--groups-endpoint: %w", err)
+		}
+		if e.groups, err = cloudidentity.NewService(ctx, option.WithEndpoint(o.groupsEndpoint), option.WithHTTPClient(creds.HTTPClient)); err != nil {
+			return nil, nil, usagef("setting up the Cloud Identity client: %w", err)
+		}
+	}
 	return creds, svc, nil
+}
+
+// hasGroupEmails says whether the config names a group by its email.
+func hasGroupEmails(cfg *plan.Config) bool {
+	for _, s := range cfg.Spaces {
+		for _, m := range s.Members {
+			if strings.HasPrefix(m, plan.GroupPrefix) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasWelcome says whether the config posts a welcome message.
+func hasWelcome(cfg *plan.Config) bool {
+	for _, s := range cfg.Spaces {
+		if s.Welcome != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // authConfig is the credentials' configuration for o.
@@ -330,9 +373,10 @@ func (e *env) authConfig(o *options, cfg *plan.Config, base *http.Client, log *s
 func needs(o *options, cfg *plan.Config) auth.Needs {
 	if o.plan {
 		// --plan --refresh reads, and only reads.
-		return auth.Needs{ReadOnly: true, Members: o.refresh, Admin: o.admin}
+		return auth.Needs{ReadOnly: true, Members: o.refresh, Admin: o.admin, Groups: o.refresh && hasGroupEmails(cfg)}
 	}
-	n := auth.Needs{Members: hasMembers(cfg) || o.pruneMembers || o.refresh, Delete: o.prune, Admin: o.admin}
+	n := auth.Needs{Members: hasMembers(cfg) || o.pruneMembers || o.refresh, Delete: o.prune, Admin: o.admin,
+		Messages: hasWelcome(cfg), Groups: hasGroupEmails(cfg)}
 	for _, s := range cfg.Spaces {
 		// Adoption checks the caller's own membership (members.get).
 		n.Members = n.Members || (s.Adopt && !o.admin)
@@ -366,6 +410,8 @@ func (e *env) options(o *options, creds *auth.Credentials, log *slog.Logger) app
 		Backoff:     e.backoff,
 		Throttle:    throttle,
 		Admin:       o.admin,
+		Groups:      e.groups,
+		Messages:    apply.NewLimiter(messageRate),
 		Redact:      auth.Redact,
 		Logger:      log,
 	}

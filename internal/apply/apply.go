@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 	chat "google.golang.org/api/chat/v1"
+	cloudidentity "google.golang.org/api/cloudidentity/v1"
 
 	"provision/internal/plan"
 	"provision/internal/results"
@@ -34,9 +35,9 @@ type Options struct {
 	Concurrency int
 	MaxAttempts int
 	Timeout     time.Duration
-	// Spaces, Members and Reads pace the three quota classes; nil means
-	// unlimited.
-	Spaces, Members, Reads *Limiter
+	// Spaces, Members, Reads and Messages pace the quota classes; nil
+	// means unlimited.
+	Spaces, Members, Reads, Messages *Limiter
 	// App is app authentication: spaces carry Customer, setup is not
 	// available, so members are added one by one.
 	App      bool
@@ -58,6 +59,9 @@ type Options struct {
 	// every message the API sends back before it is logged, printed or
 	// recorded; nil leaves messages as they are.
 	Redact func(string) string
+	// Groups resolves members named group:EMAIL (Cloud Identity); nil when
+	// the config names no group by email.
+	Groups *cloudidentity.Service
 	// Admin uses the caller's administrator privilege where the API allows
 	// it (useAdminAccess=true: gets, lists, patches but of history and
 	// audience, member changes, deletes; spaces.search to adopt).
@@ -101,12 +105,14 @@ type Summary struct {
 	MembersRemoved  int `json:"membersRemoved"`
 	Deleted         int `json:"deleted"`         // spaces deleted (--prune)
 	SettingsPatched int `json:"settingsPatched"` // spaces.patch calls that succeeded
+	WelcomesPosted  int `json:"welcomesPosted"`  // welcome messages posted
 
-	SpaceWrites  int64 `json:"spaceWrites"`
-	MemberWrites int64 `json:"memberWrites"`
-	Reads        int64 `json:"reads"`
-	Retries      int64 `json:"retries"`
-	Throttled    int64 `json:"throttled"`
+	SpaceWrites   int64 `json:"spaceWrites"`
+	MessageWrites int64 `json:"messageWrites"`
+	MemberWrites  int64 `json:"memberWrites"`
+	Reads         int64 `json:"reads"`
+	Retries       int64 `json:"retries"`
+	Throttled     int64 `json:"throttled"`
 
 	// Calls counts attempts by method and HTTP status (0: no answer).
 	Calls map[string]map[int]int `json:"calls"`
@@ -147,7 +153,7 @@ type runner struct {
 		spaceWrites, memberWrites, reads, retries, throttled atomic.Int64
 
 		membersAdded, membersInvited, membersFailed, membersMissing, rolesSet atomic.Int64
-		membersRemoved, patches, spacesDeleted                                atomic.Int64
+		membersRemoved, patches, spacesDeleted, welcomes, messageWrites       atomic.Int64
 	}
 	anyOK atomic.Bool
 
@@ -157,6 +163,8 @@ type runner struct {
 
 	callerMu  sync.Mutex
 	callerIDv string // the caller's users/ID, once a refresh learnt it
+
+	groups groupCache // group emails resolved in this run
 
 	callsMu   sync.Mutex
 	calls     map[string]map[int]int // method → HTTP status (0: no answer) → attempts
@@ -189,6 +197,9 @@ func newRunner(svc *chat.Service, rec Recorder, o Options) *runner {
 	if o.Reads == nil {
 		o.Reads = NewLimiter(0)
 	}
+	if o.Messages == nil {
+		o.Messages = NewLimiter(0)
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -201,6 +212,7 @@ func newRunner(svc *chat.Service, rec Recorder, o Options) *runner {
 	o.Spaces.setup("space writes", o.Throttle)
 	o.Members.setup("membership writes", o.Throttle)
 	o.Reads.setup("reads", o.Throttle)
+	o.Messages.setup("message writes", o.Throttle)
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -272,6 +284,7 @@ feed:
 	// Items never handed to a worker are interrupted too.
 	sum.Interrupted = sum.Planned - sum.Created - sum.Existing - sum.Updated - sum.Deleted - sum.Failed
 	sum.SpaceWrites = r.stats.spaceWrites.Load()
+	sum.MessageWrites = r.stats.messageWrites.Load()
 	sum.MemberWrites = r.stats.memberWrites.Load()
 	sum.Reads = r.stats.reads.Load()
 	sum.Retries = r.stats.retries.Load()
@@ -283,6 +296,7 @@ feed:
 	sum.RolesSet = int(r.stats.rolesSet.Load())
 	sum.MembersRemoved = int(r.stats.membersRemoved.Load())
 	sum.SettingsPatched = int(r.stats.patches.Load())
+	sum.WelcomesPosted = int(r.stats.welcomes.Load())
 	sum.Elapsed = time.Since(start)
 	r.callsMu.Lock()
 	sum.Calls, sum.QuotaWait = r.calls, r.quotaWait
@@ -342,6 +356,8 @@ func (r *runner) count(method string) {
 		r.stats.spaceWrites.Add(1)
 	case method == "members.create" || method == "members.patch" || method == "members.delete":
 		r.stats.memberWrites.Add(1)
+	case method == "messages.create":
+		r.stats.messageWrites.Add(1)
 	default:
 		r.stats.reads.Add(1)
 	}
@@ -422,21 +438,31 @@ func (r *runner) admin(entry *results.Entry) bool {
 // are in: members removed (--prune-members), then settings patched. It
 // returns the first failure; a stop is returned as such.
 func (r *runner) converge(ctx context.Context, k string, entry *results.Entry, it plan.Item) error {
-	if entry.Name == "" || (len(it.RemoveMembers) == 0 && len(it.Patches) == 0) {
+	if entry.Name == "" || (len(it.RemoveMembers) == 0 && len(it.Patches) == 0 && !it.Welcome) {
 		return nil
 	}
 	err := r.removeMembers(ctx, k, entry, it.RemoveMembers)
 	if isStop(ctx, err) {
 		return err
 	}
-	perr := r.patch(ctx, k, entry, it.Space.Settings, it.Patches)
-	if cur := r.rec.Entry(k); cur != nil {
-		*entry = *cur
-	}
+	last, perr := r.patch(ctx, k, entry, it.Space.Settings, it.Patches)
 	if isStop(ctx, perr) {
 		return perr
 	}
-	return errors.Join(err, perr)
+	var werr error
+	if it.Welcome {
+		// Last: the space is as the config says when the team reads it.
+		if werr = sincePatch(ctx, last); werr == nil {
+			werr = r.postWelcome(ctx, k, entry, it.Space)
+		}
+		if isStop(ctx, werr) {
+			return werr
+		}
+	}
+	if cur := r.rec.Entry(k); cur != nil {
+		*entry = *cur
+	}
+	return errors.Join(err, perr, werr)
 }
 
 // isStop tells whether err is the run being stopped rather than a failure
@@ -485,7 +511,7 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 	space := r.space(it.Space)
 	var setup []string
 	if !r.opts.App && len(it.AddMembers) > 0 {
-		setup = r.setupMembers(it.AddMembers)
+		setup = r.setupMembers(ctx, it.AddMembers)
 	}
 	method := "spaces.create"
 	if setup != nil {
@@ -500,7 +526,7 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 		return r.do(ctx, r.opts.Spaces, method, it.Key, func(cctx context.Context) error {
 			var err error
 			if setup != nil {
-				req := &chat.SetUpSpaceRequest{RequestId: reqID, Space: space, Memberships: memberships(setup)}
+				req := &chat.SetUpSpaceRequest{RequestId: reqID, Space: space, Memberships: r.memberships(setup)}
 				got, err = r.svc.Spaces.Setup(req).Context(cctx).Do()
 			} else {
 				got, err = r.svc.Spaces.Create(space).RequestId(reqID).Context(cctx).Do()
@@ -962,6 +988,7 @@ func Recorded(f *results.File, ref *Refreshed) map[string]plan.Recorded {
 	for k, en := range f.Spaces {
 		r := plan.Recorded{Status: string(en.Status), Name: en.Name, RequestID: en.RequestID, Principal: en.Principal}
 		if en.Applied != nil {
+			r.Welcome = en.Applied.Welcome
 			r.Members, r.Owners, r.Managers = en.Applied.Members, en.Applied.Owners, en.Applied.Managers
 			r.IDs = en.Applied.IDs
 			if en.Applied.Settings != nil {

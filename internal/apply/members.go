@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	chat "google.golang.org/api/chat/v1"
@@ -18,15 +19,21 @@ const maxSetupMembers = 49
 
 // setupMembers picks the members sent with spaces.setup: at most 49, never
 // the caller, whom the API adds itself.
-func (r *runner) setupMembers(members []string) []string {
+func (r *runner) setupMembers(ctx context.Context, members []string) []string {
 	out := make([]string, 0, min(len(members), maxSetupMembers))
 	for _, m := range members {
 		if len(out) == maxSetupMembers {
 			break
 		}
-		if !r.isCaller(m) {
-			out = append(out, m)
+		if r.isCaller(m) {
+			continue
 		}
+		// A group named by email goes with setup once resolved; one that
+		// cannot be is left for members.create, which reports it.
+		if _, err := r.groupID(ctx, m, nil); err != nil {
+			continue
+		}
+		out = append(out, m)
 	}
 	if len(out) == 0 {
 		return nil
@@ -45,10 +52,12 @@ func membership(m string) *chat.Membership {
 	return &chat.Membership{Member: &chat.User{Name: m, Type: "HUMAN"}}
 }
 
-func memberships(ms []string) []*chat.Membership {
+// memberships are the setup memberships of ms, groups named by email
+// given by their resolved groups/ID.
+func (r *runner) memberships(ms []string) []*chat.Membership {
 	out := make([]*chat.Membership, len(ms))
 	for i, m := range ms {
-		out[i] = membership(m)
+		out[i] = membership(r.apiName(m))
 	}
 	return out
 }
@@ -110,8 +119,8 @@ func (r *runner) verifySetup(ctx context.Context, k string, entry *results.Entry
 	var done, missing []string
 	for _, m := range setup {
 		switch {
-		case strings.HasPrefix(m, "groups/"):
-			if groups[m] {
+		case plan.IsGroup(m):
+			if groups[r.apiName(m)] {
 				done = append(done, m)
 			} else {
 				missing = append(missing, m)
@@ -155,7 +164,17 @@ func (r *runner) verifySetup(ctx context.Context, k string, entry *results.Entry
 	applied := &results.Applied{Members: done}
 	if cur := r.rec.Entry(k); cur != nil && cur.Applied != nil {
 		// Settings recorded at the create stay.
-		applied.Settings, applied.IDs = cur.Applied.Settings, cur.Applied.IDs
+		applied.Settings, applied.IDs, applied.Welcome = cur.Applied.Settings, maps.Clone(cur.Applied.IDs), cur.Applied.Welcome
+	}
+	for _, m := range done {
+		// The groups/ID of groups named by email, so that later runs
+		// need no lookup.
+		if strings.HasPrefix(m, plan.GroupPrefix) {
+			if applied.IDs == nil {
+				applied.IDs = make(map[string]string)
+			}
+			applied.IDs[m] = r.apiName(m)
+		}
 	}
 	entry.Applied = applied
 	entry.Members = &results.MemberStats{Added: joined, Invited: invited, Missing: missing}
@@ -213,10 +232,28 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 		}
 		// Tried now: whatever the answer, it is no longer what setup skipped.
 		stats.Missing = without(stats.Missing, []string{m})
+		var known map[string]string
+		if entry.Applied != nil {
+			known = entry.Applied.IDs
+		}
+		api, err := r.groupID(ctx, m, known)
+		if err != nil {
+			if isStop(ctx, err) {
+				stats.Pending = append(stats.Pending, add[i:]...)
+				stopped = true
+				break
+			}
+			fail("adding "+m, err)
+			refused[strings.ToLower(m)] = true
+			continue
+		}
+		if api != m {
+			ids[m] = api
+		}
 		var got *chat.Membership
-		err := r.do(ctx, r.opts.Members, "members.create", entry.Name+" "+m, func(cctx context.Context) error {
+		err = r.do(ctx, r.opts.Members, "members.create", entry.Name+" "+m, func(cctx context.Context) error {
 			var err error
-			call := r.svc.Spaces.Members.Create(entry.Name, membership(m)).Context(cctx)
+			call := r.svc.Spaces.Members.Create(entry.Name, membership(api)).Context(cctx)
 			if r.admin(entry) {
 				call = call.UseAdminAccess(true)
 			}

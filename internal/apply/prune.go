@@ -59,10 +59,10 @@ func (r *runner) removeMembers(ctx context.Context, k string, entry *results.Ent
 func (r *runner) memberName(entry *results.Entry, m string) string {
 	if entry.Applied != nil {
 		if id := entry.Applied.IDs[m]; id != "" {
-			return entry.Name + "/members/" + strings.TrimPrefix(id, "users/")
+			return entry.Name + "/members/" + id[strings.LastIndex(id, "/")+1:]
 		}
 	}
-	if id, ok := strings.CutPrefix(m, "groups/"); ok {
+	if id, ok := strings.CutPrefix(r.apiName(m), "groups/"); ok {
 		return entry.Name + "/members/" + id
 	}
 	return alias(entry.Name, m)

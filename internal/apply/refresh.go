@@ -148,8 +148,23 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 	matched := make(map[string]bool)
 	live.MembersRead = true
 	live.Roles = make(map[string]plan.Role)
+	groupsUnknown := false
 	for _, m := range t.Members {
 		id := m
+		if strings.HasPrefix(m, plan.GroupPrefix) {
+			gid, err := r.groupID(ctx, m, t.IDs)
+			switch {
+			case err != nil && isStop(ctx, err):
+				return nil, nil, err
+			case err != nil:
+				groupsUnknown = true
+				continue
+			}
+			if t.IDs[m] == "" {
+				learnt[m] = gid
+			}
+			id = gid
+		}
 		if strings.HasPrefix(m, "users/") && strings.Contains(m, "@") {
 			id = t.IDs[m]
 			if id == "" {
@@ -189,6 +204,11 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 	// a listed ID that matched none is truly someone the config lacks.
 	live.Resolved, live.Caller = true, callerID
 	for id, role := range listed {
+		if groupsUnknown && strings.HasPrefix(id, "groups/") {
+			// A group the config names by an email that could not be
+			// resolved may be this one: not taken for a stranger.
+			continue
+		}
 		if !matched[id] && id != callerID {
 			live.Members = append(live.Members, id)
 			live.Roles[id] = role

@@ -23,21 +23,13 @@ const perSpaceWrite = time.Second
 // plan.Patch (the masks that must travel alone: DD, spaces.patch
 // updateMask), at most one a second. Each patch is recorded as it
 // succeeds; the first failure ends the space's patches, and is returned.
-func (r *runner) patch(ctx context.Context, k string, entry *results.Entry, stated map[string]string, patches []plan.Patch) error {
-	var last time.Time
-	var failed error
+func (r *runner) patch(ctx context.Context, k string, entry *results.Entry, stated map[string]string, patches []plan.Patch) (last time.Time, failed error) {
 	for _, p := range patches {
 		if ctx.Err() != nil {
-			return errors.Join(failed, context.Cause(ctx))
+			return last, errors.Join(failed, context.Cause(ctx))
 		}
-		if wait := time.Until(last.Add(perSpaceWrite)); wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return errors.Join(failed, context.Cause(ctx))
-			case <-t.C:
-			}
+		if err := sincePatch(ctx, last); err != nil {
+			return last, errors.Join(failed, err)
 		}
 		if p.Mask == plan.MaskDetails {
 			// Description and guidelines travel together: the one the
@@ -47,7 +39,7 @@ func (r *runner) patch(ctx context.Context, k string, entry *results.Entry, stat
 			var err error
 			if p, err = r.keepOtherText(ctx, entry, stated, p); err != nil {
 				if isStop(ctx, err) {
-					return errors.Join(failed, err)
+					return last, errors.Join(failed, err)
 				}
 				failed = errors.Join(failed, fmt.Errorf("changing %s: %w", maskWords(p.Mask), err))
 				continue
@@ -55,7 +47,7 @@ func (r *runner) patch(ctx context.Context, k string, entry *results.Entry, stat
 		}
 		body, err := patchBody(p)
 		if err != nil {
-			return errors.Join(failed, err)
+			return last, errors.Join(failed, err)
 		}
 		// Admin access does not reach history or audience (DD).
 		admin := r.admin(entry) && p.Mask != plan.MaskHistory && p.Mask != plan.MaskAudience
@@ -70,7 +62,7 @@ func (r *runner) patch(ctx context.Context, k string, entry *results.Entry, stat
 		last = time.Now()
 		if err != nil {
 			if isStop(ctx, err) {
-				return errors.Join(failed, err)
+				return last, errors.Join(failed, err)
 			}
 			r.unauthenticated(classify(err))
 			why := ""
@@ -83,10 +75,10 @@ func (r *runner) patch(ctx context.Context, k string, entry *results.Entry, stat
 		}
 		r.stats.patches.Add(1)
 		if err := r.record(results.Event{Space: k, Settings: onlyStated(p.Settings, stated)}); err != nil {
-			return errors.Join(failed, err)
+			return last, errors.Join(failed, err)
 		}
 	}
-	return failed
+	return last, failed
 }
 
 // keepOtherText fills the text of a space_details patch that the config

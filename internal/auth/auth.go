@@ -108,6 +108,11 @@ const (
 	scopeMembershipsReadonly      = scopePrefix + "chat.memberships.readonly"
 	scopeAdminSpacesReadonly      = scopePrefix + "chat.admin.spaces.readonly"
 	scopeAdminMembershipsReadonly = scopePrefix + "chat.admin.memberships.readonly"
+
+	// The welcome message (messages.create; a Chat app posts with
+	// chat.bot) and groups named by email (Cloud Identity groups.lookup).
+	scopeMessagesCreate = scopePrefix + "chat.messages.create"
+	scopeGroupsReadonly = scopePrefix + "cloud-identity.groups.readonly"
 )
 
 // Identity scopes, asked for by User along with the Chat scopes: with them
@@ -142,6 +147,8 @@ var scopePurpose = map[string]string{
 	scopeMembershipsReadonly:      "to read members (--plan --refresh)",
 	scopeAdminSpacesReadonly:      "to read spaces as an administrator (--plan --refresh --admin)",
 	scopeAdminMembershipsReadonly: "to read members as an administrator (--plan --refresh --admin)",
+	scopeMessagesCreate:           "to post the welcome message",
+	scopeGroupsReadonly:           "to find groups named by email",
 }
 
 // Needs says what a run will do, for the scopes it asks for.
@@ -153,6 +160,8 @@ type Needs struct {
 	// ReadOnly: reads only (--plan --refresh); Members then asks to read
 	// memberships.
 	ReadOnly bool
+	Messages bool // a welcome message to post (messages.create)
+	Groups   bool // groups named by email to resolve (Cloud Identity)
 }
 
 // Scopes returns the OAuth scopes (full URLs) a run in mode m needs; members
@@ -176,6 +185,9 @@ func ScopesFor(m Mode, n Needs) []string {
 		if n.Admin {
 			s = append(s, scopeAdminSpacesReadonly, scopeAdminMembershipsReadonly)
 		}
+		if n.Groups {
+			s = append(s, scopeGroupsReadonly)
+		}
 		return s
 	case n.ReadOnly && m == App:
 		return []string{scopeBot, scopeAppMemberships}
@@ -198,6 +210,12 @@ func ScopesFor(m Mode, n Needs) []string {
 			if n.Delete {
 				s = append(s, scopeAdminDelete)
 			}
+		}
+		if n.Messages {
+			s = append(s, scopeMessagesCreate)
+		}
+		if n.Groups {
+			s = append(s, scopeGroupsReadonly)
 		}
 	case App:
 		if n.Patch {

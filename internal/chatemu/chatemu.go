@@ -286,7 +286,7 @@ func (s *Server) serveAPI(r *http.Request, rt *route, args []string, known bool)
 	if e != nil {
 		return record(e.Code, e)
 	}
-	if rt.creates && c.created && (s.dropNext > 0 || (s.cfg.dropRate > 0 && s.rng.Float64() < s.cfg.dropRate)) {
+	if (rt.creates || rt.id == "spaces.messages.create") && c.created && (s.dropNext > 0 || (s.cfg.dropRate > 0 && s.rng.Float64() < s.cfg.dropRate)) {
 		s.dropNext = max(s.dropNext-1, 0)
 		s.ctr.lost++
 		s.ctr.call(name, 0)

@@ -105,6 +105,7 @@ func (s *Server) createMessage(c *call) (int, any, *apiError) {
 	m := &message{id: s.newMessageID(), clientID: clientID, requestID: requestID, sender: c.who.id, text: in.Text, created: c.now}
 	sp.messages = append(sp.messages, m)
 	s.ctr.messagesCreated++
+	c.created = true // its answer may be lost, as a create's
 	return http.StatusOK, m.out(sp), nil
 }
 

@@ -94,8 +94,9 @@ func WithLatency(d time.Duration) Option { return func(c *config) { c.latency = 
 func WithFailureRate(f float64) Option { return func(c *config) { c.failRate = clamp01(f) } }
 
 // WithLostResponseRate makes the fraction f (0 to 1) of successful creates
-// (spaces.create, spaces.setup) lose their answer: the space is made, then
-// the connection is closed before any byte of the response is sent.
+// (spaces.create, spaces.setup, messages.create) lose their answer: the
+// space or message is made, then the connection is closed before any byte
+// of the response is sent.
 func WithLostResponseRate(f float64) Option { return func(c *config) { c.dropRate = clamp01(f) } }
 
 // WithMessageQuota sets the message writes (messages.create) allowed per
