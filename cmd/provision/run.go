@@ -171,6 +171,7 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		return e.export(o, cfg, f)
 	}
 	log := e.logger(o)
+	log.Debug("provision", "version", readBuildInfo().String())
 	creds, svc, err := e.connect(ctx, o, cfg, log)
 	if err != nil {
 		return err
