@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -491,9 +492,19 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 		if err != nil {
 			return e.stoppedReading(err, creds)
 		}
-		// The users/IDs learnt spare the next refresh a lookup each.
+		// The users/IDs learnt spare the next refresh a lookup each; they
+		// are recorded for members the record has already, since an ID
+		// event also records the member as received.
+		snap := store.Snapshot()
 		for k, ids := range r.IDs {
+			en := snap.Spaces[k]
+			if en == nil || en.Applied == nil {
+				continue
+			}
 			for m, id := range ids {
+				if !slices.Contains(en.Applied.Members, m) {
+					continue
+				}
 				if err := store.Record(results.Event{Space: k, Member: m, ID: id}); err != nil {
 					return e.stopped(fmt.Errorf("recording %q: %w", k, err), creds)
 				}

@@ -3,9 +3,12 @@ package apply_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	chat "google.golang.org/api/chat/v1"
 
 	"provision/internal/apply"
 	"provision/internal/chatemu"
@@ -251,5 +254,38 @@ func TestDeleteRefusedFailsThatSpace(t *testing.T) {
 	f := s.file()
 	if f.Spaces["Team 000"] == nil || f.Spaces["Team 001"] == nil || len(f.Deleted) != 1 {
 		t.Fatalf("entries %v, deleted %v; want only Team 002 moved to deleted", f.Spaces, f.Deleted)
+	}
+}
+
+// TestPruneMembersKeepsWhoWasThere: a member the space had before this
+// tool added them (ALREADY_EXISTS) is recorded as found; dropped from the
+// config, --prune-members without a refresh leaves them: this tool did not
+// add them.
+func TestPruneMembersKeepsWhoWasThere(t *testing.T) {
+	t.Parallel()
+	_, svc := emulator(t)
+	s := newState(t)
+	if _, _, err := s.run(context.Background(), svc, team(1, []string{"ana@example.com"}, nil, nil), apply.Options{Caller: caller}); err != nil {
+		t.Fatal(err)
+	}
+	name := s.file().Spaces["Team 000"].Name
+	// Dana joins in Chat; then the config lists her.
+	if _, err := svc.Spaces.Members.Create(name, &chat.Membership{Member: &chat.User{Name: "users/dana@example.com", Type: "HUMAN"}}).Do(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.run(context.Background(), svc, team(1, []string{"ana@example.com", "dana@example.com"}, nil, nil), apply.Options{Caller: caller}); err != nil {
+		t.Fatal(err)
+	}
+	if f := s.file().Spaces["Team 000"].Applied.Found; !slices.Equal(f, []string{"users/dana@example.com"}) {
+		t.Fatalf("found %q, want dana", f)
+	}
+	cfg, err := plan.Parse("spaces.yaml", []byte(team(1, []string{"ana@example.com"}, nil, nil)), plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.PruneMembers, cfg.Caller = true, caller
+	p := plan.Diff(cfg, apply.Recorded(s.file(), nil))
+	if it := p.Items[0]; it.Action != plan.Exists || len(it.RemoveMembers) != 0 {
+		t.Fatalf("plan %s, removing %q; want dana left alone", it.Action, it.RemoveMembers)
 	}
 }

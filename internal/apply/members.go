@@ -215,6 +215,7 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 	}
 	names := make(map[string]string) // member → membership name
 	ids := make(map[string]string)   // member named by email → users/ID
+	found := make(map[string]bool)   // members the space had already
 	refused := make(map[string]bool) // members whose add failed: no role to give
 	stopped := false
 	for i, m := range add {
@@ -268,6 +269,7 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 				stopped = true
 			case e.kind == exists:
 				got = nil // a member already (GAM7 catches the same 409): as good as added
+				found[m] = true
 			default:
 				r.unauthenticated(e)
 				fail("adding "+m, e)
@@ -290,7 +292,7 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 				r.stats.membersAdded.Add(1)
 			}
 		}
-		if err := r.record(results.Event{Space: k, Member: m, ID: ids[m]}); err != nil {
+		if err := r.record(results.Event{Space: k, Member: m, ID: ids[m], Found: found[m]}); err != nil {
 			return err
 		}
 	}

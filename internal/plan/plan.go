@@ -170,6 +170,9 @@ type Recorded struct {
 	// Welcome is the welcome message posted (spaces/ID/messages/ID), "" if
 	// none was.
 	Welcome string
+	// Found are members that were in the space before this tool added
+	// them: --prune-members without a refresh leaves them alone.
+	Found []string
 	// IDs maps members recorded by email (users/EMAIL) to the users/ID the
 	// API lists them as, so that a refresh's Live.Members can be matched
 	// with the config's.

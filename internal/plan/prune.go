@@ -14,8 +14,9 @@ import (
 // or existing, sorted, and a warning when some are kept for safety.
 //
 // Without a refresh that read the members, they are the members the record
-// says this tool added (Applied members, owners and managers) that the
-// config no longer lists, the space's creator (rec.Principal) aside. With
+// says this tool added (Applied members, owners and managers, less those
+// found in the space already) that the config no longer lists, the space's
+// creator (rec.Principal) and the caller aside. With
 // one, they are every member the space has (Live.Members: the caller and
 // Chat apps left out already) that the config does not list. Unless the
 // refresh resolved the config's emails (Live.Resolved), a live member it
@@ -29,9 +30,11 @@ func removals(s Space, rec Recorded, caller string) (remove []string, warning st
 		return liveRemovals(s, rec, want, caller)
 	}
 	var seen map[string]bool
+	found := newMemberSet(rec.Found)
 	for _, list := range [][]string{rec.Members, rec.Owners, rec.Managers} {
 		for _, m := range list {
-			if want.has(m) || sameMember(m, rec.Principal) || sameMember(m, caller) {
+			if want.has(m) || sameMember(m, rec.Principal) || sameMember(m, caller) || found.has(m) {
+				// (Found: in the space before this tool added them.)
 				continue
 			}
 			if seen == nil {

@@ -89,6 +89,11 @@ type Applied struct {
 	// Welcome is the welcome message posted in the space
 	// (spaces/ID/messages/client-…): it is posted once, never again.
 	Welcome string `json:"welcome,omitempty"`
+	// Found are the members that were in the space already when this
+	// tool added them (the API answered ALREADY_EXISTS): they count as
+	// received, but --prune-members never removes them, since this tool
+	// did not add them.
+	Found []string `json:"found,omitempty"`
 }
 
 // Settings are the space settings applied, in the config's words; an
@@ -130,6 +135,9 @@ type Event struct {
 	Manager string `json:"manager,omitempty"`
 	// ID, with Member, records the users/ID the API knows Member as.
 	ID string `json:"id,omitempty"`
+	// Found, with Member, says the member was in the space already: it is
+	// recorded as received and among Applied.Found.
+	Found bool `json:"found,omitempty"`
 	// Removed, with Member, takes Member out of Applied (members, roles).
 	Removed bool `json:"removed,omitempty"`
 	// Settings (alone) merges applied settings into the entry, by setting

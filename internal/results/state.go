@@ -47,6 +47,7 @@ func (e *Entry) clone() *Entry {
 			IDs:      maps.Clone(e.Applied.IDs),
 			Settings: e.Applied.Settings.clone(),
 			Welcome:  e.Applied.Welcome,
+			Found:    slices.Clone(e.Applied.Found),
 		}
 	}
 	return &c
@@ -133,6 +134,11 @@ func checkEntry(e *Entry) error {
 		if a.Welcome != "" {
 			if err := checkMessage(a.Welcome); err != nil {
 				return fmt.Errorf("applied: %w", err)
+			}
+		}
+		for _, f := range a.Found {
+			if !slices.Contains(a.Members, f) {
+				return fmt.Errorf("applied found %q is not among the applied members", f)
 			}
 		}
 	}
@@ -257,6 +263,8 @@ func checkEvent(ev *Event) error {
 		return errors.New("id without a member")
 	case ev.Removed && ev.Member == "":
 		return errors.New("removed without a member")
+	case ev.Found && (ev.Member == "" || ev.Removed):
+		return errors.New("found needs a member, and not removed")
 	case ev.Removed && (ev.Role != "" || ev.ID != ""):
 		return errors.New("removed with a role or an id: a member removed has neither")
 	}
@@ -367,6 +375,10 @@ func (s *state) apply(ev *Event) {
 		m, role = ev.Manager, RoleOwner
 	}
 	if ev.Removed {
+		a.Found = slices.DeleteFunc(a.Found, func(f string) bool { return f == m })
+		if len(a.Found) == 0 {
+			a.Found = nil
+		}
 		a.Members = remove(set.members, a.Members, m)
 		a.Owners = remove(set.owners, a.Owners, m)
 		a.Managers = remove(set.managers, a.Managers, m)
@@ -387,6 +399,9 @@ func (s *state) apply(ev *Event) {
 	if !set.members[m] {
 		set.members[m] = true
 		a.Members = append(a.Members, m)
+	}
+	if ev.Found && !slices.Contains(a.Found, m) {
+		a.Found = append(a.Found, m)
 	}
 	switch role {
 	case RoleOwner:
