@@ -8,6 +8,16 @@
 //     and peak RSS of the provision process, allocations per space (in-process);
 //   - quota use: the emulator allowing Q space writes a second, the tool set
 //     higher: achieved rate / Q and 429s per space;
+//   - creation limit: a server that allows a few creates per short window
+//     and a cap per long window (a "minute" and an "hour" scaled down), with
+//     429s and no Retry-After, as Google documents it: spaces created over
+//     what the binding limit allowed in the elapsed time, and 429s per space,
+//     the tool under the short limit and above it;
+//   - roles: spaces of 60 members with owners and managers (spaces.setup,
+//     members.create past 49, members.patch per role) against a space-write
+//     and a membership-write quota: elapsed time against the larger of
+//     space writes ÷ space quota and membership writes ÷ membership quota.
+//     These two run side by side (each waits on its own emulator's quotas);
 //   - latency hiding: 400 ms per call, 10 writes/s allowed: elapsed against
 //     the ideal and against a client that creates one space at a time;
 //   - members: space writes and membership writes for spaces of 40 members,
@@ -79,6 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		{"overhead: the provision binary, quotas off", b.overhead},
 		{"overhead: allocations, the command in-process", b.allocations},
 		{"quota use", b.quota},
+		{"creation limit, and members with roles under quotas (side by side)", b.throttled},
 		{"latency hiding", b.latency},
 		{"members", b.members},
 		{"soak", b.soakRun},

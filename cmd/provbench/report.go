@@ -53,6 +53,8 @@ type report struct {
 	overhead       []overheadRow
 	provisionLines []string
 	quota          []quotaRow
+	creation       []creationRow
+	roles          *rolesRow
 	latency        latencyRow
 	membersN       int
 	membersM       int
@@ -133,6 +135,8 @@ func (r *report) write(w io.Writer) {
 		}
 		p("")
 	}
+
+	goals = append(goals, r.creationReport(p)...)
 
 	if l := r.latency; l.tool > 0 && l.sequential > 0 {
 		ideal := time.Duration(float64(l.n) / 10 * float64(time.Second))
