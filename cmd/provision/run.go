@@ -522,6 +522,22 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 	prog.callerUnknown = opts.Caller == "" && !opts.App
 	opts.OnDone = prog.done
 	sum, err := apply.Run(ctx, svc, store, p, opts)
+	if ref != nil {
+		// The refresh's reads are the run's too.
+		sum.Reads += ref.Reads
+		sum.QuotaWait += ref.QuotaWait
+		for method, byCode := range ref.Calls {
+			if sum.Calls == nil {
+				sum.Calls = make(map[string]map[int]int)
+			}
+			if sum.Calls[method] == nil {
+				sum.Calls[method] = make(map[int]int)
+			}
+			for code, n := range byCode {
+				sum.Calls[method][code] += n
+			}
+		}
+	}
 	e.summary, e.counts = sum, p.Counts()
 	prog.finish()
 	if err := e.printSummary(o, p, sum, err); err != nil {

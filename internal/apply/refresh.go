@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	chat "google.golang.org/api/chat/v1"
 
@@ -39,6 +40,11 @@ type Refreshed struct {
 	// IDs are the users/ID learnt for members named by email, by key: the
 	// next refresh need not look them up again.
 	IDs map[string]map[string]string
+	// Reads counts the calls the refresh made, Calls them by method and
+	// HTTP status, QuotaWait the time the server's quota held it.
+	Reads     int64
+	Calls     map[string]map[int]int
+	QuotaWait time.Duration
 }
 
 // Refresh reads the recorded spaces (key → Target), Concurrency at a time
@@ -104,6 +110,10 @@ feed:
 	}
 	close(todo)
 	wg.Wait()
+	out.Reads = r.stats.reads.Load()
+	r.callsMu.Lock()
+	out.Calls, out.QuotaWait = r.calls, r.quotaWait
+	r.callsMu.Unlock()
 	if cause := context.Cause(ctx); cause != nil {
 		return out, cause
 	}
