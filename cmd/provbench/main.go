@@ -93,6 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		{"latency hiding", b.latency},
 		{"members", b.members},
 		{"soak", b.soakRun},
+		{"refresh under the read quota", b.refresh},
 	}
 	failed := false
 	for _, s := range steps {

@@ -60,6 +60,7 @@ type report struct {
 	membersM       int
 	members        []membersRow
 	soak           *soakRow
+	refresh        *refreshRow
 	total          time.Duration
 	errors         []string
 }
@@ -137,6 +138,7 @@ func (r *report) write(w io.Writer) {
 	}
 
 	goals = append(goals, r.creationReport(p)...)
+	goals = append(goals, r.refreshReport(p)...)
 
 	if l := r.latency; l.tool > 0 && l.sequential > 0 {
 		ideal := time.Duration(float64(l.n) / 10 * float64(time.Second))
