@@ -71,9 +71,19 @@ func config(n int, members ...string) string {
 // run plans yaml against the state and applies it, as the command does.
 func (s *state) run(ctx context.Context, svc *chat.Service, yaml string, o apply.Options) (*apply.Summary, *plan.Plan, error) {
 	s.t.Helper()
+	return s.runWith(ctx, svc, yaml, o, nil)
+}
+
+// runWith is run with the parsed config changed by configure first (the
+// command line's part: Prune, PruneMembers, Caller).
+func (s *state) runWith(ctx context.Context, svc *chat.Service, yaml string, o apply.Options, configure func(*plan.Config)) (*apply.Summary, *plan.Plan, error) {
+	s.t.Helper()
 	cfg, err := plan.Parse("spaces.yaml", []byte(yaml), plan.Options{App: o.App})
 	if err != nil {
 		s.t.Fatalf("Parse: %v", err)
+	}
+	if configure != nil {
+		configure(cfg)
 	}
 	st, err := results.Open(s.path, results.WithoutSync())
 	if err != nil {

@@ -13,8 +13,30 @@ import (
 	"provision/internal/apply"
 	"provision/internal/chatemu"
 	"provision/internal/plan"
-	"provision/internal/results"
 )
+
+// patchLog passes requests on to next, noting the mask and admin access of
+// each spaces.patch.
+type patchLog struct {
+	next  http.Handler
+	mu    sync.Mutex
+	masks []string
+}
+
+func (l *patchLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPatch && strings.Count(r.URL.Path, "/") == 3 {
+		l.mu.Lock()
+		l.masks = append(l.masks, r.URL.Query().Get("updateMask")+" admin="+r.URL.Query().Get("useAdminAccess"))
+		l.mu.Unlock()
+	}
+	l.next.ServeHTTP(w, r)
+}
+
+func (l *patchLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.masks, "; ")
+}
 
 // TestSettingsPatchedByMask: settings that drifted are sent as one
 // spaces.patch per mask (description and guidelines together; history,
@@ -23,17 +45,8 @@ import (
 func TestSettingsPatchedByMask(t *testing.T) {
 	t.Parallel()
 	emu, _ := emulator(t)
-	var mu sync.Mutex
-	var masks []string
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPatch && strings.Count(r.URL.Path, "/") == 3 {
-			mu.Lock()
-			masks = append(masks, r.URL.Query().Get("updateMask")+" admin="+r.URL.Query().Get("useAdminAccess"))
-			mu.Unlock()
-		}
-		emu.ServeHTTP(w, r)
-	})
-	svc := client(t, h)
+	patches := &patchLog{next: emu}
+	svc := client(t, patches)
 	s := newState(t)
 	first := "spaces:\n  - displayName: \"T\"\n    description: \"one\"\n    guidelines: \"rules\"\n    history: on\n"
 	if _, _, err := s.run(context.Background(), svc, first, apply.Options{}); err != nil {
@@ -44,9 +57,7 @@ func TestSettingsPatchedByMask(t *testing.T) {
 	if err != nil || p.Counts().Update != 1 || sum.SettingsPatched != 4 {
 		t.Fatalf("Run: %v, plan %+v, summary %+v; want 1 update, 4 patches", err, p.Counts(), sum)
 	}
-	mu.Lock()
-	got := strings.Join(masks, "; ")
-	mu.Unlock()
+	got := patches.String()
 	want := "space_details admin=; space_history_state admin=; access_settings.audience admin=; permission_settings.manageApps,permission_settings.replyMessages admin="
 	if got != want {
 		t.Fatalf("patches %q, want %q", got, want)
@@ -85,18 +96,8 @@ func TestPruneDeletesOnlyWhatItCreated(t *testing.T) {
 	emu.DeleteSpace(gone)
 	mine := s.file().Spaces["Mine"].Name
 
-	cfg, err := plan.Parse("spaces.yaml", []byte("spaces:\n  - displayName: \"Other\"\n"), plan.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Prune = true
-	st, err := results.Open(s.path, results.WithoutSync())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := plan.Diff(cfg, apply.Recorded(st.Snapshot(), nil))
-	sum, err := apply.Run(context.Background(), svc, st, p, apply.Options{Backoff: fast, Caller: caller})
-	st.Close()
+	sum, _, err := s.runWith(context.Background(), svc, "spaces:\n  - displayName: \"Other\"\n", apply.Options{Caller: caller},
+		func(cfg *plan.Config) { cfg.Prune = true })
 	if err != nil || sum.Deleted != 2 || sum.Created != 1 || sum.Failed != 0 {
 		t.Fatalf("Run: %v, summary %+v; want 2 deleted, 1 created", err, sum)
 	}
@@ -129,18 +130,8 @@ func TestPruneMembersKeepsTheCaller(t *testing.T) {
 	if _, _, err := s.run(context.Background(), svc, team(1, []string{"ana@example.com", "bo@example.com", "cy@example.com"}, nil, nil), apply.Options{Caller: caller}); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := plan.Parse("spaces.yaml", []byte(team(1, []string{"ana@example.com"}, nil, nil)), plan.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.PruneMembers = true
-	st, err := results.Open(s.path, results.WithoutSync())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := plan.Diff(cfg, apply.Recorded(st.Snapshot(), nil))
-	sum, err := apply.Run(context.Background(), svc, st, p, apply.Options{Backoff: fast, Caller: caller})
-	st.Close()
+	sum, _, err := s.runWith(context.Background(), svc, team(1, []string{"ana@example.com"}, nil, nil), apply.Options{Caller: caller},
+		func(cfg *plan.Config) { cfg.PruneMembers = true })
 	if err != nil || sum.MembersRemoved != 2 {
 		t.Fatalf("Run: %v, summary %+v; want 2 members removed", err, sum)
 	}
@@ -157,17 +148,8 @@ func TestPruneMembersKeepsTheCaller(t *testing.T) {
 func TestAdminPatchesLeaveOutHistoryAndAudience(t *testing.T) {
 	t.Parallel()
 	emu, _ := emulator(t, chatemu.WithAdmins(chatemu.DefaultCaller))
-	var mu sync.Mutex
-	var masks []string
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPatch && strings.Count(r.URL.Path, "/") == 3 {
-			mu.Lock()
-			masks = append(masks, r.URL.Query().Get("updateMask")+" admin="+r.URL.Query().Get("useAdminAccess"))
-			mu.Unlock()
-		}
-		emu.ServeHTTP(w, r)
-	})
-	svc := client(t, h)
+	patches := &patchLog{next: emu}
+	svc := client(t, patches)
 	// A space the caller is not in, adopted as an administrator.
 	emu.AddForeignSpace("T", "users/boss@example.com", "")
 	s := newState(t)
@@ -178,9 +160,7 @@ func TestAdminPatchesLeaveOutHistoryAndAudience(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if got, want := strings.Join(masks, "; "), "space_details admin=true; space_history_state admin="; got != want {
+	if got, want := patches.String(), "space_details admin=true; space_history_state admin="; got != want {
 		t.Fatalf("patches %q, want %q", got, want)
 	}
 	// The caller is not in the space: the history patch is refused, and
@@ -236,18 +216,8 @@ func TestDeleteRefusedFailsThatSpace(t *testing.T) {
 			emu.ServeHTTP(w, r)
 		}
 	})
-	cfg, err := plan.Parse("spaces.yaml", []byte("spaces:\n  - displayName: \"Other\"\n"), plan.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Prune = true
-	st, err := results.Open(s.path, results.WithoutSync())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := plan.Diff(cfg, apply.Recorded(st.Snapshot(), nil))
-	sum, err := apply.Run(context.Background(), client(t, h), st, p, apply.Options{Backoff: fast, Concurrency: 1})
-	st.Close()
+	sum, _, err := s.runWith(context.Background(), client(t, h), "spaces:\n  - displayName: \"Other\"\n", apply.Options{Concurrency: 1},
+		func(cfg *plan.Config) { cfg.Prune = true })
 	if err != nil || sum.Deleted != 1 || sum.Failed != 2 || sum.Created != 1 {
 		t.Fatalf("Run: %v, summary %+v; want 1 deleted, 2 failed, the new space created", err, sum)
 	}
