@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,5 +130,32 @@ func TestResultsDirectoryMovedMidRun(t *testing.T) {
 	}
 	if st := emu.Stats(); st.SpacesCreated > 2 {
 		t.Fatalf("%d spaces created after the state was lost; want the run stopped at once", st.SpacesCreated)
+	}
+}
+
+// TestBasicCredentialsEchoedAreRedacted: with the endpoint's password sent
+// as HTTP Basic authentication (--auth none to an endpoint with user:pass),
+// a server that echoes the header, or the token URL-encoded, has neither
+// printed nor stored.
+func TestBasicCredentialsEchoedAreRedacted(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(400)
+		a := r.Header.Get("Authorization")
+		fmt.Fprintf(w, `{"error":{"code":400,"status":"INVALID_ARGUMENT","message":"token %s; again %s"}}`,
+			strings.TrimPrefix(a, "Basic "), url.QueryEscape(a))
+	}))
+	t.Cleanup(srv.Close)
+	endpoint := strings.Replace(srv.URL, "http://", "http://bob:PASSW0RDX@", 1) + "/"
+	dir := t.TempDir()
+	config := writeConfig(t, dir, 1, nil)
+	out := provision(t, "--auth", "none", "--endpoint", endpoint, "--rate", "0", config)
+	data, _ := os.ReadFile(filepath.Join(dir, "spaces.results.json"))
+	secret := base64.StdEncoding.EncodeToString([]byte("bob:PASSW0RDX"))
+	for what, text := range map[string]string{"stdout": out.stdout, "stderr": out.stderr, "results": string(data)} {
+		if strings.Contains(text, secret) || strings.Contains(text, "PASSW0RDX") || strings.Contains(text, url.QueryEscape(secret)) {
+			t.Errorf("%s shows the endpoint's credentials:\n%s", what, text)
+		}
 	}
 }

@@ -2,11 +2,10 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/google/renameio/v2"
@@ -85,9 +84,9 @@ func writeMetrics(path string, r runReport) error {
 	if r.exit == exitOK {
 		last = float64(r.end.Unix())
 	}
-	if last > 0 {
-		gauge(lastSuccess, "When the last successful run (exit 0) ended (Unix time).", last)
-	}
+	// 0 until a run succeeds: an alert on its age fires for a job that
+	// never did.
+	gauge(lastSuccess, "When the last successful run (exit 0) ended (Unix time); 0 if none has.", last)
 
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -109,14 +108,19 @@ func writeMetrics(path string, r runReport) error {
 // previousSuccess reads the last success time from the metrics file a
 // previous run wrote; 0 if there is none or it cannot be read.
 func previousSuccess(path string) float64 {
-	f, err := os.Open(path)
+	// Only a regular file is read: a named pipe planted there would hang
+	// the run, a link could point anywhere. (It is replaced either way.)
+	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
+		return 0
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			return 0
-		}
 		return 0
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return 0
+	}
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	mfs, err := p.TextToMetricFamilies(f)
 	if err != nil {

@@ -162,7 +162,8 @@ func (pr *progress) done(o apply.Outcome) {
 			pr.bar.Clear()
 		}
 		fmt.Fprintf(pr.e.stderr, "failed: %q: %v\n", o.Key, o.Err)
-		if pr.callerUnknown && !pr.hinted && strings.Contains(o.Err.Error(), "INVALID_ARGUMENT") {
+		if msg := o.Err.Error(); pr.callerUnknown && !pr.hinted && strings.Contains(msg, "INVALID_ARGUMENT") &&
+			(strings.Contains(msg, "calling user") || strings.Contains(msg, "caller")) {
 			pr.hinted = true
 			fmt.Fprintln(pr.e.stderr, "hint: if the members include your own address, pass --caller YOUR_EMAIL: the API adds the caller to every space itself and refuses it in the member list")
 		}

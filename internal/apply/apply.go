@@ -988,7 +988,7 @@ func Recorded(f *results.File, ref *Refreshed) map[string]plan.Recorded {
 	for k, en := range f.Spaces {
 		r := plan.Recorded{Status: string(en.Status), Name: en.Name, RequestID: en.RequestID, Principal: en.Principal}
 		if en.Applied != nil {
-			r.Welcome, r.Found = en.Applied.Welcome, en.Applied.Found
+			r.Welcome, r.WelcomeHash, r.Found = en.Applied.Welcome, en.Applied.WelcomeHash, en.Applied.Found
 			r.Members, r.Owners, r.Managers = en.Applied.Members, en.Applied.Owners, en.Applied.Managers
 			r.IDs = en.Applied.IDs
 			if en.Applied.Settings != nil {

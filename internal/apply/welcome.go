@@ -12,7 +12,7 @@ import (
 )
 
 // postWelcome posts the space's welcome message once: with a client message
-// ID derived from the space and the text (plan.WelcomeID), and that ID as
+// ID derived from the space (plan.WelcomeID), and that ID as
 // the requestId, so that a retry, a lost answer or a crash returns the
 // message already posted rather than a second one; an ALREADY_EXISTS on the
 // message ID means it was posted (DD, messages.create messageId: "unique
@@ -21,7 +21,7 @@ import (
 // assigns, which the API accepts wherever a message is named: DD), so that
 // a later plan can tell whether the text changed since.
 func (r *runner) postWelcome(ctx context.Context, k string, entry *results.Entry, s plan.Space) error {
-	id := plan.WelcomeID(s.DisplayName, s.Welcome)
+	id := plan.WelcomeID(s.DisplayName)
 	name := entry.Name + "/messages/" + id
 	err := r.do(ctx, r.opts.Messages, "messages.create", entry.Name, func(cctx context.Context) error {
 		_, err := r.svc.Spaces.Messages.Create(entry.Name, &chat.Message{Text: s.Welcome}).
@@ -39,7 +39,7 @@ func (r *runner) postWelcome(ctx context.Context, k string, entry *results.Entry
 		}
 	}
 	r.stats.welcomes.Add(1)
-	return r.record(results.Event{Space: k, Welcome: name})
+	return r.record(results.Event{Space: k, Welcome: name, WelcomeHash: plan.WelcomeHash(s.Welcome)})
 }
 
 // sincePatch waits out the per-space write pace after the space's last

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"encoding/base64"
 	"net/url"
 	"regexp"
 	"slices"
@@ -28,6 +29,18 @@ func remember(s string) {
 	if len(s) < minSecret {
 		return
 	}
+	// The forms a server may echo it in: as sent in a URL or a form, and
+	// base64 (an Authorization: Basic header carries user:password so).
+	b64 := base64.StdEncoding.EncodeToString([]byte(s))
+	for _, form := range []string{url.QueryEscape(s), url.PathEscape(s), b64, url.QueryEscape(b64)} {
+		if form != s {
+			rememberOne(form)
+		}
+	}
+	rememberOne(s)
+}
+
+func rememberOne(s string) {
 	secrets.Lock()
 	defer secrets.Unlock()
 	if slices.Contains(secrets.list, s) {
@@ -42,7 +55,7 @@ func remember(s string) {
 // bearer matches an Authorization value wherever it is quoted, and the
 // shape of Google's access tokens (ya29.…) and of OAuth refresh tokens
 // (1//…), which are secrets whoever sent them.
-var bearer = regexp.MustCompile(`(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+|\bya29\.[A-Za-z0-9._-]+|\b1//[A-Za-z0-9._-]{10,}`)
+var bearer = regexp.MustCompile(`(?i)\b(bearer|basic)(\s|%20|\+)+[A-Za-z0-9._~+/=%-]+|\bya29\.[A-Za-z0-9._~+/=%-]+|\b1//[A-Za-z0-9._~+/=%-]{10,}`)
 
 // Redact returns s with every known secret and anything shaped like an
 // access token replaced by "[redacted]". It is for every message printed,
@@ -60,8 +73,11 @@ func Redact(s string) string {
 		}
 	}
 	return bearer.ReplaceAllStringFunc(s, func(m string) string {
-		if len(m) > 6 && strings.EqualFold(m[:6], "bearer") {
+		switch {
+		case len(m) > 6 && strings.EqualFold(m[:6], "bearer"):
 			return m[:6] + " [redacted]"
+		case len(m) > 5 && strings.EqualFold(m[:5], "basic"):
+			return m[:5] + " [redacted]"
 		}
 		return "[redacted]"
 	})
@@ -80,6 +96,7 @@ func RedactURL(u string) string {
 	}
 	if pw, ok := p.User.Password(); ok {
 		remember(pw)
+		remember(p.User.Username() + ":" + pw) // as Basic authentication sends it
 		p.User = url.UserPassword(p.User.Username(), "xxxxx")
 	}
 	if p.RawQuery != "" {

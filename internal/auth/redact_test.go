@@ -19,6 +19,9 @@ func TestRedact(t *testing.T) {
 		{"refresh 1//0gAbCdEfGhIjKlMnOp here", "refresh [redacted] here"},
 		{"the password Pa55word-9 and KEYVALUE123", "the password [redacted] and [redacted]"},
 		{"nothing secret here", "nothing secret here"},
+		{"token YWRtaW46UGE1NXdvcmQtOQ== echoed", "token [redacted] echoed"},                 // base64 of admin:Pa55word-9
+		{"Authorization: Basic YWRtaW46UGE1NXdvcmQtOQ==", "Authorization: Basic [redacted]"}, // the header itself
+		{"got ya29.a0/TOP+SECRET= back", "got [redacted] back"},
 	} {
 		if got := Redact(tc.in); got != tc.want {
 			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)

@@ -116,14 +116,22 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 }
 
 // WelcomeID is the client-assigned ID of a space's welcome message:
-// "client-" and a hash of the space's name and the text (DD,
-// messages.create messageId: begins with client-, up to 63 lower-case
-// letters, digits and hyphens, unique in the space). The same space and
-// text give the same ID, so a retry, a lost answer or a crash can never
-// post it twice; a changed text gives another.
-func WelcomeID(displayName, text string) string {
-	sum := sha256.Sum256([]byte(NameKey(displayName) + "\x00" + text))
+// "client-welcome-" and a hash of the space's name (DD, messages.create
+// messageId: begins with client-, up to 63 lower-case letters, digits and
+// hyphens, unique in the space). One ID per space, whatever the text: a
+// retry, a lost answer or a crash, even one followed by an edit of the
+// text, meets the message already posted (ALREADY_EXISTS, or the replay of
+// the same requestId) and never posts a second.
+func WelcomeID(displayName string) string {
+	sum := sha256.Sum256([]byte(NameKey(displayName)))
 	return "client-welcome-" + hex.EncodeToString(sum[:12])
+}
+
+// WelcomeHash identifies a welcome's text in the results file, so that a
+// plan can tell a text changed since it was posted.
+func WelcomeHash(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return "sha256:" + hex.EncodeToString(sum[:8])
 }
 
 // welcome plans the welcome message of a recorded space: posted once, when
@@ -137,7 +145,7 @@ func welcome(it *Item, s Space, rec Recorded) {
 		it.Welcome = true
 		return
 	}
-	if !strings.HasSuffix(rec.Welcome, "/messages/"+WelcomeID(s.DisplayName, s.Welcome)) {
+	if rec.WelcomeHash != "" && rec.WelcomeHash != WelcomeHash(s.Welcome) {
 		it.Warnings = append(it.Warnings, WarnWelcome)
 	}
 }

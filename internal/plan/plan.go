@@ -170,6 +170,8 @@ type Recorded struct {
 	// Welcome is the welcome message posted (spaces/ID/messages/ID), "" if
 	// none was.
 	Welcome string
+	// WelcomeHash is WelcomeHash of the text posted.
+	WelcomeHash string
 	// Found are members that were in the space before this tool added
 	// them: --prune-members without a refresh leaves them alone.
 	Found []string

@@ -45,13 +45,13 @@ func TestWelcome(t *testing.T) {
 	if cfg.Spaces[0].Welcome != "Hello, team!\nSay hi." || cfg.Spaces[3].Welcome != "" {
 		t.Fatalf("welcomes %q, %q", cfg.Spaces[0].Welcome, cfg.Spaces[3].Welcome)
 	}
-	id := WelcomeID("Greeted", "Hello, team!\nSay hi.")
-	if !strings.HasPrefix(id, "client-") || len(id) > 63 || strings.ToLower(id) != id || id == WelcomeID("Old", "Hello, team!\nSay hi.") {
-		t.Fatalf("WelcomeID = %q: want client-…, at most 63 lower-case characters, one per space", id)
+	id := WelcomeID("Greeted")
+	if !strings.HasPrefix(id, "client-") || len(id) > 63 || strings.ToLower(id) != id || id == WelcomeID("Old") || id != WelcomeID(" greeted ") {
+		t.Fatalf("WelcomeID = %q: want client-…, at most 63 lower-case characters, one per space, whatever the text", id)
 	}
 	rec := map[string]Recorded{
 		"Old":     {Status: "created", Name: "spaces/O", Settings: map[string]string{}},
-		"Greeted": {Status: "created", Name: "spaces/G", Settings: map[string]string{}, Welcome: "spaces/G/messages/" + id},
+		"Greeted": {Status: "created", Name: "spaces/G", Settings: map[string]string{}, Welcome: "spaces/G/messages/" + id, WelcomeHash: WelcomeHash("Hello, team!\nSay hi.")},
 		"Quiet":   {Status: "created", Name: "spaces/Q", Settings: map[string]string{}},
 	}
 	p := Diff(cfg, rec)

@@ -89,6 +89,9 @@ type Applied struct {
 	// Welcome is the welcome message posted in the space
 	// (spaces/ID/messages/client-…): it is posted once, never again.
 	Welcome string `json:"welcome,omitempty"`
+	// WelcomeHash identifies its text (sha256:…), so that a plan can say
+	// the text changed since.
+	WelcomeHash string `json:"welcomeHash,omitempty"`
 	// Found are the members that were in the space already when this
 	// tool added them (the API answered ALREADY_EXISTS): they count as
 	// received, but --prune-members never removes them, since this tool
@@ -148,6 +151,8 @@ type Event struct {
 	Deleted *time.Time `json:"deleted,omitempty"`
 	// Welcome (alone) records the welcome message posted in the space.
 	Welcome string `json:"welcome,omitempty"`
+	// WelcomeHash, with Welcome, identifies the text posted.
+	WelcomeHash string `json:"welcomeHash,omitempty"`
 }
 
 // MarshalJSON writes Event as its fields say, except that an empty, non-nil

@@ -41,13 +41,14 @@ func (e *Entry) clone() *Entry {
 	}
 	if e.Applied != nil {
 		c.Applied = &Applied{
-			Members:  slices.Clone(e.Applied.Members),
-			Owners:   slices.Clone(e.Applied.Owners),
-			Managers: slices.Clone(e.Applied.Managers),
-			IDs:      maps.Clone(e.Applied.IDs),
-			Settings: e.Applied.Settings.clone(),
-			Welcome:  e.Applied.Welcome,
-			Found:    slices.Clone(e.Applied.Found),
+			Members:     slices.Clone(e.Applied.Members),
+			Owners:      slices.Clone(e.Applied.Owners),
+			Managers:    slices.Clone(e.Applied.Managers),
+			IDs:         maps.Clone(e.Applied.IDs),
+			Settings:    e.Applied.Settings.clone(),
+			Welcome:     e.Applied.Welcome,
+			WelcomeHash: e.Applied.WelcomeHash,
+			Found:       slices.Clone(e.Applied.Found),
 		}
 	}
 	return &c
@@ -263,6 +264,8 @@ func checkEvent(ev *Event) error {
 		return errors.New("id without a member")
 	case ev.Removed && ev.Member == "":
 		return errors.New("removed without a member")
+	case ev.WelcomeHash != "" && ev.Welcome == "":
+		return errors.New("welcome hash without a welcome")
 	case ev.Found && (ev.Member == "" || ev.Removed):
 		return errors.New("found needs a member, and not removed")
 	case ev.Removed && (ev.Role != "" || ev.ID != ""):
@@ -359,7 +362,7 @@ func (s *state) apply(ev *Event) {
 	}
 	a := e.Applied
 	if ev.Welcome != "" {
-		a.Welcome = ev.Welcome
+		a.Welcome, a.WelcomeHash = ev.Welcome, ev.WelcomeHash
 		return
 	}
 	if ev.Settings != nil {
