@@ -55,10 +55,10 @@ func writeExport(path string, cfg *plan.Config, f *results.File) error {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".md", ".markdown":
 		cell := func(s string) string {
-			// A pipe ends a cell and a line break a row: neither may
-			// come from a display name.
-			s = strings.ReplaceAll(s, `\`, `\\`)
-			s = strings.ReplaceAll(s, "|", `\|`)
+			// A pipe ends a cell and a line break a row, and the other
+			// marks would format, link or tag: none may come from a
+			// display name.
+			s = mdEscaper.Replace(s)
 			return strings.Join(strings.Fields(s), " ")
 		}
 		fmt.Fprintf(&buf, "| %s |\n|%s\n", strings.Join(header, " | "), strings.Repeat("---|", len(header)))
@@ -85,6 +85,10 @@ func writeExport(path string, cfg *plan.Config, f *results.File) error {
 	}
 	return nil
 }
+
+// mdEscaper takes Markdown's meaning out of text put in a table cell.
+var mdEscaper = strings.NewReplacer(`\`, `\\`, "|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`",
+	"[", `\[`, "]", `\]`, "<", "&lt;", ">", "&gt;", "#", `\#`)
 
 // csvSafe keeps a spreadsheet from reading a display name as a formula
 // (=, +, -, @ at the start: CSV injection) by quoting it with a leading

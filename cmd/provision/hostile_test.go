@@ -159,3 +159,33 @@ func TestBasicCredentialsEchoedAreRedacted(t *testing.T) {
 		}
 	}
 }
+
+// TestLockLostSaidOnce: the lock removed while the run holds it stops the
+// run (exit 2) with one message, and the summary says the results file was
+// not written.
+func TestLockLostSaidOnce(t *testing.T) {
+	t.Parallel()
+	emu, _ := newEmu(t)
+	dir := t.TempDir()
+	res := filepath.Join(dir, "spaces.results.json")
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			once.Do(func() {
+				if err := os.Remove(res + ".lock"); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		emu.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	config := writeConfig(t, dir, 5, nil)
+	out := provision(t, "--auth", "none", "--endpoint", srv.URL+"/", "--rate", "0", "--concurrency", "1", config)
+	if out.code != exitUsage || strings.Count(out.stderr, "results lock lost") != 1 || strings.Contains(out.stderr, "run stopped: ") {
+		t.Fatalf("exit %d, stderr:\n%s\nwant exit 2 and the lost lock said once", out.code, out.stderr)
+	}
+	if !strings.Contains(out.stdout, "Results: not written: the lock was lost") {
+		t.Fatalf("summary:\n%s", out.stdout)
+	}
+}

@@ -237,6 +237,9 @@ func (e *env) printSummary(o *options, p *plan.Plan, s *apply.Summary, runErr er
 // directory went, or says that it is gone. Never a path that does not
 // exist.
 func resultsPath(o *options, runErr error) string {
+	if errors.Is(runErr, results.ErrLockLost) {
+		return "not written: the lock was lost during the run; " + o.results + ".journal keeps what this run recorded"
+	}
 	var v *results.VanishedError
 	if !errors.As(runErr, &v) || v.DirKept {
 		return o.results

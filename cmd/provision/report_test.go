@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -152,4 +154,48 @@ func readCSV(t *testing.T, path string) [][]string {
 		t.Fatal(err)
 	}
 	return rows
+}
+
+// TestReportDirectoryChecked: an --export or --metrics file in a directory
+// that does not exist is refused before any call.
+func TestReportDirectoryChecked(t *testing.T) {
+	t.Parallel()
+	emu, url := newEmu(t)
+	dir := t.TempDir()
+	config := writeConfig(t, dir, 1, nil)
+	for _, flag := range []string{"--export", "--metrics"} {
+		out := provision(t, "--auth", "none", "--endpoint", url, flag, filepath.Join(dir, "missing", "x.csv"), config)
+		if out.code != exitUsage || !strings.Contains(out.stderr, "its directory does not exist") {
+			t.Fatalf("%s into a missing directory: exit %d, %s", flag, out.code, out.stderr)
+		}
+	}
+	if st := emu.Stats(); len(st.Calls) != 0 {
+		t.Fatalf("calls were made: %v", st.Calls)
+	}
+}
+
+// TestMetricsIntoAPipe: a named pipe planted at the metrics path neither
+// hangs the run nor is read; it is replaced by the file.
+func TestMetricsIntoAPipe(t *testing.T) {
+	t.Parallel()
+	_, url := newEmu(t)
+	dir := t.TempDir()
+	config := writeConfig(t, dir, 1, nil)
+	fifo := filepath.Join(dir, "m.prom")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip("no named pipes here:", err)
+	}
+	done := make(chan outcome, 1)
+	go func() { done <- provision(t, "--auth", "none", "--endpoint", url, "--metrics", fifo, config) }()
+	select {
+	case out := <-done:
+		if out.code != exitOK {
+			t.Fatalf("exit %d\n%s", out.code, out.stderr)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the run hangs on a named pipe at the metrics path")
+	}
+	if fi, err := os.Lstat(fifo); err != nil || !fi.Mode().IsRegular() {
+		t.Fatalf("metrics path after the run: %v, %v; want a regular file", fi, err)
+	}
 }

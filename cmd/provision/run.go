@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -151,6 +152,16 @@ func (e *env) provision(ctx context.Context, o *options) error {
 			cfg.Spaces[i].Adopt = true
 		}
 	}
+	for flag, path := range map[string]string{"--export": o.export, "--metrics": o.metrics} {
+		// Checked before any call: a run that did its work must not then
+		// fail for want of a directory to report in.
+		if path == "" {
+			continue
+		}
+		if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+			return usagef("%s %q: its directory does not exist", flag, path)
+		}
+	}
 	cfg.Prune, cfg.PruneMembers, cfg.Caller = o.prune, o.pruneMembers, o.caller
 	if o.plan && !o.refresh {
 		if err := callerKnown(o, cfg.Caller); err != nil {
@@ -161,6 +172,13 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		// passes where the run would be refused.
 		if err := auth.Check(e.authConfig(o, cfg, nil, nil)); err != nil {
 			return usageError{err}
+		}
+		if hasGroupEmails(cfg) {
+			check := e.authConfig(o, cfg, nil, nil)
+			check.Endpoint = o.groupsEndpoint
+			if err := auth.Check(check); err != nil {
+				return usagef("--groups-endpoint: %w", err)
+			}
 		}
 		f, err := results.Load(o.results)
 		if err != nil {
@@ -229,6 +247,24 @@ func (e *env) provision(ctx context.Context, o *options) error {
 	}
 	return err
 }
+
+// unwrapStopped is err without apply's "run stopped: " prefix, for a
+// message that says so itself; errors.Is still sees what it wraps.
+func unwrapStopped(err error) error {
+	if msg, ok := strings.CutPrefix(err.Error(), apply.ErrStopped.Error()+": "); ok {
+		return reworded{msg, err}
+	}
+	return err
+}
+
+// reworded is an error with another text.
+type reworded struct {
+	msg string
+	err error
+}
+
+func (r reworded) Error() string { return r.msg }
+func (r reworded) Unwrap() error { return r.err }
 
 // stateLost tells an error of a state that is no longer the run's: its
 // lock replaced or its directory moved or removed during the run.
@@ -559,10 +595,9 @@ func (e *env) stopped(err error, creds *auth.Credentials) error {
 	switch {
 	case stateLost(err):
 		// The lock or the directory of the state went during the run:
-		// nothing more may be recorded there. The message says where
-		// the state is.
-		fmt.Fprintf(e.stderr, "provision: stopped: %v\n", err)
-		return usageError{errors.New("the results file's state was lost during the run; nothing more was sent")}
+		// nothing more may be recorded there. The message (printed once,
+		// by exit) says where the state is.
+		return usageError{unwrapStopped(err)}
 	case errors.As(err, &denied):
 		advice := denied.Advice
 		if advice == "" {

@@ -173,6 +173,12 @@ func Member(s string) (name, why string) {
 		if why := idProblem(prefix, id); why != "" {
 			return "", "is not a valid resource name: " + why
 		}
+		if prefix == "users/" && !strings.EqualFold(id, "app") && strings.Trim(id, "0123456789") != "" {
+			// The Chat API names people users/{numeric ID} or
+			// users/{email} (DD, User.name); anything else is refused
+			// with the whole space.
+			return "", "is not a valid resource name: a user's ID is a number (users/123456789), or use the email"
+		}
 		if prefix == "users/" && strings.EqualFold(id, "app") {
 			return "", "is the calling Chat app, not a person: list people by email or users/ID"
 		}
@@ -248,6 +254,15 @@ func checkEmail(s string) string {
 		return "is not a valid email address: the domain has no dot"
 	case strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, ".."):
 		return "is not a valid email address: the domain has an empty part"
+	case strings.ContainsAny(local, "/?#%"):
+		// Legal in an address, but the email goes into the URL of
+		// members.get (spaces/S/members/EMAIL), where these would change
+		// the resource named.
+		return `is not an email address the Chat API can take: "/", "?", "#" and "%" cannot be in it`
+	case strings.ContainsFunc(domain, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r > 0x7f)
+	}):
+		return "is not a valid email address: the domain may hold only letters, digits, \"-\" and \".\""
 	}
 	return ""
 }

@@ -562,7 +562,13 @@ func TestMember(t *testing.T) {
 		{"users/%2e%2e", "", false},
 		{"users/..", "", false},
 		{"groups/x?y=1", "", false},
-		{"users/a.b-c_d", "users/a.b-c_d", true},
+		{"groups/a.b-c_d", "groups/a.b-c_d", true},
+		{"users/me", "", false},
+		{"users/-", "", false},
+		{"a/b@c.com", "", false},
+		{"a@b/c.com", "", false},
+		{"x@y.com#f", "", false},
+		{"group:a@b.com?x", "", false},
 		{"", "", false},
 	}
 	for _, tt := range tests {
