@@ -23,7 +23,10 @@ var updateScripts = flag.Bool("update", false, "rewrite the files that scripts c
 // TestScript runs the sessions under testdata/script. Each script has its
 // own emulator, quotas off, at $EMU, and these commands besides provision:
 //
+// Cloud Identity's groups.lookup there knows eng@example.com (groups/03x9eng).
+//
 //	emu spaces N   the emulator holds N spaces, none a duplicate
+//	emu messages N the emulator holds N messages
 //	emu add NAME   a space named NAME exists already, made outside provision
 //	emu hide NAME  someone else owns a space named NAME, invisible to us
 //	emu foreign NAME ROLE
@@ -47,7 +50,8 @@ func TestScript(t *testing.T) {
 			// The caller is also an administrator, for --admin; without
 			// --admin no call asks for administrator access.
 			emu := chatemu.New(chatemu.WithSpaceQuota(0), chatemu.WithMemberQuota(0), chatemu.WithReadQuota(0),
-				chatemu.WithAdmins(chatemu.DefaultCaller))
+				chatemu.WithAdmins(chatemu.DefaultCaller),
+				chatemu.WithGroups(map[string]string{"eng@example.com": "groups/03x9eng"}))
 			srv := httptest.NewServer(emu)
 			e.Defer(srv.Close)
 			e.Setenv("EMU", srv.URL)
@@ -128,6 +132,12 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: emu spaces N | emu add NAME | emu hide NAME | emu foreign NAME ROLE | emu delete NAME")
 	}
 	switch args[0] {
+	case "messages":
+		want, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		if got := emu.Stats().MessagesCreated; got != want {
+			ts.Fatalf("emulator has %d messages, want %d", got, want)
+		}
 	case "spaces":
 		want, err := strconv.Atoi(args[1])
 		ts.Check(err)
