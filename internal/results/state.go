@@ -355,11 +355,6 @@ func (s *state) apply(ev *Event) {
 	if e.Applied == nil {
 		e.Applied = &Applied{}
 	}
-	set := s.sets[ev.Space]
-	if set == nil {
-		set = &appliedSet{members: setOf(e.Applied.Members), owners: setOf(e.Applied.Owners), managers: setOf(e.Applied.Managers)}
-		s.sets[ev.Space] = set
-	}
 	a := e.Applied
 	if ev.Welcome != "" {
 		a.Welcome, a.WelcomeHash = ev.Welcome, ev.WelcomeHash
@@ -371,6 +366,13 @@ func (s *state) apply(ev *Event) {
 		}
 		a.Settings.merge(ev.Settings)
 		return
+	}
+	// The member sets are built only for member events: a space that
+	// receives none (most, in a run without members) costs none.
+	set := s.sets[ev.Space]
+	if set == nil {
+		set = &appliedSet{members: setOf(e.Applied.Members), owners: setOf(e.Applied.Owners), managers: setOf(e.Applied.Managers)}
+		s.sets[ev.Space] = set
 	}
 	m, role := ev.Member, ev.Role
 	if ev.Manager != "" {
