@@ -486,9 +486,28 @@ func Check(cfg Config) error {
 	if err := checkOptions(cfg); err != nil {
 		return err
 	}
-	if cfg.Mode == Token {
+	switch cfg.Mode {
+	case Token:
 		_, err := token(cfg)
 		return err
+	case User, ServiceAccount, App:
+		// The credentials file, read and checked as New does, without
+		// a token asked for.
+		f, err := readCredentials(cfg.Credentials, "")
+		if err != nil {
+			return err
+		}
+		switch {
+		case cfg.Mode == User && f.kind != kindInstalled:
+			if f.kind == kindWeb {
+				return usagef("credentials file %q is %s; --auth user needs a Desktop app client", f.path, f.kind)
+			}
+			return f.wrongKind(User, "the OAuth client secrets (JSON) of a Desktop app client")
+		case cfg.Mode != User && f.kind != kindServiceAccount:
+			return f.wrongKind(cfg.Mode, "a service-account key (JSON) from Cloud console > IAM & Admin > Service accounts > Keys")
+		case cfg.Mode != User:
+			return f.checkKey()
+		}
 	}
 	return nil
 }

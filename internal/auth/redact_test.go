@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -68,6 +70,30 @@ func TestCheckRefusesWhatCannotWork(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), "secret-part") || strings.Contains(err.Error(), "hunter2pw") {
 			t.Errorf("Check's error shows a secret: %v", err)
+		}
+	}
+}
+
+// TestCheckReadsCredentialFiles: Check refuses what New would refuse of a
+// credentials file (missing, of the wrong kind, a damaged key) without
+// asking for a token.
+func TestCheckReadsCredentialFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "key.json")
+	if err := os.WriteFile(broken, []byte(`{"type":"service_account","client_email":"sa@p.iam.gserviceaccount.com","private_key":"not pem"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Mode: ServiceAccount, Credentials: filepath.Join(dir, "missing.json"), Subject: "a@example.com"}, "missing.json"},
+		{Config{Mode: ServiceAccount, Credentials: broken, Subject: "a@example.com"}, "private_key is not PEM"},
+		{Config{Mode: User, Credentials: broken}, "--auth user needs"},
+	} {
+		if err := Check(tc.cfg); err == nil || !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Check(%s, %s) = %v, want a usage error saying %q", tc.cfg.Mode, tc.cfg.Credentials, err, tc.want)
 		}
 	}
 }
