@@ -73,6 +73,12 @@ func (o opt[T]) or(def opt[T]) T {
 	return def.v
 }
 
+// controlChar tells a control character a text may not hold: all but the
+// line break, carriage return and tab.
+func controlChar(r rune) bool {
+	return (r < ' ' && r != '\n' && r != '\t' && r != '\r') || r == 0x7f
+}
+
 // settings are what defaults and spaces have in common, as written.
 type settings struct {
 	// permissions is the preset; perms the fine-grained permissions
@@ -454,6 +460,10 @@ func (p *parser) setting(s *settings, key string, k, v *yaml.Node) {
 			p.add(v, "%s is %d characters, over the limit of %d: %s", key, count, limit, quote(text))
 			return
 		}
+		if i := strings.IndexFunc(text, controlChar); i >= 0 {
+			p.add(v, "%s contains control character %U: only line breaks and tabs may be in it", key, []rune(text[i:])[0])
+			return
+		}
 		if key == "description" {
 			s.description = opt[string]{text, true}
 		} else {
@@ -501,8 +511,10 @@ func (p *parser) setting(s *settings, key string, k, v *yaml.Node) {
 		switch {
 		case len(text) > MaxWelcome:
 			p.add(v, "welcome is %d bytes, over the limit of %d of a Chat message", len(text), MaxWelcome)
-		case strings.ContainsFunc(text, func(r rune) bool { return r < ' ' && r != '\n' && r != '\t' || r == 0x7f }):
+		case strings.ContainsFunc(text, controlChar):
 			p.add(v, "welcome contains a control character; only line breaks and tabs may be in a message")
+		case text != "" && !strings.ContainsFunc(text, func(r rune) bool { return !invisible(r) }) && strings.TrimSpace(text) != "":
+			p.add(v, "welcome has only invisible characters (%s): a message must show", runeList(text))
 		default:
 			// An empty welcome in a space turns the defaults' off.
 			s.welcome = opt[string]{strings.TrimSpace(text), true}

@@ -74,4 +74,10 @@ func TestWelcome(t *testing.T) {
 	if got := problems(t, one(`displayName: a`, "welcome: \"bell \\a\""), Options{}); len(got) != 1 || !strings.Contains(got[0], "welcome contains a control character") {
 		t.Fatalf("a welcome with a BEL: %q", got)
 	}
+	if got := problems(t, one(`displayName: a`, "welcome: \"\\u200b\""), Options{}); len(got) != 1 || !strings.Contains(got[0], "welcome has only invisible characters (U+200B)") {
+		t.Fatalf("a welcome of a zero-width space: %q", got)
+	}
+	if got := problems(t, one(`displayName: a`, "description: \"a\\x1bb\""), Options{}); len(got) != 1 || !strings.Contains(got[0], "description contains control character U+001B") {
+		t.Fatalf("a description with an ESC: %q", got)
+	}
 }
