@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -484,10 +485,18 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 	// outcome was never learnt); only then may an ALREADY_EXISTS be taken
 	// for that earlier create's space.
 	unknown := false
-	if rec := r.rec.Entry(k); rec != nil && reqID != "" {
-		unknown = rec.Status == results.Pending || (rec.Status == results.Failed && !answered(rec.Error))
-		if previous == "" {
+	var earlier []string
+	if rec := r.rec.Entry(k); rec != nil {
+		earlier = rec.Earlier
+		switch {
+		case previous == "":
 			previous = rec.Previous // a recreate that did not finish keeps it
+		case rec.Previous != "" && rec.Previous != previous:
+			// Deleted again: the one before is kept too.
+			earlier = append(slices.Clone(rec.Earlier), rec.Previous)
+		}
+		if reqID != "" {
+			unknown = rec.Status == results.Pending || (rec.Status == results.Failed && !answered(rec.Error))
 		}
 	}
 	// A requestId is only valid for the principal that first sent it (DD,
@@ -501,7 +510,7 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 	if reqID == "" {
 		reqID = uuid.NewString()
 	}
-	entry := results.Entry{Status: results.Pending, RequestID: reqID, Principal: principal, Previous: previous}
+	entry := results.Entry{Status: results.Pending, RequestID: reqID, Principal: principal, Previous: previous, Earlier: earlier}
 	// The requestId is durable before the call: whatever happens to the
 	// answer, the next run asks with the same ID and gets the same space.
 	if err := r.record(results.Event{Space: k, Entry: &entry}); err != nil {
@@ -626,6 +635,7 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 		RequestID: reqID,
 		Principal: principal,
 		Previous:  previous,
+		Earlier:   earlier,
 	}
 	if t, err := time.Parse(time.RFC3339Nano, got.CreateTime); err == nil && !replay {
 		entry.CreatedAt = &t

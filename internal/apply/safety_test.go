@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"provision/internal/apply"
+	"provision/internal/plan"
 	"provision/internal/chatemu"
 	"provision/internal/results"
 )
@@ -224,5 +225,39 @@ func TestMemberPagesGuarded(t *testing.T) {
 	sum, _, err := s.run(context.Background(), client(t, h), team(1, []string{"ana@example.com"}, nil, nil), apply.Options{})
 	if err != nil || sum.Created != 1 || lists.Load() > 3 {
 		t.Fatalf("Run: %v, summary %+v after %d lists; want created, the walk ended after 2", err, sum, lists.Load())
+	}
+}
+
+// TestNoIDLost: a space deleted and created again twice keeps both
+// earlier IDs, the latest in previous, the one before in earlier.
+func TestNoIDLost(t *testing.T) {
+	t.Parallel()
+	emu, svc := emulator(t)
+	s := newState(t)
+	if _, _, err := s.run(context.Background(), svc, config(1), apply.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for range 2 {
+		e := s.file().Spaces["Team 000"]
+		ids = append(ids, e.Name)
+		emu.DeleteSpace(e.Name)
+		ref, err := apply.Refresh(context.Background(), svc, map[string]apply.Target{"Team 000": {Name: e.Name}}, apply.Options{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := results.Open(s.path, results.WithoutSync())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, _ := plan.Parse("spaces.yaml", []byte(config(1)), plan.Options{})
+		if _, err := apply.Run(context.Background(), svc, st, plan.Diff(cfg, apply.Recorded(st.Snapshot(), &ref)), apply.Options{Backoff: fast}); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+	}
+	e := s.file().Spaces["Team 000"]
+	if e.Previous != ids[1] || len(e.Earlier) != 1 || e.Earlier[0] != ids[0] || e.Name == ids[0] || e.Name == ids[1] {
+		t.Fatalf("entry %+v; want previous %s and earlier [%s]", e, ids[1], ids[0])
 	}
 }

@@ -57,6 +57,9 @@ type Entry struct {
 	// Previous is the space a refresh found deleted, kept when the space is
 	// created again so that its ID is never lost.
 	Previous string `json:"previous,omitempty"`
+	// Earlier are the spaces before Previous that refreshes found deleted,
+	// oldest first: no ID this tool recorded is ever lost.
+	Earlier []string `json:"earlier,omitempty"`
 	// Members counts the outcome of membership calls across runs.
 	Members *MemberStats `json:"members,omitempty"`
 	// Applied lists the members the space has received and the roles it

@@ -29,6 +29,7 @@ func (e *Entry) clone() *Entry {
 		return nil
 	}
 	c := *e
+	c.Earlier = slices.Clone(e.Earlier)
 	if e.CreatedAt != nil {
 		t := *e.CreatedAt
 		c.CreatedAt = &t
@@ -110,6 +111,11 @@ func checkEntry(e *Entry) error {
 	}
 	if _, ok := spaceID(e.Previous); e.Previous != "" && !ok {
 		return fmt.Errorf("previous %q is not spaces/ID", e.Previous)
+	}
+	for _, n := range e.Earlier {
+		if _, ok := spaceID(n); !ok {
+			return fmt.Errorf("earlier %q is not spaces/ID", n)
+		}
 	}
 	if a := e.Applied; a != nil {
 		if slices.Contains(a.Members, "") {
