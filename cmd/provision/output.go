@@ -161,7 +161,10 @@ func (pr *progress) done(o apply.Outcome) {
 		if pr.bar != nil {
 			pr.bar.Clear()
 		}
-		fmt.Fprintf(pr.e.stderr, "failed: %q: %v\n", o.Key, o.Err)
+		for _, line := range strings.Split(o.Err.Error(), "\n") {
+			// Every failure of the space on a line of its own, named.
+			fmt.Fprintf(pr.e.stderr, "failed: %q: %s\n", o.Key, line)
+		}
 		if msg := o.Err.Error(); pr.callerUnknown && !pr.hinted && strings.Contains(msg, "INVALID_ARGUMENT") &&
 			(strings.Contains(msg, "calling user") || strings.Contains(msg, "caller")) {
 			pr.hinted = true

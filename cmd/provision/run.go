@@ -475,7 +475,7 @@ func (e *env) refresh(ctx context.Context, o *options, opts apply.Options, svc *
 		if en.Name == "" || (en.Status != results.Created && en.Status != results.Existing) {
 			continue
 		}
-		t := apply.Target{Name: en.Name, Members: members[plan.NameKey(k)], Admin: o.admin && en.Status == results.Existing}
+		t := apply.Target{Name: en.Name, Members: members[plan.NameKey(k)], Admin: o.admin && en.Status == results.Existing, Principal: en.Principal}
 		if en.Applied != nil {
 			t.IDs = en.Applied.IDs
 		}

@@ -322,6 +322,8 @@ func (s *Summary) add(o Outcome) {
 		s.Deleted++
 	case o.Entry.Status == results.Failed:
 		s.Failed++
+	case o.Action == plan.Update && o.Err != nil:
+		s.Failed++ // the space is there, but what it was to receive failed
 	case o.Action == plan.Update:
 		s.Updated++
 	case o.Entry.Status == results.Created:

@@ -25,6 +25,9 @@ type Target struct {
 	// Admin reads the space with the caller's administrator privilege
 	// (with Options.Admin, a space adopted that the caller may not be in).
 	Admin bool
+	// Principal is who created or adopted the space (users/EMAIL): never
+	// taken for a stranger to the config, whatever --caller says.
+	Principal string
 }
 
 // Refreshed is what a Refresh found out about the recorded spaces.
@@ -210,10 +213,32 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 	// Members in the space that the config does not list, but for the
 	// caller (whose ID a get tells) and Chat apps (not listed as humans).
 	callerID := r.callerID(ctx, t.Name, learnt)
+	// The principal that made the space is kept out too: --caller may be
+	// mistyped, or the run may act as someone else.
+	principalID := ""
+	if t.Principal != "" && !strings.EqualFold(t.Principal, r.opts.Caller) && strings.Contains(t.Principal, "@") {
+		var got *chat.Membership
+		target := alias(t.Name, t.Principal)
+		err := r.do(ctx, r.opts.Reads, "members.get", target, func(cctx context.Context) error {
+			call := r.svc.Spaces.Members.Get(target).Context(cctx)
+			if t.Admin {
+				call = call.UseAdminAccess(true)
+			}
+			var err error
+			got, err = call.Do()
+			return err
+		})
+		if err == nil && got.Member != nil {
+			principalID = got.Member.Name
+		}
+	}
 	// Every email of the config was looked up (by recorded ID or a get):
 	// a listed ID that matched none is truly someone the config lacks.
 	live.Resolved, live.Caller = true, callerID
 	for id, role := range listed {
+		if id == principalID {
+			continue
+		}
 		if groupsUnknown && strings.HasPrefix(id, "groups/") {
 			// A group the config names by an email that could not be
 			// resolved may be this one: not taken for a stranger.

@@ -261,3 +261,24 @@ func TestNoIDLost(t *testing.T) {
 		t.Fatalf("entry %+v; want previous %s and earlier [%s]", e, ids[1], ids[0])
 	}
 }
+
+// TestWrongCallerKeepsThePrincipal: a refresh under a mistyped --caller
+// still keeps the principal that made the space out of the members the
+// config lacks, so --prune-members cannot remove them from their space.
+func TestWrongCallerKeepsThePrincipal(t *testing.T) {
+	t.Parallel()
+	_, svc := emulator(t)
+	s := newState(t)
+	if _, _, err := s.run(context.Background(), svc, team(1, []string{"ana@example.com"}, nil, nil), apply.Options{Caller: caller, Principal: caller}); err != nil {
+		t.Fatal(err)
+	}
+	e := s.file().Spaces["Team 000"]
+	ref, err := apply.Refresh(context.Background(), svc, map[string]apply.Target{"Team 000": {Name: e.Name, Members: []string{"users/ana@example.com"}, Principal: e.Principal}},
+		apply.Options{Caller: "users/calller@example.com"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live := ref.Live["Team 000"]; len(live.Members) != 1 || live.Members[0] != "users/ana@example.com" {
+		t.Fatalf("live members %q; want only ana: the space's creator is not a stranger", live.Members)
+	}
+}

@@ -69,6 +69,9 @@ func (r *runner) patch(ctx context.Context, k string, entry *results.Entry, stat
 			if r.admin(entry) && (p.Mask == plan.MaskHistory || p.Mask == plan.MaskAudience) {
 				why = " (the API does not change history or audience with administrator access: only a member of the space can)"
 			}
+			if e := classify(err); spaceNotFound(e) {
+				why = " (the space is gone, deleted in Chat? run with --refresh to plan it again)"
+			}
 			// The other masks are still worth sending.
 			failed = errors.Join(failed, fmt.Errorf("changing %s%s: %w", maskWords(p.Mask), why, err))
 			continue
@@ -100,6 +103,9 @@ func (r *runner) keepOtherText(ctx context.Context, entry *results.Entry, stated
 		return err
 	})
 	if err != nil {
+		if e := classify(err); spaceNotFound(e) {
+			return p, fmt.Errorf("the space is gone (deleted in Chat?): run with --refresh to plan it again: %w", e)
+		}
 		return p, fmt.Errorf("reading the space's other text first: %w", err)
 	}
 	live := liveSettings(sp)

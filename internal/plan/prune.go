@@ -67,11 +67,29 @@ func liveRemovals(s Space, rec Recorded, want memberSet, caller string) (remove 
 			known[id] = true
 		}
 	}
-	var unsure []string
+	// Names the record knows for an ID, so that a removal is named by
+	// email where it can be.
+	emails := make(map[string]string, len(rec.IDs))
+	for email, id := range rec.IDs {
+		emails[id] = email
+	}
+	owners := newMemberSet(rec.Owners)
+	var unsure, keptOwners []string
 	for _, m := range live.Members {
 		if want.has(m) || configIDs[m] || sameMember(m, live.Caller) || sameMember(m, caller) || sameMember(m, rec.Principal) {
 			continue
 		}
+		name := m
+		if email := emails[m]; email != "" {
+			name = email
+		}
+		if live.Roles[m] == RoleOwner && !owners.has(name) {
+			// An owner this tool did not make (one of an adopted space,
+			// say) is not removed: it is theirs to give up.
+			keptOwners = append(keptOwners, display(name))
+			continue
+		}
+		m = name
 		if idOnly(m) && !known[m] && !live.Resolved {
 			unsure = append(unsure, m)
 			continue
@@ -85,6 +103,15 @@ func liveRemovals(s Space, rec Recorded, want memberSet, caller string) (remove 
 				plural(len(unsure), "member"), list(unsure), list(missing), wasWere(len(missing)))
 		} else {
 			remove = append(remove, unsure...)
+		}
+	}
+	if len(keptOwners) > 0 {
+		slices.Sort(keptOwners)
+		w := fmt.Sprintf("not removing %s this tool did not make: %s", plural(len(keptOwners), "owner"), list(keptOwners))
+		if warning != "" {
+			warning += "; " + w
+		} else {
+			warning = w
 		}
 	}
 	slices.Sort(remove)

@@ -78,7 +78,7 @@ func TestDiffLiveMembers(t *testing.T) {
 				IDs: map[string]string{u("old"): "users/8"},
 				Live: &Live{MembersRead: true, Members: append(users("zed", "bob", "carol", "alice"), "users/8", "groups/eng", "users/9"),
 					Roles: map[string]Role{u("alice"): RoleOwner, u("bob"): RoleManager}, Caller: u("me")}},
-			remove: []string{"groups/eng", "users/8", "users/9", u("zed")},
+			remove: []string{"groups/eng", "users/9", u("old"), u("zed")}, // users/8 named by the email the record knows
 		},
 		{
 			name:      "prune: members known only by ID kept while someone of the config is not found",
@@ -87,8 +87,18 @@ func TestDiffLiveMembers(t *testing.T) {
 				IDs:  map[string]string{u("old"): "users/8"},
 				Live: live([]string{u("alice"), u("bob"), "users/9", "users/8", "users/7", u("zed")}, map[string]Role{u("alice"): RoleOwner, u("bob"): RoleManager})},
 			add:      users("carol"),
-			remove:   []string{"users/8", u("zed")},
+			remove:   []string{u("old"), u("zed")},
 			warnings: []string{"not removing 2 members known only by ID (users/7, users/9): carol@example.com, in the config, was not found in the space and may be among them"},
+		},
+		{
+			name:      "prune: an owner this tool did not make is kept, with a warning",
+			removeAll: true,
+			rec: Recorded{Members: a.Members, Owners: a.Owners, Managers: a.Managers,
+				Live: &Live{MembersRead: true, Resolved: true, Members: []string{u("alice"), u("bob"), "users/9", u("zed")},
+					Roles: map[string]Role{u("alice"): RoleOwner, u("bob"): RoleManager, "users/9": RoleOwner}}},
+			add:      users("carol"),
+			remove:   []string{u("zed")},
+			warnings: []string{"not removing 1 owner this tool did not make: users/9"},
 		},
 		{
 			name:      "prune: members known only by ID removed when the refresh resolved the config's emails",
