@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"provision/internal/apply"
-	"provision/internal/plan"
 	"provision/internal/chatemu"
+	"provision/internal/plan"
 	"provision/internal/results"
 )
 
