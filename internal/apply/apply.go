@@ -167,6 +167,8 @@ type runner struct {
 
 	groups groupCache // group emails resolved in this run
 
+	adopted sync.Map // key → []plan.Patch: what a space adopted in this run lacks
+
 	callsMu   sync.Mutex
 	calls     map[string]map[int]int // method → HTTP status (0: no answer) → attempts
 	pausedTo  map[*Limiter]time.Time // how far each limiter's pauses are counted
@@ -413,6 +415,11 @@ func (r *runner) apply(ctx context.Context, it plan.Item) Outcome {
 		// next run, which adds them one by one and records the API's reason
 		// if it refuses.
 		toAdd = without(toAdd, tried)
+		if p, ok := r.adopted.LoadAndDelete(k); ok {
+			// An adopted space: its settings as the config states, now,
+			// rather than the create's (which did not happen).
+			it.Patches = p.([]plan.Patch)
+		}
 	}
 	err := r.members(ctx, k, &entry, toAdd, it.Roles)
 	if err == nil || !isStop(ctx, err) {
@@ -664,7 +671,12 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 	case status == results.Created && !mayBeReplay:
 		set = creationSettings(it.Space.Settings)
 	case status == results.Existing || !replay: // listed, or read after the replay
-		set = onlyStated(liveSettings(got), creationSettings(it.Space.Settings))
+		live := liveSettings(got)
+		set = onlyStated(live, creationSettings(it.Space.Settings))
+		if status == results.Existing {
+			// What the adopted space lacks is patched in this run.
+			r.adopted.Store(k, plan.AdoptedPatches(it.Space, live))
+		}
 	}
 	if err := r.record(results.Event{Space: k, Settings: set}); err != nil {
 		return entry, nil, err

@@ -259,3 +259,25 @@ func TestPruneMembersKeepsWhoWasThere(t *testing.T) {
 		t.Fatalf("plan %s, removing %q; want dana left alone", it.Action, it.RemoveMembers)
 	}
 }
+
+// TestAdoptionConvergesInOneRun: the run that adopts a space also patches
+// what it lacks of the config; the plan after it has nothing to do.
+func TestAdoptionConvergesInOneRun(t *testing.T) {
+	t.Parallel()
+	emu, svc := emulator(t)
+	name := emu.AddForeignSpace("Team A", "users/boss@example.com", "ROLE_MANAGER")
+	emu.EditSpace(name, "old words", "Owner's rules")
+	s := newState(t)
+	yaml := "spaces:\n  - displayName: \"Team A\"\n    adopt: true\n    description: \"Team A space\"\n    history: off\n"
+	sum, _, err := s.run(context.Background(), svc, yaml, apply.Options{Caller: caller})
+	if err != nil || sum.Existing != 1 || sum.SettingsPatched != 2 {
+		t.Fatalf("Run: %v, summary %+v; want adopted with 2 patches", err, sum)
+	}
+	sp, _ := emu.Space(name)
+	if sp.SpaceDetails.Description != "Team A space" || sp.SpaceDetails.Guidelines != "Owner's rules" || sp.SpaceHistoryState != "HISTORY_OFF" {
+		t.Fatalf("space after adoption: %+v, history %s", sp.SpaceDetails, sp.SpaceHistoryState)
+	}
+	if _, p, err := s.run(context.Background(), svc, yaml, apply.Options{Caller: caller}); err != nil || p.Counts().Unchanged != 1 {
+		t.Fatalf("the run after: %v, plan %+v; want nothing to do", err, p.Counts())
+	}
+}

@@ -182,3 +182,12 @@ func creationPatches(it *Item, s Space) {
 		it.Changes = append(it.Changes, ChangePermissions)
 	}
 }
+
+// AdoptedPatches are the patches that bring a space just adopted to what
+// the config states, its live settings (as a list or get returned them)
+// being all that is known of it: the run that adopts converges at once.
+func AdoptedPatches(s Space, live map[string]string) []Patch {
+	it := Item{Space: s}
+	drift(&it, s, Recorded{Settings: map[string]string{}, Live: &Live{Settings: live}})
+	return it.Patches
+}
