@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 	"time"
 )
 
@@ -298,6 +299,52 @@ func upgradeV1(e *Entry) error {
 	return nil
 }
 
+// duplicateKey reports a key that a JSON object (line), or an object in
+// it, holds twice, compared as encoding/json matches field names (without
+// case). A line that is not valid JSON reports none: decoding says why.
+func duplicateKey(line []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	type object struct{ seen map[string]bool }
+	var stack []*object
+	expectKey := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, &object{seen: map[string]bool{}})
+				expectKey = true
+				continue
+			case '}':
+				stack = stack[:len(stack)-1]
+			case '[':
+				stack = append(stack, nil)
+			case ']':
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if top := len(stack) - 1; top >= 0 && stack[top] != nil && expectKey {
+				k := strings.ToLower(t)
+				if stack[top].seen[k] {
+					return t, true
+				}
+				stack[top].seen[k] = true
+				expectKey = false
+				continue
+			}
+		}
+		// After a value inside an object comes a key again.
+		expectKey = len(stack) > 0 && stack[len(stack)-1] != nil
+		if len(stack) == 0 {
+			return "", false
+		}
+	}
+}
+
 // decodeStrict decodes exactly one JSON value from data into v, rejecting
 // unknown fields and anything after the value.
 func decodeStrict(data []byte, v any) error {
@@ -362,6 +409,11 @@ func replay(path string, data []byte, st *state) error {
 				legacy = false
 				continue
 			}
+		}
+		if key, dup := duplicateKey(line); dup {
+			// encoding/json would keep the last of two; a line that says
+			// two things is damaged, not one of them.
+			return fmt.Errorf("results journal %q: line %d: duplicate key %q", path, n, key)
 		}
 		var ev Event
 		if err := decodeStrict(line, &ev); err != nil {

@@ -442,14 +442,11 @@ func (s *state) delete(name string, at time.Time) {
 	}
 	key := deletionOf(name, at)
 	e := s.file.Spaces[name]
-	if e != nil && e.Name == "" {
-		// Only a space that exists can be deleted: an entry without one
-		// (a journal written by hand, or damaged) is kept as it is.
-		return
-	}
 	delete(s.file.Spaces, name)
 	delete(s.sets, name)
-	if s.deleted[key] || e == nil {
+	if s.deleted[key] || e == nil || e.Name == "" {
+		// Nothing to keep of an entry without a space (a journal written
+		// by hand, or damaged): it is dropped, with no ID to remember.
 		return
 	}
 	s.deleted[key] = true

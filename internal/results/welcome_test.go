@@ -1,6 +1,7 @@
 package results
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -45,5 +46,30 @@ func TestWelcomeAndGroupEvents(t *testing.T) {
 	a := f.Spaces["T"].Applied
 	if a == nil || a.Welcome != "spaces/AAAA1/messages/client-abc" || a.IDs["group:eng@example.com"] != "groups/03x9" {
 		t.Fatalf("applied %+v; want the welcome and the group's ID", a)
+	}
+}
+
+// TestJournalDuplicateKeyRefused: a journal line holding a key twice (in
+// any case) is damaged: refused, naming the journal and the line.
+func TestJournalDuplicateKeyRefused(t *testing.T) {
+	t.Parallel()
+	for _, line := range []string{
+		`{"space":"A","space":"B","member":"users/a@example.com"}`,
+		`{"space":"A","SPACE":"B","member":"users/a@example.com"}`,
+		`{"space":"A","entry":{"status":"pending","requestId":"r","requestId":"s"}}`,
+	} {
+		path := filepath.Join(t.TempDir(), "r.json")
+		if err := os.WriteFile(path+".journal", []byte("{\"version\":2}\n"+line+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "line 2: duplicate key") {
+			t.Errorf("Load with journal line %s = %v, want a duplicate key on line 2", line, err)
+		}
+	}
+	// Nested objects may repeat their parents' keys.
+	path := filepath.Join(t.TempDir(), "r.json")
+	os.WriteFile(path+".journal", []byte("{\"version\":2}\n{\"space\":\"A\",\"settings\":{\"description\":\"x\"}}\n"), 0o644)
+	if _, err := Load(path); err != nil {
+		t.Errorf("Load of a valid journal = %v", err)
 	}
 }
