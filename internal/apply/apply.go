@@ -632,7 +632,7 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 	replay := status == results.Created && (reached || (reqID == it.RequestID && unknown))
 	mayBeReplay := replay
 	if replay {
-		if full := r.getSpace(ctx, got.Name); full != nil {
+		if full, err := r.getSpace(ctx, got.Name, false); err == nil {
 			got, replay = full, false
 		}
 	}
@@ -723,19 +723,20 @@ func mayHaveRun(err error) bool {
 	return false
 }
 
-// getSpace reads a space, for the fields a replay left out; nil if it
-// cannot.
-func (r *runner) getSpace(ctx context.Context, name string) *chat.Space {
+// getSpace reads a space, with the caller's administrator privilege when
+// admin is set.
+func (r *runner) getSpace(ctx context.Context, name string, admin bool) (*chat.Space, error) {
 	var sp *chat.Space
 	err := r.do(ctx, r.opts.Reads, "spaces.get", name, func(cctx context.Context) error {
+		call := r.svc.Spaces.Get(name).Context(cctx)
+		if admin {
+			call = call.UseAdminAccess(true)
+		}
 		var err error
-		sp, err = r.svc.Spaces.Get(name).Context(cctx).Do()
+		sp, err = call.Do()
 		return err
 	})
-	if err != nil {
-		return nil
-	}
-	return sp
+	return sp, err
 }
 
 // stillThere returns the space previous when it exists under the display
@@ -745,8 +746,8 @@ func (r *runner) stillThere(ctx context.Context, previous, displayName string) *
 	if previous == "" {
 		return nil
 	}
-	sp := r.getSpace(ctx, previous)
-	if sp == nil || plan.NameKey(sp.DisplayName) != plan.NameKey(displayName) {
+	sp, err := r.getSpace(ctx, previous, false)
+	if err != nil || plan.NameKey(sp.DisplayName) != plan.NameKey(displayName) {
 		return nil
 	}
 	return sp
@@ -896,13 +897,7 @@ func (r *runner) adopt(ctx context.Context, displayName string) (*chat.Space, er
 		return nil, fmt.Errorf("%s%d of your spaces have that name (%s); adopting one would be a guess: rename the others, or this space in the config", prefix, len(matches), strings.Join(names, ", "))
 	}
 	s := matches[0]
-	var me *chat.Membership
-	target := alias(s.Name, r.opts.Caller)
-	err := r.do(ctx, r.opts.Reads, "members.get", target, func(cctx context.Context) error {
-		var err error
-		me, err = r.svc.Spaces.Members.Get(target).Context(cctx).Do()
-		return err
-	})
+	me, err := r.getMember(ctx, s.Name, r.opts.Caller, false)
 	switch {
 	case isStop(ctx, err):
 		return nil, err

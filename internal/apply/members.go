@@ -62,6 +62,24 @@ func (r *runner) memberships(ms []string) []*chat.Membership {
 	return out
 }
 
+// getMember reads member m's membership of space by its alias (the email
+// for users: DD, members.get), with the caller's administrator privilege
+// when admin is set.
+func (r *runner) getMember(ctx context.Context, space, m string, admin bool) (*chat.Membership, error) {
+	var got *chat.Membership
+	target := alias(space, m)
+	err := r.do(ctx, r.opts.Reads, "members.get", target, func(cctx context.Context) error {
+		call := r.svc.Spaces.Members.Get(target).Context(cctx)
+		if admin {
+			call = call.UseAdminAccess(true)
+		}
+		var err error
+		got, err = call.Do()
+		return err
+	})
+	return got, err
+}
+
 // alias is the member part of a membership name that the API resolves for
 // a get: the email (or user ID) for users.
 func alias(space, m string) string {
@@ -134,12 +152,7 @@ func (r *runner) verifySetup(ctx context.Context, k string, entry *results.Entry
 	} else {
 		joined, invited = len(done), 0
 		for _, m := range wantUsers {
-			var got *chat.Membership
-			err := r.do(ctx, r.opts.Reads, "members.get", alias(entry.Name, m), func(cctx context.Context) error {
-				var err error
-				got, err = r.svc.Spaces.Members.Get(alias(entry.Name, m)).Context(cctx).Do()
-				return err
-			})
+			got, err := r.getMember(ctx, entry.Name, m, false)
 			switch {
 			case err == nil && got.State != "NOT_A_MEMBER":
 				done = append(done, m)
@@ -341,17 +354,6 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 	return firstErr
 }
 
-// rank orders roles by power.
-func rank(r plan.Role) int {
-	switch r {
-	case plan.RoleOwner:
-		return 2
-	case plan.RoleManager:
-		return 1
-	}
-	return 0
-}
-
 func article(r plan.Role) string {
 	if r == plan.RoleOwner {
 		return "an owner"
@@ -374,17 +376,7 @@ func (r *runner) setRole(ctx context.Context, space, principal string, admin boo
 	// caller is unknown, the principal that created the space.
 	self := r.isCaller(rc.Member) || (r.opts.Caller == "" && principal != "" && strings.EqualFold(principal, rc.Member))
 	if name == "" {
-		var got *chat.Membership
-		target := alias(space, rc.Member)
-		err := r.do(ctx, r.opts.Reads, "members.get", target, func(cctx context.Context) error {
-			var err error
-			call := r.svc.Spaces.Members.Get(target).Context(cctx)
-			if admin {
-				call = call.UseAdminAccess(true)
-			}
-			got, err = call.Do()
-			return err
-		})
+		got, err := r.getMember(ctx, space, rc.Member, admin)
 		if err != nil {
 			if isStop(ctx, err) {
 				return false, err
@@ -395,15 +387,15 @@ func (r *runner) setRole(ctx context.Context, space, principal string, admin boo
 		switch {
 		case live == rc.To:
 			return false, nil // already so: nothing to write
-		case self && rank(rc.To) < rank(live):
+		case self && rc.To.Rank() < live.Rank():
 			return false, errOwnRole
-		case rank(live) > rank(rc.From) && rank(rc.To) < rank(live):
+		case live.Rank() > rc.From.Rank() && rc.To.Rank() < live.Rank():
 			// Someone else gave this role (in Chat, or before the space
 			// was adopted): lowering it is not this tool's to do.
 			return false, fmt.Errorf("%s is %s of %s, which was not given by provision; not lowering it", strings.TrimPrefix(rc.Member, "users/"), article(live), space)
 		}
 		name = got.Name
-	} else if self && rank(rc.To) < rank(rc.From) {
+	} else if self && rc.To.Rank() < rc.From.Rank() {
 		return false, errOwnRole
 	}
 	err = r.do(ctx, r.opts.Members, "members.patch", name, func(cctx context.Context) error {

@@ -134,16 +134,7 @@ func spaceNotFound(e *apiError) bool {
 // members. A NOT_FOUND of the space itself is returned as such; members
 // not found are simply absent.
 func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[string]string, error) {
-	var sp *chat.Space
-	err := r.do(ctx, r.opts.Reads, "spaces.get", t.Name, func(cctx context.Context) error {
-		call := r.svc.Spaces.Get(t.Name).Context(cctx)
-		if t.Admin {
-			call = call.UseAdminAccess(true)
-		}
-		var err error
-		sp, err = call.Do()
-		return err
-	})
+	sp, err := r.getSpace(ctx, t.Name, t.Admin)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -181,17 +172,7 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 		if strings.HasPrefix(m, "users/") && strings.Contains(m, "@") {
 			id = t.IDs[m]
 			if id == "" {
-				var got *chat.Membership
-				target := alias(t.Name, m)
-				err := r.do(ctx, r.opts.Reads, "members.get", target, func(cctx context.Context) error {
-					call := r.svc.Spaces.Members.Get(target).Context(cctx)
-					if t.Admin {
-						call = call.UseAdminAccess(true)
-					}
-					var err error
-					got, err = call.Do()
-					return err
-				})
+				got, err := r.getMember(ctx, t.Name, m, t.Admin)
 				switch {
 				case err != nil && classify(err).kind == notFound:
 					continue // not in the space
@@ -217,18 +198,7 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 	// mistyped, or the run may act as someone else.
 	principalID := ""
 	if t.Principal != "" && !strings.EqualFold(t.Principal, r.opts.Caller) && strings.Contains(t.Principal, "@") {
-		var got *chat.Membership
-		target := alias(t.Name, t.Principal)
-		err := r.do(ctx, r.opts.Reads, "members.get", target, func(cctx context.Context) error {
-			call := r.svc.Spaces.Members.Get(target).Context(cctx)
-			if t.Admin {
-				call = call.UseAdminAccess(true)
-			}
-			var err error
-			got, err = call.Do()
-			return err
-		})
-		if err == nil && got.Member != nil {
+		if got, err := r.getMember(ctx, t.Name, t.Principal, t.Admin); err == nil && got.Member != nil {
 			principalID = got.Member.Name
 		}
 	}
@@ -311,14 +281,7 @@ func (r *runner) callerID(ctx context.Context, space string, learnt map[string]s
 		r.callerIDv = id
 		return id
 	}
-	var got *chat.Membership
-	target := alias(space, r.opts.Caller)
-	err := r.do(ctx, r.opts.Reads, "members.get", target, func(cctx context.Context) error {
-		var err error
-		got, err = r.svc.Spaces.Members.Get(target).Context(cctx).Do()
-		return err
-	})
-	if err == nil && got.Member != nil {
+	if got, err := r.getMember(ctx, space, r.opts.Caller, false); err == nil && got.Member != nil {
 		r.callerIDv = got.Member.Name
 	}
 	return r.callerIDv

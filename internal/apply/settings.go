@@ -92,16 +92,7 @@ func (r *runner) keepOtherText(ctx context.Context, entry *results.Entry, stated
 	if hasDesc && hasGuide {
 		return p, nil
 	}
-	var sp *chat.Space
-	err := r.do(ctx, r.opts.Reads, "spaces.get", entry.Name, func(cctx context.Context) error {
-		call := r.svc.Spaces.Get(entry.Name).Context(cctx)
-		if r.admin(entry) {
-			call = call.UseAdminAccess(true)
-		}
-		var err error
-		sp, err = call.Do()
-		return err
-	})
+	sp, err := r.getSpace(ctx, entry.Name, r.admin(entry))
 	if err != nil {
 		if e := classify(err); spaceNotFound(e) {
 			return p, fmt.Errorf("the space is gone (deleted in Chat?): run with --refresh to plan it again: %w", e)

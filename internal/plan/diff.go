@@ -166,6 +166,23 @@ func warn(cfg *Config, it Item) Item {
 	return it
 }
 
+// recordedRole returns the role rec says this tool gave each member: owner
+// if recorded among the owners, manager among the managers, else member.
+func recordedRole(rec Recorded) func(m string) Role {
+	owners, managers := newMemberSet(rec.Owners), newMemberSet(rec.Managers)
+	return func(m string) Role {
+		switch {
+		case owners.has(m):
+			// An owner recorded as a manager too (a hand-edited file):
+			// owner is the role that must not linger by mistake.
+			return RoleOwner
+		case managers.has(m):
+			return RoleManager
+		}
+		return RoleMember
+	}
+}
+
 // converge returns what space s still has to receive, given what rec says
 // it has received: the members to add, and the role changes to make after
 // them, in the order owners, managers, then members demoted. A member's
@@ -187,18 +204,7 @@ func converge(s Space, rec Recorded) (add []string, roles []RoleChange) {
 		}
 		return add, roles
 	}
-	owners, managers := newMemberSet(rec.Owners), newMemberSet(rec.Managers)
-	was := func(m string) Role {
-		switch {
-		case owners.has(m):
-			// An owner recorded as a manager too (a hand-edited file):
-			// owner is the role that must not linger by mistake.
-			return RoleOwner
-		case managers.has(m):
-			return RoleManager
-		}
-		return RoleMember
-	}
+	was := recordedRole(rec)
 	for _, m := range s.Owners {
 		if from := was(m); from != RoleOwner {
 			roles = append(roles, RoleChange{Member: m, From: from, To: RoleOwner})
@@ -219,17 +225,6 @@ func converge(s Space, rec Recorded) (add []string, roles []RoleChange) {
 		}
 	}
 	return add, roles
-}
-
-// rank orders roles by what they allow.
-func (r Role) rank() int {
-	switch r {
-	case RoleOwner:
-		return 2
-	case RoleManager:
-		return 1
-	}
-	return 0
 }
 
 // convergeLive is converge against the members a refresh read: the space
@@ -272,19 +267,10 @@ func convergeLive(s Space, rec Recorded) (add []string, roles []RoleChange) {
 		}
 		return RoleMember, false
 	}
-	owners, managers := newMemberSet(rec.Owners), newMemberSet(rec.Managers)
-	given := func(m string) Role {
-		switch {
-		case owners.has(m):
-			return RoleOwner
-		case managers.has(m):
-			return RoleManager
-		}
-		return RoleMember
-	}
+	given := recordedRole(rec)
 	change := func(m string, to Role) {
 		from, _ := now(m)
-		if from == to || (to.rank() < from.rank() && given(m) != from) {
+		if from == to || (to.Rank() < from.Rank() && given(m) != from) {
 			return
 		}
 		roles = append(roles, RoleChange{Member: m, From: from, To: to})

@@ -117,6 +117,17 @@ func (r Role) API() string {
 	return "ROLE_MEMBER"
 }
 
+// Rank orders roles by what they allow: owner, manager, member.
+func (r Role) Rank() int {
+	switch r {
+	case RoleOwner:
+		return 2
+	case RoleManager:
+		return 1
+	}
+	return 0
+}
+
 // RoleOf is the Role of an API role name; unknown names are members.
 func RoleOf(api string) Role {
 	switch api {
