@@ -7,18 +7,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	chat "google.golang.org/api/chat/v1"
 	cloudidentity "google.golang.org/api/cloudidentity/v1"
-	"google.golang.org/api/option"
 
 	"provision/internal/apply"
 	"provision/internal/auth"
@@ -100,43 +97,6 @@ func (e *env) run(ctx context.Context, args []string) int {
 	}
 	return code
 }
-
-// exit reports err and maps it to an exit status.
-func (e *env) exit(err error) int {
-	var ue usageError
-	var failed errFailed
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.As(err, &failed):
-		return exitFailed
-	case errors.Is(err, errInterrupted):
-		return exitInterrupted
-	case errors.As(err, &ue):
-		var problems plan.Problems
-		if errors.As(err, &problems) {
-			for _, p := range problems {
-				fmt.Fprintln(e.stderr, p)
-			}
-			fmt.Fprintf(e.stderr, "provision: %d %s in the config; nothing was applied\n", len(problems), plural(len(problems), "problem", "problems"))
-			return exitUsage
-		}
-		fmt.Fprintf(e.stderr, "provision: %v\n", err)
-		if strings.HasPrefix(err.Error(), "flag") || strings.Contains(err.Error(), "flag provided") {
-			fmt.Fprintln(e.stderr, "Run 'provision -h' for usage.")
-		}
-		return exitUsage
-	}
-	fmt.Fprintf(e.stderr, "provision: %v\n", err)
-	return exitFailed
-}
-
-// errFailed says the run finished with failures it has already reported.
-type errFailed struct{}
-
-func (errFailed) Error() string { return "some spaces or members failed" }
-
-var errInterrupted = errors.New("interrupted")
 
 func (e *env) provision(ctx context.Context, o *options) error {
 	data, err := os.ReadFile(o.config)
@@ -248,51 +208,6 @@ func (e *env) provision(ctx context.Context, o *options) error {
 	return err
 }
 
-// unwrapStopped is err without apply's "run stopped: " prefix, for a
-// message that says so itself; errors.Is still sees what it wraps.
-func unwrapStopped(err error) error {
-	if msg, ok := strings.CutPrefix(err.Error(), apply.ErrStopped.Error()+": "); ok {
-		return reworded{msg, err}
-	}
-	return err
-}
-
-// reworded is an error with another text.
-type reworded struct {
-	msg string
-	err error
-}
-
-func (r reworded) Error() string { return r.msg }
-func (r reworded) Unwrap() error { return r.err }
-
-// stateLost tells an error of a state that is no longer the run's: its
-// lock replaced or its directory moved or removed during the run.
-func stateLost(err error) bool {
-	return err != nil && (errors.Is(err, results.ErrLockLost) || errors.Is(err, results.ErrVanished))
-}
-
-// stoppedReading explains why a refresh ended early: as stopped does, but a
-// refresh records nothing, so nothing is pending.
-func (e *env) stoppedReading(err error, creds *auth.Credentials) error {
-	var quota *apply.QuotaWaitError
-	if errors.As(err, &quota) {
-		fmt.Fprintf(e.stderr, "provision: stopped while reading the spaces: %v.\nNothing was changed and nothing recorded. Run again later, or raise --max-wait.\n", quota)
-		return errFailed{}
-	}
-	return e.stopped(err, creds)
-}
-
-// callerKnown refuses --prune-members when the run does not know who the
-// caller is: it could not tell the caller from the members to remove, and
-// would take the caller out of its own spaces.
-func callerKnown(o *options, caller string) error {
-	if o.pruneMembers && caller == "" && o.auth != "app" {
-		return usagef("--prune-members needs to know who you are, so as never to remove you: pass --caller YOUR_EMAIL (the credentials do not name you)")
-	}
-	return nil
-}
-
 // export writes the --export list, if asked for.
 func (e *env) export(o *options, cfg *plan.Config, f *results.File) error {
 	if o.export == "" {
@@ -306,161 +221,6 @@ func (e *env) printPlan(o *options, p *plan.Plan) error {
 		return plan.WriteJSON(e.stdout, p)
 	}
 	return plan.WriteTextOptions(e.stdout, p, plan.TextOptions{Verbose: o.verbose})
-}
-
-// messageRate paces message writes (the welcome messages) 5% under the
-// documented 3,000 a minute per project (Limits page).
-const messageRate = 2850
-
-// readRate paces reads 5% under the documented 3,000 a minute (per
-// project, for space reads and for membership reads alike: the Limits
-// page), so that timing noise never draws a 429 from a run at full speed.
-const readRate = 2850
-
-// setupLimiters are the limiters of a run: one per quota class (SPEC §1).
-func setupLimiters(o *options) (spaces, members, reads *apply.Limiter) {
-	return apply.NewLimiter(o.rate), apply.NewLimiter(o.memberRate), apply.NewLimiter(readRate)
-}
-
-func (e *env) logger(o *options) *slog.Logger {
-	level := slog.LevelInfo
-	if o.verbose {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
-}
-
-// connect makes the credentials and the Chat client of a run that calls
-// the API. Every refusal here is a usage error: nothing was called yet.
-func (e *env) connect(ctx context.Context, o *options, cfg *plan.Config, log *slog.Logger) (*auth.Credentials, *chat.Service, error) {
-	base := &http.Client{Transport: &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		MaxIdleConnsPerHost: o.concurrency * 2,
-		IdleConnTimeout:     90 * time.Second,
-		TLSHandshakeTimeout: 10 * time.Second,
-	}, Timeout: o.timeout + 5*time.Second}
-	creds, err := auth.New(ctx, e.authConfig(o, cfg, base, log))
-	if err != nil {
-		if errors.Is(err, auth.ErrUsage) || errors.Is(err, context.Canceled) {
-			return nil, nil, usageError{err}
-		}
-		return nil, nil, usagef("authentication: %w", err)
-	}
-	svc, err := chat.NewService(ctx, option.WithEndpoint(o.endpoint), option.WithHTTPClient(creds.HTTPClient))
-	if err != nil {
-		return nil, nil, usagef("setting up the Chat client: %w", err)
-	}
-	if hasGroupEmails(cfg) {
-		// The same credentials reach Cloud Identity: --auth none and
-		// plain http are allowed to a loopback address only, as for Chat.
-		check := e.authConfig(o, cfg, nil, nil)
-		check.Endpoint = o.groupsEndpoint
-		if err := auth.Check(check); err != nil {
-			return nil, nil, usagef("--groups-endpoint: %w", err)
-		}
-		if e.groups, err = cloudidentity.NewService(ctx, option.WithEndpoint(o.groupsEndpoint), option.WithHTTPClient(creds.HTTPClient)); err != nil {
-			return nil, nil, usagef("setting up the Cloud Identity client: %w", err)
-		}
-	}
-	return creds, svc, nil
-}
-
-// hasGroupEmails says whether the config names a group by its email.
-func hasGroupEmails(cfg *plan.Config) bool {
-	for _, s := range cfg.Spaces {
-		for _, m := range s.Members {
-			if strings.HasPrefix(m, plan.GroupPrefix) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// hasWelcome says whether the config posts a welcome message.
-func hasWelcome(cfg *plan.Config) bool {
-	for _, s := range cfg.Spaces {
-		if s.Welcome != "" {
-			return true
-		}
-	}
-	return false
-}
-
-// authConfig is the credentials' configuration for o.
-func (e *env) authConfig(o *options, cfg *plan.Config, base *http.Client, log *slog.Logger) auth.Config {
-	return auth.Config{
-		Mode:        auth.Mode(o.auth),
-		Credentials: o.credentials,
-		Subject:     o.subject,
-		TokenCache:  o.tokenCache,
-		Scopes:      auth.ScopesFor(auth.Mode(o.auth), needs(o, cfg)),
-		Endpoint:    o.endpoint,
-		Interactive: e.terminal,
-		OpenBrowser: e.openBrowser,
-		Prompt:      e.stderr,
-		Input:       e.input,
-		Getenv:      e.getenv,
-		HTTPClient:  base,
-		Logger:      log,
-	}
-}
-
-// needs says what the run may do, for the scopes it asks for: settings
-// are patched whenever the config states one that can drift.
-func needs(o *options, cfg *plan.Config) auth.Needs {
-	if o.plan {
-		// --plan --refresh reads, and only reads.
-		return auth.Needs{ReadOnly: true, Members: o.refresh, Admin: o.admin, Groups: o.refresh && hasGroupEmails(cfg)}
-	}
-	n := auth.Needs{Members: hasMembers(cfg) || o.pruneMembers || o.refresh, Delete: o.prune, Admin: o.admin,
-		Messages: hasWelcome(cfg), Groups: hasGroupEmails(cfg)}
-	for _, s := range cfg.Spaces {
-		// Adoption checks the caller's own membership (members.get).
-		n.Members = n.Members || (s.Adopt && !o.admin)
-		for k := range s.Settings {
-			if k != plan.SetExternalUsers && k != plan.SetPreset {
-				n.Patch = true
-			}
-		}
-	}
-	return n
-}
-
-// options are the applier's options for o and creds.
-func (e *env) options(o *options, creds *auth.Credentials, log *slog.Logger) apply.Options {
-	spaces, members, reads := setupLimiters(o)
-	throttle := apply.DefaultThrottle
-	throttle.MaxWait = o.maxWait
-	if e.throttle.Base > 0 {
-		throttle.Base, throttle.Cap = e.throttle.Base, e.throttle.Cap
-	}
-	opts := apply.Options{
-		Concurrency: o.concurrency,
-		MaxAttempts: o.maxAttempts,
-		Timeout:     o.timeout,
-		Spaces:      spaces,
-		Members:     members,
-		Reads:       reads,
-		App:         o.auth == string(auth.App),
-		Customer:    o.customer,
-		Principal:   creds.Principal,
-		Backoff:     e.backoff,
-		Throttle:    throttle,
-		Admin:       o.admin,
-		Groups:      e.groups,
-		Messages:    apply.NewLimiter(messageRate),
-		Redact:      auth.Redact,
-		Logger:      log,
-	}
-	opts.Caller = o.caller
-	if opts.Caller == "" && creds.Email != "" {
-		opts.Caller = "users/" + creds.Email
-	}
-	if opts.Principal == "" && !opts.App {
-		opts.Principal = opts.Caller
-	}
-	return opts
 }
 
 // refresh reads every recorded space (and, where the config manages
@@ -586,45 +346,6 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 		return errFailed{}
 	}
 	return nil
-}
-
-// stopped explains why a run ended early.
-func (e *env) stopped(err error, creds *auth.Credentials) error {
-	var denied *apply.DeniedError
-	var quota *apply.QuotaWaitError
-	switch {
-	case stateLost(err):
-		// The lock or the directory of the state went during the run:
-		// nothing more may be recorded there. The message (printed once,
-		// by exit) says where the state is.
-		return usageError{unwrapStopped(err)}
-	case errors.As(err, &denied):
-		advice := denied.Advice
-		if advice == "" {
-			advice = creds.Hint(denied.Code)
-		}
-		fmt.Fprintf(e.stderr, "provision: stopped: %v\n%s\n", denied, advice)
-		if denied.Advice != "" {
-			return usageError{errors.New("the Chat app is not configured; nothing more was sent")}
-		}
-		return usageError{errors.New("the credentials were refused; nothing more was sent")}
-	case errors.As(err, &quota):
-		fmt.Fprintf(e.stderr, "provision: stopped: %v.\nNothing failed: what was in flight is recorded as pending, and the next run resumes where this one stopped. Run again later, or raise --max-wait.\n", quota)
-		return errFailed{}
-	case errors.Is(err, context.Canceled):
-		fmt.Fprintln(e.stderr, "provision: interrupted; everything that finished is recorded, run again to resume")
-		return errInterrupted
-	}
-	return err
-}
-
-func hasMembers(cfg *plan.Config) bool {
-	for _, s := range cfg.Spaces {
-		if len(s.Members) > 0 {
-			return true
-		}
-	}
-	return false
 }
 
 func plural(n int, one, many string) string {
