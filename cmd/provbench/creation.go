@@ -124,15 +124,10 @@ func (b *bench) creationLimit(c *creationRow, i int) error {
 		emu.stop()
 		return err
 	}
-	res, err := b.provision(false, "--endpoint", emu.url, "--rate", fmt.Sprint(c.rate),
+	res, st, err := b.runOnce(emu, "--rate", fmt.Sprint(c.rate),
 		"--concurrency", fmt.Sprint(c.concurrency), "--max-attempts", "3", config)
-	st, serr := emu.stats()
-	emu.stop()
 	if err != nil {
 		return err
-	}
-	if serr != nil {
-		return serr
 	}
 	c.elapsed, c.code, c.created = res.elapsed, res.code, st.SpacesCreated
 	c.throttled, c.limited, c.limitedLong = st.Throttled, st.CreateLimited, st.CreateLimitedLong
@@ -206,15 +201,10 @@ func (b *bench) roles(r *rolesRow) error {
 		emu.stop()
 		return err
 	}
-	res, err := b.provision(false, "--endpoint", emu.url, "--rate", fmt.Sprint(r.rate), "--member-rate", fmt.Sprint(r.memberRate),
+	res, st, err := b.runOnce(emu, "--rate", fmt.Sprint(r.rate), "--member-rate", fmt.Sprint(r.memberRate),
 		"--concurrency", fmt.Sprint(r.concurrency), "--max-attempts", "3", config)
-	st, serr := emu.stats()
-	emu.stop()
 	if err != nil {
 		return err
-	}
-	if serr != nil {
-		return serr
 	}
 	r.elapsed, r.code, r.throttled = res.elapsed, res.code, st.Throttled
 	r.spaceWrites, r.memberWrites = len(st.SpaceWrites), len(st.MemberWrites)

@@ -60,6 +60,18 @@ func (e *emulator) stop() {
 	}
 }
 
+// runOnce runs provision once against emu (its --endpoint comes first,
+// then args), reads the emulator's counters and stops it.
+func (b *bench) runOnce(emu *emulator, args ...string) (*runResult, chatemu.Stats, error) {
+	defer emu.stop()
+	res, err := b.provision(false, append([]string{"--endpoint", emu.url}, args...)...)
+	if err != nil {
+		return nil, chatemu.Stats{}, err
+	}
+	st, err := emu.stats()
+	return res, st, err
+}
+
 // stats reads the emulator's counters.
 func (e *emulator) stats() (chatemu.Stats, error) {
 	var st chatemu.Stats

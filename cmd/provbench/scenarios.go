@@ -121,14 +121,9 @@ func (b *bench) quota(context.Context) error {
 			emu.stop()
 			return err
 		}
-		res, err := b.provision(false, "--endpoint", emu.url, "--rate", fmt.Sprint(c.rate), "--concurrency", "8", config)
-		st, serr := emu.stats()
-		emu.stop()
+		res, st, err := b.runOnce(emu, "--rate", fmt.Sprint(c.rate), "--concurrency", "8", config)
 		if err != nil {
 			return err
-		}
-		if serr != nil {
-			return serr
 		}
 		if res.code != 0 || res.summary.Created != c.n {
 			return fmt.Errorf("%s: exit %d, %d created\n%s", c.label, res.code, res.summary.Created, tail(res.stderr))
@@ -155,14 +150,9 @@ func (b *bench) latency(ctx context.Context) error {
 		emu.stop()
 		return err
 	}
-	res, err := b.provision(false, "--endpoint", emu.url, "--rate", "600", "--concurrency", "8", config)
-	st, serr := emu.stats()
-	emu.stop()
+	res, st, err := b.runOnce(emu, "--rate", "600", "--concurrency", "8", config)
 	if err != nil {
 		return err
-	}
-	if serr != nil {
-		return serr
 	}
 	if res.code != 0 || res.summary.Created != n {
 		return fmt.Errorf("tool: exit %d, %d created\n%s", res.code, res.summary.Created, tail(res.stderr))
@@ -181,14 +171,9 @@ func (b *bench) latency(ctx context.Context) error {
 		emu.stop()
 		return err
 	}
-	res, err = b.provision(false, "--endpoint", emu.url, "--rate", "590", "--concurrency", "8", under)
-	st, serr = emu.stats()
-	emu.stop()
+	res, st, err = b.runOnce(emu, "--rate", "590", "--concurrency", "8", under)
 	if err != nil {
 		return err
-	}
-	if serr != nil {
-		return serr
 	}
 	if res.code != 0 || res.summary.Created != n {
 		return fmt.Errorf("tool at 590/min: exit %d, %d created\n%s", res.code, res.summary.Created, tail(res.stderr))
@@ -232,14 +217,9 @@ func (b *bench) members(ctx context.Context) error {
 		emu.stop()
 		return err
 	}
-	res, err := b.provision(false, "--endpoint", emu.url, "--rate", "0", "--member-rate", "0", "--concurrency", "8", config)
-	st, serr := emu.stats()
-	emu.stop()
+	res, st, err := b.runOnce(emu, "--rate", "0", "--member-rate", "0", "--concurrency", "8", config)
 	if err != nil {
 		return err
-	}
-	if serr != nil {
-		return serr
 	}
 	if res.code != 0 || res.summary.Created != n || st.MembersAdded != n*m {
 		return fmt.Errorf("tool: exit %d, %d created, %d members added\n%s", res.code, res.summary.Created, st.MembersAdded, tail(res.stderr))
