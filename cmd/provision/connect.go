@@ -72,19 +72,31 @@ func (e *env) connect(ctx context.Context, o *options, cfg *plan.Config, log *sl
 	if err != nil {
 		return nil, nil, usagef("setting up the Chat client: %w", err)
 	}
+	if err := e.checkGroupsEndpoint(o, cfg); err != nil {
+		return nil, nil, err
+	}
 	if hasGroupEmails(cfg) {
-		// The same credentials reach Cloud Identity: --auth none and
-		// plain http are allowed to a loopback address only, as for Chat.
-		check := e.authConfig(o, cfg, nil, nil)
-		check.Endpoint = o.groupsEndpoint
-		if err := auth.Check(check); err != nil {
-			return nil, nil, usagef("--groups-endpoint: %w", err)
-		}
 		if e.groups, err = cloudidentity.NewService(ctx, option.WithEndpoint(o.groupsEndpoint), option.WithHTTPClient(creds.HTTPClient)); err != nil {
 			return nil, nil, usagef("setting up the Cloud Identity client: %w", err)
 		}
 	}
 	return creds, svc, nil
+}
+
+// checkGroupsEndpoint refuses a --groups-endpoint the credentials may not
+// be sent to, when the config names a group by email: the same
+// credentials reach Cloud Identity, so --auth none and plain http are
+// allowed to a loopback address only, as for Chat.
+func (e *env) checkGroupsEndpoint(o *options, cfg *plan.Config) error {
+	if !hasGroupEmails(cfg) {
+		return nil
+	}
+	check := e.authConfig(o, cfg, nil, nil)
+	check.Endpoint = o.groupsEndpoint
+	if err := auth.Check(check); err != nil {
+		return usagef("--groups-endpoint: %w", err)
+	}
+	return nil
 }
 
 // hasGroupEmails says whether the config names a group by its email.

@@ -133,12 +133,8 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		if err := auth.Check(e.authConfig(o, cfg, nil, nil)); err != nil {
 			return usageError{err}
 		}
-		if hasGroupEmails(cfg) {
-			check := e.authConfig(o, cfg, nil, nil)
-			check.Endpoint = o.groupsEndpoint
-			if err := auth.Check(check); err != nil {
-				return usagef("--groups-endpoint: %w", err)
-			}
+		if err := e.checkGroupsEndpoint(o, cfg); err != nil {
+			return err
 		}
 		f, err := results.Load(o.results)
 		if err != nil {
