@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/renameio/v2"
 
+	"provision/internal/apply"
 	"provision/internal/plan"
 	"provision/internal/results"
 )
@@ -24,14 +25,13 @@ type exportRow struct {
 // exportRows lists every space of the config, in its order, as the results
 // file has it: a space not recorded yet is "not created".
 func exportRows(cfg *plan.Config, f *results.File) []exportRow {
-	byKey := make(map[string]*results.Entry, len(f.Spaces))
-	for k, en := range f.Spaces {
-		byKey[plan.NameKey(k)] = en
-	}
+	// Each space's entry as the planner finds it (by key, in any case or
+	// Unicode form, or under the name it had before a rename).
+	keys := plan.Match(cfg.Spaces, apply.Recorded(f, nil))
 	rows := make([]exportRow, 0, len(cfg.Spaces))
-	for _, s := range cfg.Spaces {
+	for i, s := range cfg.Spaces {
 		row := exportRow{name: s.DisplayName, status: "not created"}
-		if en := byKey[plan.NameKey(s.DisplayName)]; en != nil {
+		if en := f.Spaces[keys[i]]; keys[i] != "" && en != nil {
 			row.url, row.status = en.URL, string(en.Status)
 			if en.Applied != nil {
 				row.members = len(en.Applied.Members)

@@ -222,16 +222,25 @@ func (e *env) printPlan(o *options, p *plan.Plan) error {
 // refresh reads every recorded space (and, where the config manages
 // members, its members) for --refresh, showing progress.
 func (e *env) refresh(ctx context.Context, o *options, opts apply.Options, svc *chat.Service, cfg *plan.Config, f *results.File) (apply.Refreshed, error) {
+	// The config's members of each recorded space, by its key, as the
+	// planner pairs them.
 	members := make(map[string][]string)
-	for _, s := range cfg.Spaces {
-		members[plan.NameKey(s.DisplayName)] = s.Members
+	for i, k := range plan.Match(cfg.Spaces, apply.Recorded(f, nil)) {
+		if k != "" {
+			members[k] = cfg.Spaces[i].Members
+		}
 	}
 	targets := make(map[string]apply.Target)
 	for k, en := range f.Spaces {
-		if en.Name == "" || (en.Status != results.Created && en.Status != results.Existing) {
+		if en.Name == "" || (en.Status != results.Created && en.Status != results.Existing && en.Status != results.Unreachable) {
 			continue
 		}
-		t := apply.Target{Name: en.Name, Members: members[plan.NameKey(k)], Admin: o.admin && en.Status == results.Existing, Principal: en.Principal}
+		// An unreachable space is read again: readable, it is what it was.
+		was := en.Status
+		if was == results.Unreachable {
+			was = en.Was
+		}
+		t := apply.Target{Name: en.Name, Members: members[k], Admin: o.admin && was == results.Existing, Principal: en.Principal}
 		if en.Applied != nil {
 			t.IDs = en.Applied.IDs
 		}
@@ -265,13 +274,15 @@ func (e *env) refresh(ctx context.Context, o *options, opts apply.Options, svc *
 	if err != nil {
 		return ref, err
 	}
-	fmt.Fprintf(e.stderr, "refresh: %s read, %d deleted since the last run, %d not visible to you\n",
-		count(len(targets), "recorded space", "recorded spaces"), len(ref.Gone), len(ref.Hidden))
-	if n := len(ref.Gone); n > 1 && n == len(targets) {
-		fmt.Fprintf(e.stderr, "warning: every recorded space answered NOT_FOUND; if that is not what happened in Chat, check --endpoint and the credentials before applying: the plan creates them again (a space found under its old name is recorded again, not duplicated)\n")
+	fmt.Fprintf(e.stderr, "refresh: %s read, %d deleted since the last run, %d answering 404 or 403 to you, %d out of your sight (found by an administrator's read)\n",
+		count(len(targets), "recorded space", "recorded spaces"), len(ref.Gone), len(ref.Lost), len(ref.Unreachable))
+	if n := len(ref.Gone) + len(ref.Lost); n > 1 && n == len(targets) {
+		fmt.Fprintf(e.stderr, "warning: every recorded space answered 404 or 403; if that is not what happened in Chat, check --endpoint and the credentials before applying\n")
 	}
-	for k := range ref.Hidden {
-		fmt.Fprintf(e.stderr, "warning: %q (%s): the API refused to show it (403); it is not taken for deleted and is left as recorded\n", k, targets[k].Name)
+	if len(ref.Lost) > 0 && !o.admin {
+		// Once per run: the plan names each space.
+		fmt.Fprintf(e.stderr, "warning: %s answered 404 or 403 to you: deleted, or you were removed from %s. None is deleted or taken for deleted: the run creates each again only if its name is free, and otherwise keeps it as unreachable. Run with --admin to tell which by an administrator's read\n",
+			count(len(ref.Lost), "recorded space", "recorded spaces"), plural(len(ref.Lost), "it", "them"))
 	}
 	return ref, nil
 }

@@ -36,7 +36,7 @@ func (r *runner) adopt(ctx context.Context, displayName string) (*chat.Space, er
 	case r.opts.Caller == "":
 		return nil, errors.New(prefix + "your own address is unknown, so your role in it cannot be checked; pass --caller YOUR_EMAIL (or --subject with --auth service-account)")
 	}
-	want := plan.NameKey(displayName)
+	want := plan.KeyOf(displayName)
 	r.adoptMu.Lock()
 	matches, ok := r.adoptIdx[want]
 	if !ok {
@@ -83,7 +83,7 @@ func (r *runner) adopt(ctx context.Context, displayName string) (*chat.Space, er
 // match is adopted, managed from then on with admin access.
 func (r *runner) adoptAsAdmin(ctx context.Context, displayName, prefix string) (*chat.Space, error) {
 	query := fmt.Sprintf(`customer = %q AND space_type = "SPACE" AND display_name:%q`, r.opts.Customer, strings.TrimSpace(displayName))
-	want := plan.NameKey(displayName)
+	want := plan.KeyOf(displayName)
 	var matches []*chat.Space
 	seen := make(map[string]bool)
 	token := ""
@@ -102,7 +102,7 @@ func (r *runner) adoptAsAdmin(ctx context.Context, displayName, prefix string) (
 			return nil, err
 		}
 		for _, s := range page.Spaces {
-			if plan.NameKey(s.DisplayName) == want {
+			if plan.KeyOf(s.DisplayName) == want {
 				matches = append(matches, s)
 			}
 		}
@@ -130,8 +130,8 @@ func (r *runner) adoptAsAdmin(ctx context.Context, displayName, prefix string) (
 
 // listSpaces indexes the caller's named spaces by NameKey, walking every
 // page of spaces.list with a guard against a server that never ends it.
-func (r *runner) listSpaces(ctx context.Context, target string) (map[string][]*chat.Space, error) {
-	idx := make(map[string][]*chat.Space)
+func (r *runner) listSpaces(ctx context.Context, target string) (map[plan.Key][]*chat.Space, error) {
+	idx := make(map[plan.Key][]*chat.Space)
 	seen := make(map[string]bool)
 	token := ""
 	for pages := 1; ; pages++ {
@@ -148,7 +148,7 @@ func (r *runner) listSpaces(ctx context.Context, target string) (map[string][]*c
 			return nil, err
 		}
 		for _, s := range page.Spaces {
-			k := plan.NameKey(s.DisplayName)
+			k := plan.KeyOf(s.DisplayName)
 			idx[k] = append(idx[k], s)
 		}
 		token = page.NextPageToken

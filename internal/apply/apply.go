@@ -102,6 +102,10 @@ type Summary struct {
 	RolesSet        int `json:"rolesSet"` // owners and managers made, people demoted
 	MembersRemoved  int `json:"membersRemoved"`
 	Deleted         int `json:"deleted"`         // spaces deleted (--prune)
+	Renamed         int `json:"renamed"`         // spaces renamed in place
+	// Unreachable counts spaces this caller lost access to (kept, nothing
+	// sent): found so in this run, or recorded so.
+	Unreachable int `json:"unreachable"`
 	SettingsPatched int `json:"settingsPatched"` // spaces.patch calls that succeeded
 	WelcomesPosted  int `json:"welcomesPosted"`  // welcome messages posted
 
@@ -152,12 +156,13 @@ type runner struct {
 
 		membersAdded, membersInvited, membersFailed, membersMissing, rolesSet atomic.Int64
 		membersRemoved, patches, spacesDeleted, welcomes, messageWrites       atomic.Int64
+		renamed                                                               atomic.Int64
 	}
 	anyOK atomic.Bool
 
 	stop     context.CancelCauseFunc
 	adoptMu  sync.Mutex
-	adoptIdx map[string][]*chat.Space // NameKey of a display name → the caller's spaces with it
+	adoptIdx map[plan.Key][]*chat.Space // KeyOf of a display name → the caller's spaces with it
 
 	callerMu  sync.Mutex
 	callerIDv string // the caller's users/ID, once a refresh learnt it
@@ -256,16 +261,17 @@ func Run(ctx context.Context, svc *chat.Service, rec Recorder, p *plan.Plan, o O
 			sum.Planned++
 		case plan.Exists:
 			sum.Skipped++
+		case plan.Unreachable:
+			sum.Unreachable++
 		}
 	}
-	// Settings the plan found already in place (a record from before
-	// settings were kept, or a refresh that found the space as the config
-	// says) are recorded without a call, so that later drift shows.
+	// What the plan found with no call to make: settings already in place
+	// (a record from before settings were kept, or a refresh that found
+	// the space as the config says), so that later drift shows; a space
+	// out of the caller's sight, or in it again. Recorded without a call.
 	for _, it := range p.Items {
-		if it.Action == plan.Exists && it.RecordSettings != nil {
-			if err := r.record(results.Event{Space: key(it), Settings: it.RecordSettings}); err != nil {
-				break
-			}
+		if !r.recordFound(it) {
+			break
 		}
 	}
 feed:
@@ -283,6 +289,7 @@ feed:
 	wg.Wait()
 	// Items never handed to a worker are interrupted too.
 	sum.Interrupted = sum.Planned - sum.Created - sum.Existing - sum.Updated - sum.Deleted - sum.Failed
+	sum.Renamed = int(r.stats.renamed.Load())
 	sum.SpaceWrites = r.stats.spaceWrites.Load()
 	sum.MessageWrites = r.stats.messageWrites.Load()
 	sum.MemberWrites = r.stats.memberWrites.Load()
@@ -315,6 +322,10 @@ func (s *Summary) add(o Outcome) {
 		return // counted at the end, with those never started
 	}
 	switch {
+	case o.Entry.Status == results.Unreachable && o.Err == nil:
+		// A create's ALREADY_EXISTS showed the space lives on.
+		s.Unreachable++
+		s.Planned--
 	case o.Action == plan.Delete && o.Err != nil:
 		s.Failed++
 	case o.Action == plan.Delete:
@@ -379,6 +390,24 @@ func (r *runner) apply(ctx context.Context, it plan.Item) Outcome {
 	var entry results.Entry
 	toAdd := it.AddMembers
 	if it.Action == plan.Update {
+		if it.Reachable {
+			if err := r.reachable(it); err != nil {
+				out.Err, out.Interrupted = err, true
+				return out
+			}
+		}
+		if it.Rename != nil {
+			// First, and alone if refused: a space that cannot take its
+			// new name is changed in nothing else.
+			if err := r.rename(ctx, k, it); err != nil {
+				if e := r.rec.Entry(k); e != nil {
+					out.Entry = *e
+				}
+				out.Err = err
+				out.Interrupted = isStop(ctx, err)
+				return out
+			}
+		}
 		if it.RecordSettings != nil {
 			if err := r.record(results.Event{Space: k, Settings: it.RecordSettings}); err != nil {
 				out.Err, out.Interrupted = err, true
@@ -403,7 +432,7 @@ func (r *runner) apply(ctx context.Context, it plan.Item) Outcome {
 		var tried []string
 		var err error
 		entry, tried, err = r.createSpace(ctx, k, it)
-		if err != nil || entry.Status == results.Failed {
+		if err != nil || entry.Status == results.Failed || entry.Status == results.Unreachable {
 			out.Entry, out.Err = entry, err
 			out.Interrupted = isStop(ctx, err)
 			return out
@@ -508,7 +537,8 @@ func (r *runner) unauthenticated(e *apiError) {
 func Recorded(f *results.File, ref *Refreshed) map[string]plan.Recorded {
 	m := make(map[string]plan.Recorded, len(f.Spaces))
 	for k, en := range f.Spaces {
-		r := plan.Recorded{Status: string(en.Status), Name: en.Name, RequestID: en.RequestID, Principal: en.Principal}
+		r := plan.Recorded{Status: string(en.Status), Was: string(en.Was), Name: en.Name, DisplayName: en.DisplayName,
+			RequestID: en.RequestID, Principal: en.Principal}
 		if en.Applied != nil {
 			r.Welcome, r.WelcomeHash, r.Found = en.Applied.Welcome, en.Applied.WelcomeHash, en.Applied.Found
 			r.Members, r.Owners, r.Managers = en.Applied.Members, en.Applied.Owners, en.Applied.Managers
@@ -518,7 +548,7 @@ func Recorded(f *results.File, ref *Refreshed) map[string]plan.Recorded {
 			}
 		}
 		if ref != nil {
-			r.Gone, r.Live = ref.Gone[k], ref.Live[k]
+			r.Gone, r.Lost, r.Unreachable, r.Live = ref.Gone[k], ref.Lost[k], ref.Unreachable[k], ref.Live[k]
 		}
 		m[k] = r
 	}

@@ -31,14 +31,24 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 	// for that earlier create's space.
 	unknown := false
 	var earlier []string
+	// was is the status of the previous space, and old its entry when the
+	// record still holds it: what is kept if it turns out to live on.
+	var was results.Status
+	var old *results.Entry
 	if rec := r.rec.Entry(k); rec != nil {
 		earlier = rec.Earlier
 		switch {
 		case previous == "":
-			previous = rec.Previous // a recreate that did not finish keeps it
+			previous, was = rec.Previous, rec.Was // a recreate that did not finish keeps it
 		case rec.Previous != "" && rec.Previous != previous:
 			// Deleted again: the one before is kept too.
 			earlier = append(slices.Clone(rec.Earlier), rec.Previous)
+		}
+		if previous != "" && rec.Name == previous {
+			old, was = rec, rec.Status
+			if was == results.Unreachable {
+				was = rec.Was
+			}
 		}
 		if reqID != "" {
 			unknown = rec.Status == results.Pending || (rec.Status == results.Failed && !answered(rec.Error))
@@ -55,7 +65,14 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 	if reqID == "" {
 		reqID = uuid.NewString()
 	}
-	entry := results.Entry{Status: results.Pending, RequestID: reqID, Principal: principal, Previous: previous, Earlier: earlier}
+	if previous != "" && was != results.Created {
+		// Not known to be this tool's creation: --prune never deletes it.
+		was = results.Existing
+	}
+	if previous == "" {
+		was = ""
+	}
+	entry := results.Entry{Status: results.Pending, DisplayName: recordName(k, it.Space.DisplayName), RequestID: reqID, Principal: principal, Previous: previous, Earlier: earlier, Was: was}
 	// The requestId is durable before the call: whatever happens to the
 	// answer, the next run asks with the same ID and gets the same space.
 	if err := r.record(results.Event{Space: k, Entry: &entry}); err != nil {
@@ -120,10 +137,18 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 			// an earlier create of this entry made under another principal
 			// (whose outcome was never learnt), and only under the rules
 			// of adopt.
-			if s := r.stillThere(ctx, previous, it.Space.DisplayName); s != nil {
-				got, status, setup = s, results.Created, nil
+			s, gone := r.stillThere(ctx, previous, it.Space.DisplayName)
+			if s != nil {
+				got, status, setup = s, was, nil
 				err = nil
 				break
+			}
+			if previous != "" && !gone {
+				// The name is taken and the space this entry recorded
+				// cannot be read: it lives on out of the caller's sight
+				// (removed from it), most likely under that very name.
+				// Kept as it was, never created twice.
+				return r.unreachable(k, old, previous, was, earlier)
 			}
 			if !it.Space.Adopt && !(otherPrincipal && unknown) {
 				err = fmt.Errorf("ALREADY_EXISTS: a space named %q already exists in the organization; nothing was created and nothing was changed in it. If it is yours to manage here, set adopt: true on this space (or run with --adopt): it is adopted when you are its owner or manager", it.Space.DisplayName)
@@ -172,15 +197,26 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 			got, replay = full, false
 		}
 	}
+	name := it.Space.DisplayName
+	if got.DisplayName != "" && !replay && status == results.Created {
+		// The name the space has: a replay of a create sent before the
+		// config renamed it has the old one, which the next plan renames.
+		name = got.DisplayName
+	}
 	entry = results.Entry{
-		Name:      got.Name,
-		ID:        strings.TrimPrefix(got.Name, "spaces/"),
-		URL:       spaceURL(got, replay),
-		Status:    status,
-		RequestID: reqID,
-		Principal: principal,
-		Previous:  previous,
-		Earlier:   earlier,
+		Name:        got.Name,
+		ID:          strings.TrimPrefix(got.Name, "spaces/"),
+		URL:         spaceURL(got, replay),
+		Status:      status,
+		DisplayName: recordName(k, name),
+		RequestID:   reqID,
+		Principal:   principal,
+		Previous:    previous,
+		Earlier:     earlier,
+	}
+	if status == results.Existing && got.Name != previous {
+		// Adopted: the name is the one it has.
+		entry.DisplayName = recordName(k, got.DisplayName)
 	}
 	if t, err := time.Parse(time.RFC3339Nano, got.CreateTime); err == nil && !replay {
 		entry.CreatedAt = &t
@@ -277,16 +313,57 @@ func (r *runner) getSpace(ctx context.Context, name string, admin bool) (*chat.S
 
 // stillThere returns the space previous when it exists under the display
 // name: a refresh took it for deleted, and the create that meant to
-// replace it found the name taken by that very space.
-func (r *runner) stillThere(ctx context.Context, previous, displayName string) *chat.Space {
+// replace it found the name taken by that very space. gone is set when
+// the space is known to be deleted: an administrator's read (--admin)
+// answered NOT_FOUND, or it has no previous space at all. A 404 or a 403
+// to the caller is not gone: the caller may have been removed from it.
+func (r *runner) stillThere(ctx context.Context, previous, displayName string) (sp *chat.Space, gone bool) {
 	if previous == "" {
-		return nil
+		return nil, true
 	}
-	sp, err := r.getSpace(ctx, previous, false)
-	if err != nil || plan.NameKey(sp.DisplayName) != plan.NameKey(displayName) {
-		return nil
+	sp, err := r.getSpace(ctx, previous, r.opts.Admin)
+	switch {
+	case err == nil && plan.KeyOf(sp.DisplayName) == plan.KeyOf(displayName):
+		return sp, false
+	case err == nil:
+		// Renamed out of band: the name is someone else's now.
+		return nil, true
+	case r.opts.Admin && spaceNotFound(classify(err)):
+		return nil, true
 	}
-	return sp
+	return nil, false
+}
+
+// unreachable records the space previous, which a create's ALREADY_EXISTS
+// and a failed read of it show to live on out of the caller's sight, as
+// unreachable: its entry as it was (old, when the record still held it),
+// never created again, never deleted.
+func (r *runner) unreachable(k string, old *results.Entry, previous string, was results.Status, earlier []string) (results.Entry, []string, error) {
+	entry := results.Entry{Name: previous, ID: strings.TrimPrefix(previous, "spaces/"), Earlier: earlier}
+	if old != nil && old.Name == previous {
+		entry = *old
+	}
+	if entry.URL == "" {
+		entry.URL = spaceURL(&chat.Space{Name: previous}, true)
+	}
+	if old == nil {
+		entry.Previous = "" // it is previous itself
+	}
+	entry.Status, entry.Was, entry.Error = results.Unreachable, was, ""
+	if err := r.record(results.Event{Space: k, Entry: &entry}); err != nil {
+		return entry, nil, err
+	}
+	r.log.Warn("space unreachable", "space", k, "name", previous)
+	return entry, nil, nil
+}
+
+// recordName is what an entry keyed k records as its display name: ""
+// when it is the key itself.
+func recordName(k, displayName string) string {
+	if displayName == k {
+		return ""
+	}
+	return displayName
 }
 
 // creationSettings are the stated settings a create sends: all but the

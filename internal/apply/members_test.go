@@ -259,8 +259,8 @@ func TestRefreshRecreatesDeletedSpace(t *testing.T) {
 		names[k] = apply.Target{Name: e.Name}
 	}
 	ref, err := apply.Refresh(context.Background(), svc, names, apply.Options{}, nil)
-	if err != nil || len(ref.Gone) != 1 || !ref.Gone["Team 001"] || len(ref.Hidden) != 0 {
-		t.Fatalf("Refresh = %+v, %v; want Team 001 gone", ref, err)
+	if err != nil || len(ref.Lost) != 1 || ref.Lost["Team 001"] != 404 {
+		t.Fatalf("Refresh = %+v, %v; want Team 001 lost (404)", ref, err)
 	}
 	cfg, err := plan.Parse("spaces.yaml", []byte(yaml), plan.Options{})
 	if err != nil {

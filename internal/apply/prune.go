@@ -70,7 +70,10 @@ func (r *runner) memberName(entry *results.Entry, m string) string {
 
 // deleteSpace deletes an orphan this tool created (--prune: plan.Delete
 // items only, never an adopted space) and moves its entry to the results
-// file's deleted section. A space already gone counts as deleted.
+// file's deleted section. A space already gone counts as deleted when an
+// administrator's read (--admin) confirms it; without one, a NOT_FOUND may
+// only mean the caller was removed from the space, which is then recorded
+// as unreachable and kept.
 func (r *runner) deleteSpace(ctx context.Context, it plan.Item) Outcome {
 	out := Outcome{Key: it.Key, Action: it.Action}
 	k := key(it)
@@ -98,6 +101,17 @@ func (r *runner) deleteSpace(ctx context.Context, it plan.Item) Outcome {
 			r.unauthenticated(e)
 			out.Err = fmt.Errorf("deleting %s: %w", en.Name, e)
 			return out
+		case !r.goneForSure(ctx, en.Name):
+			// A NOT_FOUND to a caller removed from the space is no proof
+			// that it is gone: kept, as unreachable, not forgotten.
+			en.Status, en.Was = results.Unreachable, results.Created
+			if err := r.record(results.Event{Space: k, Entry: en}); err != nil {
+				out.Err, out.Interrupted = err, isStop(ctx, err)
+				return out
+			}
+			r.log.Warn("space unreachable", "space", k, "name", en.Name)
+			out.Entry = *en
+			return out
 		}
 	}
 	now := r.opts.Now().UTC()
@@ -108,4 +122,15 @@ func (r *runner) deleteSpace(ctx context.Context, it plan.Item) Outcome {
 	}
 	r.stats.spacesDeleted.Add(1)
 	return out
+}
+
+// goneForSure tells a space deleted: an administrator's read (--admin)
+// answers NOT_FOUND for it. Without --admin nothing can tell a deleted
+// space from one the caller was removed from.
+func (r *runner) goneForSure(ctx context.Context, name string) bool {
+	if !r.opts.Admin {
+		return false
+	}
+	_, err := r.getSpace(ctx, name, true)
+	return err != nil && spaceNotFound(classify(err))
 }

@@ -31,13 +31,23 @@ type Target struct {
 }
 
 // Refreshed is what a Refresh found out about the recorded spaces.
+//
+// A 404 or a 403 to this caller does not tell a space deleted from one
+// the caller was removed from (DD, spaces.get: a caller must be a member,
+// or use administrator access; which of the two answers a non-member
+// gets is UNCERTAIN: the emulator answers either, by option). Only an
+// administrator's read settles it: Gone or Unreachable. Without one, the
+// space is Lost, and the run's create tells (see plan.Item.Recreate).
 type Refreshed struct {
-	// Gone are the keys of spaces the API answered NOT_FOUND for: deleted
-	// since they were recorded.
+	// Gone are the keys of spaces an administrator's read (--admin)
+	// answered NOT_FOUND for: deleted since they were recorded.
 	Gone map[string]bool
-	// Hidden are the keys of spaces the API refused to show (403): not
-	// visible to this caller, which says nothing of whether they exist.
-	Hidden map[string]bool
+	// Unreachable are the keys of spaces this caller cannot read but an
+	// administrator's read found: they live on, out of the caller's sight.
+	Unreachable map[string]bool
+	// Lost are the keys of spaces that answered 404 or 403 (the value)
+	// to this caller, with no administrator's read to tell why.
+	Lost map[string]int
 	// Live is each space read, by key.
 	Live map[string]*plan.Live
 	// IDs are the users/ID learnt for members named by email, by key: the
@@ -54,18 +64,18 @@ type Refreshed struct {
 // through the Reads limiter: spaces.get for the settings, and where members
 // are managed, members.list for who is in the space, plus a members.get by
 // email for each member whose users/ID is not yet known (the list names
-// users by ID only: DD, Membership.member). Only a NOT_FOUND for that very
-// space counts as deleted; an answer saying the Chat app is not configured
-// stops the refresh like a 401; a 403 only means the space is not visible
-// to the caller. Any other failure is an error: a space that cannot be read
-// must not be taken for deleted and created again. progress, if set, is
-// called after each space.
+// users by ID only: DD, Membership.member). A NOT_FOUND for that very
+// space, or a 403, is Lost; with Options.Admin an administrator's read then
+// tells Gone from Unreachable (see Refreshed). An answer saying the Chat
+// app is not configured stops the refresh like a 401. Any other failure is
+// an error: a space that cannot be read must not be taken for deleted and
+// created again. progress, if set, is called after each space.
 func Refresh(ctx context.Context, svc *chat.Service, spaces map[string]Target, o Options, progress func(done, total int)) (Refreshed, error) {
 	r := newRunner(svc, nil, o)
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	r.stop = stop
-	out := Refreshed{Gone: map[string]bool{}, Hidden: map[string]bool{}, Live: map[string]*plan.Live{}, IDs: map[string]map[string]string{}}
+	out := Refreshed{Gone: map[string]bool{}, Unreachable: map[string]bool{}, Lost: map[string]int{}, Live: map[string]*plan.Live{}, IDs: map[string]map[string]string{}}
 	var mu sync.Mutex
 	var firstErr error
 	var done atomic.Int64
@@ -76,11 +86,17 @@ func Refresh(ctx context.Context, svc *chat.Service, spaces map[string]Target, o
 		go func() {
 			defer wg.Done()
 			for k := range todo {
-				live, ids, err := r.readSpace(ctx, spaces[k])
+				t := spaces[k]
+				live, ids, err := r.readSpace(ctx, t)
 				var e *apiError
+				lost, confirmed := 0, error(nil)
 				if err != nil {
 					e = classify(err)
 					r.unauthenticated(e)
+					if lost = lostAccess(e); lost != 0 && r.opts.Admin && !t.Admin {
+						// The administrator's read tells which.
+						_, confirmed = r.getSpace(ctx, t.Name, true)
+					}
 				}
 				mu.Lock()
 				switch {
@@ -89,12 +105,20 @@ func Refresh(ctx context.Context, svc *chat.Service, spaces map[string]Target, o
 					if len(ids) > 0 {
 						out.IDs[k] = ids
 					}
-				case spaceNotFound(e):
+				case lost != 0 && t.Admin && spaceNotFound(e):
+					out.Gone[k] = true // read as an administrator already
+				case lost != 0 && r.opts.Admin && !t.Admin && confirmed == nil:
+					out.Unreachable[k] = true
+				case lost != 0 && r.opts.Admin && !t.Admin && spaceNotFound(classify(confirmed)):
 					out.Gone[k] = true
-				case e.kind == denied && e.code == 403:
-					out.Hidden[k] = true
+				case lost != 0 && r.opts.Admin && !t.Admin:
+					if firstErr == nil && !isStop(ctx, confirmed) {
+						firstErr = fmt.Errorf("reading %q (%s) as an administrator, after it answered %d: %w", k, t.Name, lost, confirmed)
+					}
+				case lost != 0:
+					out.Lost[k] = lost
 				case firstErr == nil && !isStop(ctx, err):
-					firstErr = fmt.Errorf("reading %q (%s): %w", k, spaces[k].Name, err)
+					firstErr = fmt.Errorf("reading %q (%s): %w", k, t.Name, err)
 				}
 				mu.Unlock()
 				if progress != nil {
@@ -121,6 +145,19 @@ feed:
 		return out, cause
 	}
 	return out, firstErr
+}
+
+// lostAccess is the HTTP status of an answer that may mean the space is
+// gone or that the caller may no longer see it: a NOT_FOUND for the space
+// itself (spaceNotFound), or a 403 PERMISSION_DENIED; 0 for any other.
+func lostAccess(e *apiError) int {
+	switch {
+	case spaceNotFound(e):
+		return 404
+	case e.kind == denied && e.code == 403:
+		return 403
+	}
+	return 0
 }
 
 // spaceNotFound tells a NOT_FOUND for the space asked about from a 404 of

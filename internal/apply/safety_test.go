@@ -68,8 +68,8 @@ func TestRefreshNotFoundOfSomethingElse(t *testing.T) {
 		t.Fatalf("Refresh through a wrong base URL = %+v, %v; want an error and nothing gone", ref, err)
 	}
 	emu.DeleteSpace(a)
-	if ref, err := apply.Refresh(context.Background(), svc, targets, apply.Options{}, nil); err != nil || len(ref.Gone) != 1 || !ref.Gone["A"] {
-		t.Fatalf("Refresh with A deleted = %+v, %v; want A gone", ref, err)
+	if ref, err := apply.Refresh(context.Background(), svc, targets, apply.Options{}, nil); err != nil || len(ref.Gone) != 0 || ref.Lost["A"] != 404 {
+		t.Fatalf("Refresh with A deleted = %+v, %v; want A lost (404), not taken for gone", ref, err)
 	}
 }
 
@@ -90,7 +90,7 @@ func TestPreviousKeptAndRecovered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pending := results.Entry{Status: results.Pending, RequestID: "r-2", Previous: old.Name}
+	pending := results.Entry{Status: results.Pending, RequestID: "r-2", Previous: old.Name, Was: results.Created}
 	if err := st.Record(results.Event{Space: "Team 000", Entry: &pending}); err != nil {
 		t.Fatal(err)
 	}

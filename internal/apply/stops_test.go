@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"provision/internal/apply"
+	"provision/internal/chatemu"
 	"provision/internal/results"
 )
 
@@ -44,19 +45,26 @@ func TestChatAppNotConfigured(t *testing.T) {
 	}
 }
 
-// TestRefreshTellsDeletedFromHidden: only a NOT_FOUND for that very space
-// means deleted; a 403 means not visible, and a missing Chat app stops the
-// refresh rather than taking every space for deleted.
+// TestRefreshTellsDeletedFromHidden: a 404 or a 403 to the caller does
+// not tell a space deleted from one the caller lost access to: both are
+// Lost, unconfirmed; an administrator's read (--admin) tells them apart.
+// A missing Chat app stops the refresh rather than taking every space for
+// deleted.
 func TestRefreshTellsDeletedFromHidden(t *testing.T) {
 	t.Parallel()
-	emu, svc := emulator(t)
+	emu, svc := emulator(t, chatemu.WithAdmins(chatemu.DefaultCaller))
 	mine, _ := emu.AddSpace("Mine")
 	gone, _ := emu.AddSpace("Gone")
 	emu.DeleteSpace(gone)
 	hidden := emu.AddForeignSpace("Hidden", "users/boss@example.com", "")
-	ref, err := apply.Refresh(context.Background(), svc, map[string]apply.Target{"Mine": {Name: mine}, "Gone": {Name: gone}, "Hidden": {Name: hidden}}, apply.Options{}, nil)
-	if err != nil || len(ref.Gone) != 1 || !ref.Gone["Gone"] || len(ref.Hidden) != 1 || !ref.Hidden["Hidden"] {
-		t.Fatalf("Refresh = %+v, %v; want Gone gone and Hidden hidden", ref, err)
+	targets := map[string]apply.Target{"Mine": {Name: mine}, "Gone": {Name: gone}, "Hidden": {Name: hidden}}
+	ref, err := apply.Refresh(context.Background(), svc, targets, apply.Options{}, nil)
+	if err != nil || len(ref.Gone) != 0 || len(ref.Unreachable) != 0 || len(ref.Lost) != 2 || ref.Lost["Gone"] != 404 || ref.Lost["Hidden"] != 403 || ref.Live["Mine"] == nil {
+		t.Fatalf("Refresh = %+v, %v; want Gone and Hidden lost (404, 403), nothing taken for deleted", ref, err)
+	}
+	ref, err = apply.Refresh(context.Background(), svc, targets, apply.Options{Admin: true}, nil)
+	if err != nil || len(ref.Gone) != 1 || !ref.Gone["Gone"] || len(ref.Unreachable) != 1 || !ref.Unreachable["Hidden"] || len(ref.Lost) != 0 {
+		t.Fatalf("Refresh --admin = %+v, %v; want Gone gone and Hidden unreachable", ref, err)
 	}
 
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -21,7 +21,7 @@ import (
 // assigns, which the API accepts wherever a message is named: DD), so that
 // a later plan can tell whether the text changed since.
 func (r *runner) postWelcome(ctx context.Context, k string, entry *results.Entry, s plan.Space) error {
-	id := plan.WelcomeID(s.DisplayName)
+	id := plan.WelcomeID(s.RecordKey())
 	name := entry.Name + "/messages/" + id
 	err := r.do(ctx, r.opts.Messages, "messages.create", entry.Name, func(cctx context.Context) error {
 		_, err := r.svc.Spaces.Messages.Create(entry.Name, &chat.Message{Text: s.Welcome}).

@@ -3,52 +3,41 @@ package plan
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"strings"
 )
 
-// Diff compares a config with what earlier runs recorded, keyed by display
-// name as written then. It decides, it does not print: see WriteText and
-// WriteJSON.
+// Diff compares a config with what earlier runs recorded, keyed by the
+// space's key (Space.Key: the config's key:, or its display name). It
+// decides, it does not print: see WriteText and WriteJSON.
 //
 // Members converge: those the space has not received are added, and roles
 // are changed either way. Settings converge: a setting the config states
-// that differs from what the space has is patched (drift.go). Nothing is
-// removed unless asked: members the config no longer lists are left alone
-// (their role too) unless Config.PruneMembers, and recorded spaces no
-// longer in the config are Orphan items (after the config's spaces, sorted
-// by key), deleted only under Config.Prune and only if this tool created
-// them (prune.go). With Recorded.Live (a refresh), what the refresh read
-// is the truth rather than the record.
+// that differs from what the space has is patched (drift.go). A display
+// name changed under the same key is a rename in place (Item.Rename).
+// Nothing is removed unless asked: members the config no longer lists are
+// left alone (their role too) unless Config.PruneMembers, and recorded
+// spaces no longer in the config are Orphan items (after the config's
+// spaces, sorted by key), deleted only under Config.Prune and only if this
+// tool created them (prune.go). With Recorded.Live (a refresh), what the
+// refresh read is the truth rather than the record.
 //
-// A record matches a config space with the same name, or failing that, one
-// whose name differs only in case or surrounding white space (NameKey), as
-// the server sees those as one space. Diff is linear in the number of spaces
-// and members.
+// A record matches a config space by identity (KeyOf), never by the text
+// as written (see Match). Diff is linear in the number of spaces and
+// members.
 func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 	p := &Plan{File: cfg.File, Items: make([]Item, 0, len(cfg.Spaces))}
-
-	// byKey maps NameKey to the recorded key to use when there is no exact
-	// match. Two recorded names with the same NameKey can only come from
-	// configs edited between runs; the smallest wins, so that the choice
-	// does not depend on map order.
-	byKey := make(map[string]string, len(recorded))
-	for k := range recorded {
-		nk := NameKey(k)
-		if prev, ok := byKey[nk]; !ok || k < prev {
-			byKey[nk] = k
-		}
-	}
+	keys := Match(cfg.Spaces, recorded)
 	used := make(map[string]bool, len(cfg.Spaces))
 
-	for _, s := range cfg.Spaces {
+	for i, s := range cfg.Spaces {
 		it := Item{Key: s.DisplayName, Space: s}
-		key, ok := s.DisplayName, false
-		if _, ok = recorded[key]; !ok || used[key] {
-			key, ok = byKey[NameKey(s.DisplayName)]
-			ok = ok && !used[key]
-		}
-		if !ok {
+		key := keys[i]
+		if key == "" {
+			if k := s.RecordKey(); k != s.DisplayName {
+				it.RecordedKey = k
+			}
 			it.Action = Create
 			it.AddMembers, it.Roles = converge(s, Recorded{})
 			creationPatches(&it, s)
@@ -61,19 +50,37 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 		if key != s.DisplayName {
 			it.RecordedKey = key
 		}
+		if rec.Status == "unreachable" && rec.Live != nil {
+			// A refresh could read it again: what it was before.
+			rec.Status, it.Reachable = wasStatus(rec), true
+		}
+		present := rec.Status == "created" || rec.Status == "existing"
 		switch {
-		case rec.Gone:
-			// The requestId belonged to the deleted space: reusing it
-			// could return that space, so the applier makes a new one.
-			// The new space has received nothing.
+		case rec.Gone || (present && rec.Lost != 0):
+			// Gone: the requestId belonged to the deleted space, and
+			// reusing it could return that space, so the applier makes a
+			// new one. The new space has received nothing. Lost: the
+			// create is what tells a space deleted from one this caller
+			// may no longer see (Item.Recreate).
 			it.Action = Create
 			it.Recreate = true
 			it.PreviousName = rec.Name
+			if !rec.Gone {
+				it.Lost = rec.Lost
+			}
 			it.AddMembers, it.Roles = converge(s, Recorded{})
 			creationPatches(&it, s)
 			it.Welcome = s.Welcome != ""
-		case rec.Status == "created" || rec.Status == "existing":
+		case rec.Status == "unreachable" || (present && rec.Unreachable):
+			it.Action = Unreachable
 			it.Name, it.RequestID, it.Principal = rec.Name, rec.RequestID, rec.Principal
+			it.MarkUnreachable = rec.Status != "unreachable"
+			it.Warnings = append(it.Warnings, unreachableWarning(rec))
+		case present:
+			it.Name, it.RequestID, it.Principal = rec.Name, rec.RequestID, rec.Principal
+			if from := recordedName(key, rec); from != s.DisplayName {
+				it.Rename = &Rename{From: from, To: s.DisplayName}
+			}
 			if rec.Live != nil && rec.Live.MembersRead {
 				it.AddMembers, it.Roles = convergeLive(s, rec)
 			} else {
@@ -88,7 +95,7 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			drift(&it, s, rec)
 			welcome(&it, s, rec)
 			it.Action = Exists
-			if len(it.AddMembers) > 0 || len(it.Roles) > 0 || len(it.RemoveMembers) > 0 || len(it.Patches) > 0 || it.Welcome {
+			if it.Rename != nil || len(it.AddMembers) > 0 || len(it.Roles) > 0 || len(it.RemoveMembers) > 0 || len(it.Patches) > 0 || it.Welcome {
 				it.Action = Update
 			}
 		default:
@@ -110,20 +117,125 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			orphans = append(orphans, orphan(cfg, k, rec))
 		}
 	}
-	slices.SortFunc(orphans, func(a, b Item) int { return strings.Compare(a.Key, b.Key) })
+	slices.SortFunc(orphans, func(a, b Item) int { return strings.Compare(key(a), key(b)) })
 	p.Items = append(p.Items, orphans...)
 	return p
 }
 
+// key is the results file's key of an item.
+func key(it Item) string {
+	if it.RecordedKey != "" {
+		return it.RecordedKey
+	}
+	return it.Key
+}
+
+// recordedName is the display name the record gives the space under key:
+// the one it was last renamed to, or the key itself; in NFC, so that a
+// record written before names were normalised is not taken for a rename.
+func recordedName(key string, rec Recorded) string {
+	if rec.DisplayName != "" {
+		return Text(rec.DisplayName)
+	}
+	return Text(key)
+}
+
+// wasStatus is the status an unreachable space had before access was
+// lost; "existing" when the record does not say, since --prune deletes
+// only what it knows this tool created.
+func wasStatus(rec Recorded) string {
+	if rec.Was == "created" {
+		return "created"
+	}
+	return "existing"
+}
+
+// WarnUnreachable begins the warning of a space this caller lost access
+// to; unreachableWarning adds how it was told and what to do.
+const WarnUnreachable = "this account lost access to the space"
+
+func unreachableWarning(rec Recorded) string {
+	how := "recorded as unreachable"
+	switch {
+	case rec.Unreachable:
+		how = "an administrator's read finds it"
+	case rec.Lost != 0:
+		how = fmt.Sprintf("the API answers %d to this account: deleted, or no longer shared with it", rec.Lost)
+	}
+	return fmt.Sprintf("%s (%s): %s; kept as recorded, never created again or deleted. Add the account back to the space, or run with --admin --refresh to read it as an administrator", WarnUnreachable, rec.Name, how)
+}
+
+// Match pairs each config space with the key of its record, "" for none.
+// Identity decides (KeyOf), in order of strength, each pass taking only
+// records no earlier pass took: the same key as written; the same key in
+// another case or Unicode form; a key that is the name a recorded space
+// was renamed to (a key: dropped after the rename); and last, the config's
+// display name as a recorded key or name (a key: added to a space
+// recorded under its name). Two recorded keys of one identity can only
+// come from configs edited between runs; the smallest wins, so that the
+// choice does not depend on map order.
+func Match(spaces []Space, recorded map[string]Recorded) []string {
+	keys := make([]string, len(spaces))
+	if len(recorded) == 0 {
+		return keys
+	}
+	byKey := make(map[Key]string, len(recorded))
+	var byName map[Key]string
+	for k, rec := range recorded {
+		id := KeyOf(k)
+		if prev, ok := byKey[id]; !ok || k < prev {
+			byKey[id] = k
+		}
+		if rec.DisplayName != "" {
+			if byName == nil {
+				byName = make(map[Key]string)
+			}
+			id := KeyOf(rec.DisplayName)
+			if prev, ok := byName[id]; !ok || k < prev {
+				byName[id] = k
+			}
+		}
+	}
+	taken := make(map[string]bool, len(spaces))
+	take := func(i int, k string, ok bool) {
+		if ok && keys[i] == "" && !taken[k] {
+			keys[i], taken[k] = k, true
+		}
+	}
+	for i, s := range spaces {
+		_, ok := recorded[s.RecordKey()]
+		take(i, s.RecordKey(), ok)
+	}
+	for i, s := range spaces {
+		k, ok := byKey[KeyOf(s.RecordKey())]
+		take(i, k, ok)
+	}
+	for i, s := range spaces {
+		k, ok := byName[KeyOf(s.RecordKey())]
+		take(i, k, ok)
+	}
+	for i, s := range spaces {
+		if s.RecordKey() == s.DisplayName {
+			continue
+		}
+		k, ok := byKey[KeyOf(s.DisplayName)]
+		take(i, k, ok)
+		k, ok = byName[KeyOf(s.DisplayName)]
+		take(i, k, ok)
+	}
+	return keys
+}
+
 // WelcomeID is the client-assigned ID of a space's welcome message:
-// "client-welcome-" and a hash of the space's name (DD, messages.create
+// "client-welcome-" and a hash of the space's key (its identity: the same
+// across a rename) (DD, messages.create
 // messageId: begins with client-, up to 63 lower-case letters, digits and
 // hyphens, unique in the space). One ID per space, whatever the text: a
 // retry, a lost answer or a crash, even one followed by an edit of the
 // text, meets the message already posted (ALREADY_EXISTS, or the replay of
 // the same requestId) and never posts a second.
-func WelcomeID(displayName string) string {
-	sum := sha256.Sum256([]byte(NameKey(displayName)))
+func WelcomeID(key string) string {
+	sum := sha256.Sum256([]byte(KeyOf(key).String()))
 	return "client-welcome-" + hex.EncodeToString(sum[:12])
 }
 
@@ -385,6 +497,8 @@ func (p *Plan) Counts() Counts {
 			c.Orphan++
 		case Delete:
 			c.Delete++
+		case Unreachable:
+			c.Unreachable++
 		}
 	}
 	return c

@@ -162,10 +162,19 @@ func TestDiff(t *testing.T) {
 				AddMembers: a.Members, Roles: aRoles}},
 		},
 		{
+			name:     "recorded under white space",
+			spaces:   []Space{a},
+			recorded: map[string]Recorded{" A ": {Status: "created", Name: "spaces/A1", Members: a.Members, Owners: a.Owners, Managers: a.Managers}},
+			want:     []Item{{Action: Exists, Key: "A", RecordSettings: none, RecordedKey: " A ", Space: a, Name: "spaces/A1"}},
+		},
+		{
+			// The same space (one identity), its name's case changed in
+			// the config: renamed in place, never created again.
 			name:     "recorded under another case and white space",
 			spaces:   []Space{a},
 			recorded: map[string]Recorded{" a ": {Status: "created", Name: "spaces/A1", Members: a.Members, Owners: a.Owners, Managers: a.Managers}},
-			want:     []Item{{Action: Exists, Key: "A", RecordSettings: none, RecordedKey: " a ", Space: a, Name: "spaces/A1"}},
+			want: []Item{{Action: Update, Key: "A", RecordSettings: none, RecordedKey: " a ", Space: a, Name: "spaces/A1",
+				Rename: &Rename{From: "a", To: "A"}}},
 		},
 		{
 			name:   "exact key preferred, the other is an orphan",

@@ -98,8 +98,8 @@ func (p *parser) fields(m *yaml.Node, where string, known []string, f func(key s
 }
 
 func (p *parser) unknownKey(k *yaml.Node, where string, known []string) {
-	if where == "in defaults" && k.Value == "displayName" {
-		p.add(k, "displayName cannot be set in defaults: each space has its own")
+	if where == "in defaults" && (k.Value == "displayName" || k.Value == "key") {
+		p.add(k, "%s cannot be set in defaults: each space has its own", k.Value)
 		return
 	}
 	if where == "in permissions" && k.Value == "postMessages" {

@@ -52,13 +52,19 @@ func FuzzParse(f *testing.F) {
 			if len(cfg.Spaces) == 0 {
 				t.Fatalf("Parse(%q) = a config without spaces, no error", data)
 			}
-			seen := map[string]bool{}
+			seen := map[Key]bool{}
 			for _, s := range cfg.Spaces {
 				n := utf8.RuneCountInString(s.DisplayName)
-				if n == 0 || n > MaxDisplayName || seen[NameKey(s.DisplayName)] {
+				if n == 0 || n > MaxDisplayName || seen[KeyOf(s.DisplayName)] {
 					t.Fatalf("Parse(%q) accepted display name %q", data, s.DisplayName)
 				}
-				seen[NameKey(s.DisplayName)] = true
+				seen[KeyOf(s.DisplayName)] = true
+				if KeyOf(s.Key) != KeyOf(s.DisplayName) {
+					if seen[KeyOf(s.Key)] {
+						t.Fatalf("Parse(%q) accepted key %q of %q, another space's identity", data, s.Key, s.DisplayName)
+					}
+					seen[KeyOf(s.Key)] = true
+				}
 				if why := nameProblem(s.DisplayName); why != "" {
 					t.Fatalf("Parse(%q) accepted display name %q, which %s", data, s.DisplayName, why)
 				}

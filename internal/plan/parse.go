@@ -33,7 +33,7 @@ type Options struct {
 var (
 	rootKeys    = []string{"defaults", "spaces"}
 	settingKeys = []string{"description", "guidelines", "history", "externalUsers", "audience", "permissions", "members", "owners", "managers", "adopt", "welcome"}
-	spaceKeys   = append([]string{"displayName"}, settingKeys...)
+	spaceKeys   = append([]string{"displayName", "key"}, settingKeys...)
 )
 
 // Parse reads and validates a config file. file names it in problems; data
@@ -214,7 +214,7 @@ func (p *parser) config(doc *yaml.Node) {
 		return
 	}
 	p.spaces = make([]Space, 0, len(list.Content))
-	seen := make(map[string]*yaml.Node, len(list.Content)) // NameKey → displayName node
+	seen := make(map[Key]identity, len(list.Content))
 	for _, item := range list.Content {
 		if p.tooDeep {
 			return
@@ -223,8 +223,16 @@ func (p *parser) config(doc *yaml.Node) {
 	}
 }
 
+// identity is where a Key was first met in the config: the node of the
+// display name or key it came from, and which of the two it was.
+type identity struct {
+	node  *yaml.Node
+	field string // "displayName" or "key"
+	text  string
+}
+
 // space validates one entry of spaces and appends it, defaults applied.
-func (p *parser) space(item *yaml.Node, defaults *settings, seen map[string]*yaml.Node) {
+func (p *parser) space(item *yaml.Node, defaults *settings, seen map[Key]identity) {
 	n := p.resolve(item)
 	if n == nil {
 		return
@@ -234,45 +242,64 @@ func (p *parser) space(item *yaml.Node, defaults *settings, seen map[string]*yam
 		return
 	}
 	var own settings
-	var name string
-	var nameNode *yaml.Node
-	p.fields(n, "in space", spaceKeys, func(key string, k, v *yaml.Node) {
-		if key != "displayName" {
-			p.setting(&own, key, k, v)
-			return
-		}
-		nameNode = k
-		s, ok := p.text(k, v)
-		if !ok {
-			return
-		}
-		nameNode = v
-		name = strings.TrimSpace(s)
-		switch count := utf8.RuneCountInString(name); {
-		case count == 0:
-			p.add(v, "displayName is empty")
-		case count > MaxDisplayName:
-			p.add(v, "displayName is %d characters, over the limit of %d: %s", count, MaxDisplayName, quote(name))
-		default:
-			if why := nameProblem(name); why != "" {
-				p.add(v, "displayName %s %s", quote(name), why)
+	var name, key string
+	var nameNode, keyNode *yaml.Node
+	p.fields(n, "in space", spaceKeys, func(field string, k, v *yaml.Node) {
+		switch field {
+		case "displayName":
+			nameNode = k
+			if text, ok := p.name(k, v); ok {
+				nameNode, name = v, text
 			}
+		case "key":
+			if text, ok := p.name(k, v); ok && text != "" {
+				keyNode, key = v, text
+			}
+		default:
+			p.setting(&own, field, k, v)
 		}
 	})
 	if nameNode == nil {
 		p.add(n, "space has no displayName")
-	} else if name != "" {
-		key := NameKey(name)
-		if first, dup := seen[key]; dup {
-			p.add(nameNode, "displayName %s is already used by the space at line %d (%s): names that differ only in case or surrounding white space are the same space",
-				quote(name), first.Line, quote(strings.TrimSpace(first.Value)))
-		} else {
-			seen[key] = nameNode
+	}
+	// One identity per name: a display name and a key (when it is not
+	// the display name itself) each claim theirs, and no two spaces may
+	// claim the same one, in any case or Unicode form.
+	claim := func(node *yaml.Node, field, text string) {
+		id := KeyOf(text)
+		first, dup := seen[id]
+		if !dup {
+			seen[id] = identity{node: node, field: field, text: text}
+			return
 		}
+		switch {
+		case field == "displayName" && first.field == "displayName":
+			p.add(node, "displayName %s is already used by the space at line %d (%s): names that differ only in case, Unicode form or surrounding white space are the same space",
+				quote(text), first.node.Line, quote(first.text))
+		case field == "key" && first.field == "key":
+			p.add(node, "key %s is already the key of the space at line %d (%s): each space's key is its own",
+				quote(text), first.node.Line, quote(first.text))
+		case field == "key":
+			p.add(node, "key %s is the displayName of the space at line %d (%s): a key names the space whose display name it was, so it may not be another space's name",
+				quote(text), first.node.Line, quote(first.text))
+		default:
+			p.add(node, "displayName %s is the key of the space at line %d (%s): a key names the space whose display name it was, so it may not be another space's name",
+				quote(text), first.node.Line, quote(first.text))
+		}
+	}
+	if name != "" {
+		claim(nameNode, "displayName", name)
+	}
+	if key != "" && KeyOf(key) != KeyOf(name) {
+		claim(keyNode, "key", key)
+	}
+	if key == "" {
+		key = name
 	}
 	perms := mergePermissions(defaults.perms, own.perms)
 	p.spaces = append(p.spaces, Space{
 		DisplayName:   name,
+		Key:           key,
 		Description:   own.description.or(defaults.description),
 		Guidelines:    own.guidelines.or(defaults.guidelines),
 		History:       own.history.or(defaults.history),
@@ -295,6 +322,30 @@ func (p *parser) space(item *yaml.Node, defaults *settings, seen map[string]*yam
 	p.oneRole(defaults, &own)
 }
 
+// name returns the text of a displayName or key: trimmed, in NFC (Text),
+// and checked as a display name is, since a key is the name a space had.
+// ok is false when the value is not text (reported) or null; an empty
+// text is reported and returned as "".
+func (p *parser) name(k, v *yaml.Node) (string, bool) {
+	s, ok := p.text(k, v)
+	if !ok {
+		return "", false
+	}
+	field := k.Value
+	name := Text(s)
+	switch count := utf8.RuneCountInString(name); {
+	case count == 0:
+		p.add(v, "%s is empty", field)
+	case count > MaxDisplayName:
+		p.add(v, "%s is %d characters, over the limit of %d: %s", field, count, MaxDisplayName, quote(name))
+	default:
+		if why := nameProblem(name); why != "" {
+			p.add(v, "%s %s %s", field, quote(name), why)
+		}
+	}
+	return name, true
+}
+
 // text returns a scalar's text. Numbers and booleans count as their text
 // (a display name "2026" needs no quotes); null counts as unset.
 func (p *parser) text(k, v *yaml.Node) (string, bool) {
@@ -306,19 +357,12 @@ func (p *parser) text(k, v *yaml.Node) (string, bool) {
 		return "", false
 	}
 	if isNull(v) {
-		if k.Value == "displayName" {
+		if k.Value == "displayName" || k.Value == "key" {
 			return "", true // reported as empty
 		}
 		return "", false
 	}
 	return v.Value, true
-}
-
-// NameKey is the form under which two display names are the same space: the
-// server treats names that differ only in case or surrounding white space as
-// one.
-func NameKey(displayName string) string {
-	return strings.ToLower(strings.TrimSpace(displayName))
 }
 
 func isNull(n *yaml.Node) bool {

@@ -96,7 +96,7 @@ func TestParseProblems(t *testing.T) {
 		{"unknown key, singular", one("displayName: a", "member: [a@example.com]"), Options{},
 			[]string{`f.yaml:3:5: unknown key "member" in space; did you mean "members"?`}},
 		{"unknown key, far", one("displayName: a", "colour: red"), Options{},
-			[]string{`f.yaml:3:5: unknown key "colour" in space (known keys: displayName, description, guidelines, history, externalUsers, audience, permissions, members, owners, managers, adopt, welcome)`}},
+			[]string{`f.yaml:3:5: unknown key "colour" in space (known keys: displayName, key, description, guidelines, history, externalUsers, audience, permissions, members, owners, managers, adopt, welcome)`}},
 		{"unknown key, owner", one("displayName: a", "owner: [a@example.com]"), Options{},
 			[]string{`f.yaml:3:5: unknown key "owner" in space; did you mean "owners"?`}},
 		{"unknown key, manager", one("displayName: a", "manager: [a@example.com]"), Options{},
@@ -104,7 +104,7 @@ func TestParseProblems(t *testing.T) {
 		{"unknown key, Adopt", "defaults:\n  Adopt: true\n" + one("displayName: a"), Options{},
 			[]string{`f.yaml:2:3: unknown key "Adopt" in defaults; did you mean "adopt"?`}},
 		{"unknown key, adpot", one("displayName: a", "adpot: true"), Options{},
-			[]string{`f.yaml:3:5: unknown key "adpot" in space (known keys: displayName, description, guidelines, history, externalUsers, audience, permissions, members, owners, managers, adopt, welcome)`}},
+			[]string{`f.yaml:3:5: unknown key "adpot" in space (known keys: displayName, key, description, guidelines, history, externalUsers, audience, permissions, members, owners, managers, adopt, welcome)`}},
 		{"unknown top-level key", "space:\n  - displayName: a\n", Options{},
 			[]string{`f.yaml:1:1: unknown key "space" at top level; did you mean "spaces"?`, `f.yaml:1:1: missing "spaces" list`}},
 		{"unknown key in defaults", "defaults:\n  histroy: on\n" + one("displayName: a"), Options{},
@@ -135,9 +135,9 @@ func TestParseProblems(t *testing.T) {
 		{"displayName over 128 characters", one("displayName: " + long), Options{},
 			[]string{`f.yaml:2:18: displayName is 129 characters, over the limit of 128: "` + strings.Repeat("é", 60) + `…"`}},
 		{"same name, other case", one("displayName: Platform") + "  - displayName: platform\n", Options{},
-			[]string{`f.yaml:3:18: displayName "platform" is already used by the space at line 2 ("Platform"): names that differ only in case or surrounding white space are the same space`}},
+			[]string{`f.yaml:3:18: displayName "platform" is already used by the space at line 2 ("Platform"): names that differ only in case, Unicode form or surrounding white space are the same space`}},
 		{"same name, white space", one("displayName: Platform") + "  - displayName: \" Platform \"\n", Options{},
-			[]string{`f.yaml:3:18: displayName "Platform" is already used by the space at line 2 ("Platform"): names that differ only in case or surrounding white space are the same space`}},
+			[]string{`f.yaml:3:18: displayName "Platform" is already used by the space at line 2 ("Platform"): names that differ only in case, Unicode form or surrounding white space are the same space`}},
 		{"description of 4096 characters", one("displayName: a", "description: "+strings.Repeat("d", 4096)), Options{}, nil},
 		{"description over 4096 characters", one("displayName: a", "description: "+strings.Repeat("d", 4097)), Options{},
 			[]string{`f.yaml:3:18: description is 4097 characters, over the limit of 4096: "` + strings.Repeat("d", 60) + `…"`}},
@@ -276,7 +276,7 @@ func TestParseProblems(t *testing.T) {
 				`f.yaml:4:5: space has no displayName`,
 				`f.yaml:6:15: member "bob" is not an email address, users/ID, groups/ID or group:EMAIL`,
 				`f.yaml:7:20: externalUsers must be true or false, not "3"`,
-				`f.yaml:8:18: displayName "B" is already used by the space at line 5 ("b"): names that differ only in case or surrounding white space are the same space`,
+				`f.yaml:8:18: displayName "B" is already used by the space at line 5 ("b"): names that differ only in case, Unicode form or surrounding white space are the same space`,
 				`f.yaml:9:5: each space must be a mapping with a displayName, not a number`,
 			}},
 	}
@@ -521,6 +521,12 @@ spaces:
 			}
 			if cfg.File != "f.yaml" || cfg.App {
 				t.Errorf("Parse(%q) = File %q, App %v; want %q, false", tt.yaml, cfg.File, cfg.App, "f.yaml")
+			}
+			for i := range tt.want {
+				// Without key:, the key is the display name.
+				if tt.want[i].Key == "" {
+					tt.want[i].Key = tt.want[i].DisplayName
+				}
 			}
 			if !reflect.DeepEqual(cfg.Spaces, tt.want) {
 				t.Errorf("Parse(%q).Spaces =\n%+v\nwant\n%+v", tt.yaml, cfg.Spaces, tt.want)

@@ -11,8 +11,12 @@ const (
 	Update Action = "update" // recorded as present, but settings, members or roles to change
 	Exists Action = "exists" // recorded as present, nothing to do
 	Retry  Action = "retry"  // recorded as failed or pending: create again with the same requestId
-	Orphan Action = "orphan" // recorded, no longer in the config: reported, never touched
-	Delete Action = "delete" // an orphan this tool created, deleted because Config.Prune asks
+	// Unreachable: recorded, but this caller lost access to the space
+	// (the API answers 404 or 403 while the space exists): kept as
+	// recorded, never created again, never deleted, nothing sent.
+	Unreachable Action = "unreachable"
+	Orphan      Action = "orphan" // recorded, no longer in the config: reported, never touched
+	Delete      Action = "delete" // an orphan this tool created, deleted because Config.Prune asks
 )
 
 // Setting names, as the plan shows them and Space.Settings and
@@ -50,7 +54,12 @@ type Patch struct {
 // Space is one space of the config with the defaults applied, validated and
 // normalised.
 type Space struct {
-	DisplayName string // as written in the config, trimmed
+	DisplayName string // as written in the config, trimmed, in NFC (Text)
+	// Key is the space's key in the results file: the config's key:, or
+	// the display name when it has none; trimmed, in NFC. Renaming a
+	// space is changing DisplayName under the same Key. Compare it only
+	// through KeyOf.
+	Key         string
 	Description string
 	Guidelines  string
 	// History is "", "on" or "off" ("" leaves the API's default).
@@ -84,6 +93,15 @@ type Space struct {
 	Settings map[string]string
 	// Line and Col locate the space's entry in the config file.
 	Line, Col int
+}
+
+// RecordKey is the space's key in the results file: Key, or the display
+// name when Key is not set.
+func (s Space) RecordKey() string {
+	if s.Key != "" {
+		return s.Key
+	}
+	return s.DisplayName
 }
 
 // AudienceName is the Audience as the Chat API takes it: "default" is the
@@ -161,18 +179,33 @@ type Config struct {
 	Caller string
 }
 
-// Recorded is what earlier runs recorded for one display name.
+// Recorded is what earlier runs recorded for one key.
 type Recorded struct {
-	Status    string // "created", "existing", "failed" or "pending"
-	Name      string // spaces/ID, when known
-	RequestID string
+	Status string // "created", "existing", "failed", "pending" or "unreachable"
+	// Was is, for an unreachable space, its status before access was
+	// lost ("created" or "existing"): what it is again once readable.
+	Was  string
+	Name string // spaces/ID, when known
+	// DisplayName is the name the space was last given, when it is not
+	// the key (a space renamed under its key); "" means the key.
+	DisplayName string
+	RequestID   string
 	// Principal is who made the create with RequestID ("" when unknown).
 	Principal string
 	Members   []string // members the space has received
 	Owners    []string // made owners (ROLE_MANAGER)
 	Managers  []string // made managers (ROLE_ASSISTANT_MANAGER)
-	// Gone is set by a refresh that found the space deleted (404).
+	// Gone is set by a refresh that confirmed the space deleted: an
+	// administrator's read (--admin) answered NOT_FOUND.
 	Gone bool
+	// Lost is the HTTP status (404 or 403) a refresh's read got for the
+	// space, unconfirmed: the space may be deleted, or this caller may
+	// no longer be in it. 0 when the read succeeded or none was made.
+	Lost int
+	// Unreachable is set by a refresh that confirmed, with an
+	// administrator's read, that the space exists though this caller
+	// cannot see it.
+	Unreachable bool
 	// Settings are the settings applied (recorded), by setting name. nil
 	// means the entry was recorded before settings were: the space is
 	// taken to have what the config states (no drift), and Item.RecordSettings
@@ -223,12 +256,14 @@ type Live struct {
 // Item is one line of the plan.
 type Item struct {
 	Action Action
-	// Key is the display name: the config's for spaces in the config, the
-	// results file's for orphans.
+	// Key is the display name: the config's for spaces in the config; for
+	// orphans, the one recorded (the results file's key unless renamed).
 	Key string
 	// RecordedKey is the results file's key for this space when it differs
-	// from Key (the config changed the name's case or surrounding white
-	// space); empty otherwise. The results entry is found under it.
+	// from Key: the key the entry is recorded under (one that differs in
+	// case or Unicode form, or the name a space had before a rename), or
+	// the config's key: for a new space; empty otherwise. The results
+	// entry is found, or made, under it.
 	RecordedKey string
 	Space       Space // zero for orphans
 	// Name, RequestID and Principal are carried over from the record, when
@@ -238,9 +273,26 @@ type Item struct {
 	RequestID string
 	Principal string
 	// Recreate is set when the space was recorded but a refresh found it
-	// gone; Name is then empty and PreviousName holds the deleted space.
+	// gone, or lost (Lost: unconfirmed); Name is then empty and
+	// PreviousName holds the recorded space. A create that then answers
+	// ALREADY_EXISTS while PreviousName still cannot be read proves the
+	// space lives on out of this caller's sight: it is recorded as
+	// unreachable, never created twice.
 	Recreate     bool
 	PreviousName string
+	// Lost is Recorded.Lost of a Recreate: the HTTP status that made the
+	// space look gone, unconfirmed.
+	Lost int
+	// Rename is set when the space is to be renamed in place (spaces.patch
+	// with mask display_name) before anything else: the record names it
+	// From, the config To.
+	Rename *Rename
+	// MarkUnreachable, on an Unreachable item, asks the run to record the
+	// space as unreachable (a refresh confirmed it lives out of sight);
+	// Reachable, on any item of a space recorded as unreachable, asks it
+	// to record the space's earlier status again (a refresh could read
+	// it). Neither makes a call.
+	MarkUnreachable, Reachable bool
 	// AddMembers are the members the space still has to receive: all of
 	// Space.Members for Create, those not recorded as received for
 	// Update and Retry, or, after a refresh that read the members, those
@@ -288,6 +340,9 @@ type Item struct {
 	Adopted bool
 }
 
+// Rename is a display name changed under the same key.
+type Rename struct{ From, To string }
+
 // Plan is the config compared with the recorded results, in config order,
 // orphans last.
 type Plan struct {
@@ -298,5 +353,5 @@ type Plan struct {
 // Counts summarises a plan.
 type Counts struct {
 	Create, Update, Retry, Unchanged, Orphan int
-	Delete                                   int
+	Delete, Unreachable                      int
 }

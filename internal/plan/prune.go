@@ -170,16 +170,34 @@ func wasWere(n int) string {
 // orphan is the item of a recorded space the config no longer lists. With
 // Config.Prune, a space this tool created (status created, with a name)
 // is deleted; an adopted one (existing) never is, and says so; one that
-// failed or is pending has nothing to delete.
+// failed or is pending has nothing to delete. One this caller lost access
+// to (recorded unreachable, or a refresh's read answered 404 or 403
+// without an administrator's read to confirm the space gone) is never
+// deleted: it is an Unreachable item.
 func orphan(cfg *Config, key string, rec Recorded) Item {
-	it := Item{Action: Orphan, Key: key, Name: rec.Name, RequestID: rec.RequestID, Principal: rec.Principal}
+	name := recordedName(key, rec)
+	it := Item{Action: Orphan, Key: name, Name: rec.Name, RequestID: rec.RequestID, Principal: rec.Principal}
+	if name != key {
+		it.RecordedKey = key
+	}
+	if rec.Status == "unreachable" && rec.Live != nil {
+		rec.Status, it.Reachable = wasStatus(rec), true
+	}
+	present := rec.Status == "created" || rec.Status == "existing"
+	if !rec.Gone && (rec.Status == "unreachable" || (present && (rec.Lost != 0 || rec.Unreachable))) {
+		it.Action = Unreachable
+		it.MarkUnreachable = present && rec.Unreachable
+		it.Warnings = append(it.Warnings, unreachableWarning(rec))
+		return it
+	}
 	if !cfg.Prune {
 		return it
 	}
 	switch {
 	case rec.Status == "created" && rec.Name != "":
-		// A space a refresh found gone is deleted too: the run's delete
-		// finds nothing, and the entry moves to the deleted section.
+		// Only a refresh with an administrator's read tells a space gone
+		// (Gone); the run's delete then finds nothing, and the entry
+		// moves to the deleted section.
 		it.Action = Delete
 	case rec.Status == "existing":
 		it.Adopted = true

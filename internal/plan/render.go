@@ -17,11 +17,13 @@ var symbols = map[Action]string{
 	Retry:  "! retry ",
 	Delete: "- delete",
 	Orphan: "- orphan",
+	// Nothing is done: the space is out of this caller's sight.
+	Unreachable: "? unreachable",
 }
 
 // Legend is the first line of a plan printed for a person: every symbol
 // it may show, those of the lines indented under a space included.
-const Legend = "Legend: + create, ~ update, = exists, ! retry, - delete, - orphan (left untouched); indented: ! warning, - member removed"
+const Legend = "Legend: + create, ~ update or rename, = exists, ! retry, - delete, - orphan (left untouched), ? unreachable (kept, nothing sent); indented: ! warning, - member removed"
 
 // TextOptions change how WriteTextOptions prints a plan.
 type TextOptions struct {
@@ -46,7 +48,11 @@ func WriteTextOptions(w io.Writer, p *Plan, opts TextOptions) error {
 		if !ok {
 			sym = "? " + string(it.Action)
 		}
-		fmt.Fprintf(bw, "  %s %q", sym, it.Key)
+		if it.Rename != nil {
+			fmt.Fprintf(bw, "  ~ rename %q → %q", it.Rename.From, it.Rename.To)
+		} else {
+			fmt.Fprintf(bw, "  %s %q", sym, it.Key)
+		}
 		if d := detail(it); d != "" {
 			fmt.Fprintf(bw, " (%s)", d)
 		}
@@ -64,8 +70,12 @@ func WriteTextOptions(w io.Writer, p *Plan, opts TextOptions) error {
 	if len(p.Items) > 0 {
 		bw.WriteByte('\n')
 	}
-	fmt.Fprintf(bw, "Plan: %d to create, %d to update, %d to retry, %d to delete, %d unchanged, %d orphaned.\n",
+	fmt.Fprintf(bw, "Plan: %d to create, %d to update, %d to retry, %d to delete, %d unchanged, %d orphaned",
 		c.Create, c.Update, c.Retry, c.Delete, c.Unchanged, c.Orphan)
+	if c.Unreachable > 0 {
+		fmt.Fprintf(bw, ", %d unreachable", c.Unreachable)
+	}
+	bw.WriteString(".\n")
 	if !c.Changes() {
 		fmt.Fprintln(bw, "No changes: every space in the config is already present.")
 	}
@@ -82,21 +92,37 @@ const maxRolesShown = 3
 // detail is what a line says in parentheses after the name.
 func detail(it Item) string {
 	var d []string
-	if it.RecordedKey != "" {
+	switch {
+	case it.RecordedKey == "" || it.Rename != nil:
+	case it.Space.RecordKey() == it.RecordedKey:
+		d = append(d, fmt.Sprintf("key %q", it.RecordedKey))
+	default:
 		d = append(d, fmt.Sprintf("recorded as %q", it.RecordedKey))
+	}
+	if it.Reachable {
+		d = append(d, "readable again")
 	}
 	switch it.Action {
 	case Create, Retry:
-		if it.Recreate {
-			if it.PreviousName != "" {
-				d = append(d, fmt.Sprintf("recorded as %s but deleted since", it.PreviousName))
-			} else {
-				d = append(d, "recorded but deleted since")
-			}
+		switch {
+		case it.Recreate && it.Lost != 0:
+			d = append(d, fmt.Sprintf("recorded as %s, which answers %d to this account: created again only if its name is free; if it is taken, the space is kept as unreachable", it.PreviousName, it.Lost))
+		case it.Recreate && it.PreviousName != "":
+			d = append(d, fmt.Sprintf("recorded as %s but deleted since", it.PreviousName))
+		case it.Recreate:
+			d = append(d, "recorded but deleted since")
 		}
 		d = append(d, counts(it))
+	case Unreachable:
+		s := it.Name
+		if it.Space.DisplayName == "" {
+			s += ", not in the config"
+		}
+		d = append(d, s)
 	case Update:
-		d = append(d, changes(it))
+		if c := changes(it); c != "" {
+			d = append(d, c)
+		}
 	case Delete:
 		d = append(d, it.Name)
 	case Orphan:
@@ -192,12 +218,23 @@ type jsonSummary struct {
 	Delete    int `json:"delete"`
 	Unchanged int `json:"unchanged"`
 	Orphan    int `json:"orphan"`
+	// Unreachable counts spaces this caller lost access to: kept, nothing
+	// sent.
+	Unreachable int `json:"unreachable"`
 }
 
 type jsonItem struct {
-	Action       Action   `json:"action"`
-	DisplayName  string   `json:"displayName"`
-	RecordedKey  string   `json:"recordedKey,omitempty"`
+	Action      Action `json:"action"`
+	DisplayName string `json:"displayName"`
+	// Key is the results file's key, when it is not the display name
+	// (the config's key:, or the name recorded).
+	RecordedKey string `json:"recordedKey,omitempty"`
+	// Rename is set when the space is renamed in place.
+	Rename *jsonRename `json:"rename,omitempty"`
+	// Lost is the HTTP status (404, 403) that made a recorded space look
+	// gone to this account, unconfirmed (recreate: created again only if
+	// its name is free).
+	Lost         int      `json:"lost,omitempty"`
 	Name         string   `json:"name,omitempty"`
 	PreviousName string   `json:"previousName,omitempty"`
 	RequestID    string   `json:"requestId,omitempty"`
@@ -221,6 +258,12 @@ type jsonItem struct {
 	Welcome bool `json:"welcome,omitempty"`
 }
 
+// jsonRename is a display name changed under the same key.
+type jsonRename struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
 // jsonPatch is one spaces.patch: its updateMask, and the values it sends
 // by setting name (description, permissions.manageApps…).
 type jsonPatch struct {
@@ -241,7 +284,7 @@ func WriteJSON(w io.Writer, p *Plan) error {
 	c := p.Counts()
 	out := jsonPlan{
 		File:    p.File,
-		Summary: jsonSummary{Create: c.Create, Update: c.Update, Retry: c.Retry, Delete: c.Delete, Unchanged: c.Unchanged, Orphan: c.Orphan},
+		Summary: jsonSummary{Create: c.Create, Update: c.Update, Retry: c.Retry, Delete: c.Delete, Unchanged: c.Unchanged, Orphan: c.Orphan, Unreachable: c.Unreachable},
 		Spaces:  make([]jsonItem, 0, len(p.Items)),
 	}
 	for _, it := range p.Items {
@@ -253,10 +296,16 @@ func WriteJSON(w io.Writer, p *Plan) error {
 		for _, pa := range it.Patches {
 			patches = append(patches, jsonPatch(pa))
 		}
+		var rename *jsonRename
+		if it.Rename != nil {
+			rename = &jsonRename{From: it.Rename.From, To: it.Rename.To}
+		}
 		out.Spaces = append(out.Spaces, jsonItem{
 			Action:        it.Action,
 			DisplayName:   it.Key,
 			RecordedKey:   it.RecordedKey,
+			Rename:        rename,
+			Lost:          it.Lost,
 			Name:          it.Name,
 			PreviousName:  it.PreviousName,
 			RequestID:     it.RequestID,

@@ -23,11 +23,28 @@ func checkEntry(e *Entry) error {
 		if e.RequestID == "" {
 			return fmt.Errorf("status %q without a requestId", e.Status)
 		}
+	case Unreachable:
+		if e.Name == "" {
+			return fmt.Errorf("status %q without a name", e.Status)
+		}
+		if e.Was == "" {
+			return fmt.Errorf("status %q without was", e.Status)
+		}
 	case Failed:
 	case "":
 		return errors.New("missing status")
 	default:
-		return fmt.Errorf("unknown status %q (want %q, %q, %q or %q)", e.Status, Created, Existing, Failed, Pending)
+		return fmt.Errorf("unknown status %q (want %q, %q, %q, %q or %q)", e.Status, Created, Existing, Failed, Pending, Unreachable)
+	}
+	switch {
+	case e.Was == "":
+	case e.Was != Created && e.Was != Existing:
+		return fmt.Errorf("was %q is not %q or %q", e.Was, Created, Existing)
+	case e.Status != Unreachable && e.Previous == "":
+		return fmt.Errorf("was without previous, on a space not %q", Unreachable)
+	}
+	if e.DisplayName != "" && strings.TrimSpace(e.DisplayName) == "" {
+		return errors.New("displayName of only white space")
 	}
 	if e.Name != "" {
 		id, ok := spaceID(e.Name)
@@ -156,13 +173,16 @@ func checkEvent(ev *Event) error {
 		return errors.New("event without a space")
 	}
 	n := 0
-	for _, set := range []bool{ev.Entry != nil, ev.Member != "", ev.Manager != "", ev.Settings != nil, ev.Deleted != nil, ev.Welcome != ""} {
+	for _, set := range []bool{ev.Entry != nil, ev.Member != "", ev.Manager != "", ev.Settings != nil, ev.Deleted != nil, ev.Welcome != "", ev.DisplayName != ""} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return errors.New("event must set exactly one of entry, member, manager, settings, deleted and welcome")
+		return errors.New("event must set exactly one of entry, member, manager, settings, deleted, welcome and displayName")
+	}
+	if ev.DisplayName != "" && strings.TrimSpace(ev.DisplayName) == "" {
+		return errors.New("displayName of only white space")
 	}
 	if ev.Welcome != "" {
 		if err := checkMessage(ev.Welcome); err != nil {

@@ -288,7 +288,7 @@ func TestRecordInvalidNewEvents(t *testing.T) {
 		ev   Event
 		want string
 	}{
-		{"settings and member", Event{Space: "A", Member: "users/1", Settings: map[string]string{"history": "on"}}, "exactly one of entry, member, manager, settings, deleted and welcome"},
+		{"settings and member", Event{Space: "A", Member: "users/1", Settings: map[string]string{"history": "on"}}, "exactly one of entry, member, manager, settings, deleted, welcome and displayName"},
 		{"deleted and entry", Event{Space: "A", Entry: &Entry{Status: Failed}, Deleted: &epoch}, "exactly one of"},
 		{"deleted without a time", Event{Space: "A", Deleted: &zero}, "deleted without a time"},
 		{"bad setting", Event{Space: "A", Settings: map[string]string{"history": "yes"}}, `setting "history": "yes" is not one of "on", "off"`},

@@ -308,7 +308,7 @@ func TestLoadBad(t *testing.T) {
 		{"duplicate space", "{\"version\": 1, \"spaces\": {\"A\": {\"status\": \"failed\"},\n\"A\": {\"status\": \"failed\"}}}", []string{"line 2", "spaces: duplicate key \"A\""}},
 		{"null entry", entry("null"), []string{"line 4, column 10", "spaces[\"A\"]: null entry"}},
 		{"number entry", entry("5"), []string{"spaces[\"A\"]", "cannot unmarshal number"}},
-		{"unknown status", entry("{\"status\": \"done\"}"), []string{"line 4", `spaces["A"]: unknown status "done" (want "created", "existing", "failed" or "pending")`}},
+		{"unknown status", entry("{\"status\": \"done\"}"), []string{"line 4", `spaces["A"]: unknown status "done" (want "created", "existing", "failed", "pending" or "unreachable")`}},
 		{"missing status", entry("{\"requestId\": \"r\"}"), []string{"spaces[\"A\"]: missing status"}},
 		{"created without name", entry("{\"status\": \"created\"}"), []string{"status \"created\" without a name"}},
 		{"bad name", entry("{\"status\": \"existing\", \"name\": \"rooms/X\"}"), []string{"name \"rooms/X\" is not spaces/ID"}},

@@ -21,10 +21,17 @@ const (
 	// was interrupted or stopped waiting for quota). Not a failure: the
 	// next run asks again with the same requestId.
 	Pending Status = "pending"
+	// Unreachable: the space exists, but the caller lost access to it
+	// (removed from it: the API answers 404 or 403, while an
+	// administrator's read, or a create answering ALREADY_EXISTS for its
+	// name, says it lives on). Kept with its name, ID and URL, never
+	// created again, never deleted; Entry.Was says what it was before.
+	Unreachable Status = "unreachable"
 )
 
 // File is the results file: the report of every run and the state the next
-// run reads. Keys of Spaces are display names as written in the config.
+// run reads. Keys of Spaces are the spaces' keys as written in the config:
+// a space's key:, or its display name (trimmed, in NFC).
 type File struct {
 	Version   int               `json:"version"`
 	UpdatedAt time.Time         `json:"updatedAt"`
@@ -43,7 +50,11 @@ type Deleted struct {
 
 // Entry is what is known of one space.
 type Entry struct {
-	Name      string `json:"name,omitempty"` // spaces/ID
+	// DisplayName is the name this tool last gave the space, when it is
+	// not the entry's key (a space renamed under its key, or created with
+	// a key: of its own).
+	DisplayName string `json:"displayName,omitempty"`
+	Name        string `json:"name,omitempty"` // spaces/ID
 	ID        string `json:"id,omitempty"`
 	URL       string `json:"url,omitempty"`
 	Status    Status `json:"status"`
@@ -60,6 +71,11 @@ type Entry struct {
 	// Earlier are the spaces before Previous that refreshes found deleted,
 	// oldest first: no ID this tool recorded is ever lost.
 	Earlier []string `json:"earlier,omitempty"`
+	// Was is the status (created or existing) of the space an Unreachable
+	// entry names, or of Previous while a create that would replace it is
+	// pending or failed: what it is again when it can be read, and whether
+	// --prune may ever delete it.
+	Was Status `json:"was,omitempty"`
 	// Members counts the outcome of membership calls across runs.
 	Members *MemberStats `json:"members,omitempty"`
 	// Applied lists the members the space has received and the roles it
@@ -123,8 +139,8 @@ const (
 )
 
 // Event is one journal record: exactly one of Entry, Member (with or
-// without Role and ID, or with Removed), Settings, Deleted, or the legacy
-// Manager. An Entry replaces the whole entry of Space. Member alone adds
+// without Role and ID, or with Removed), Settings, Deleted, Welcome,
+// DisplayName, or the legacy Manager. An Entry replaces the whole entry of Space. Member alone adds
 // one name to its Applied members; with Role it also gives it that role
 // (owner, manager, or member: neither), moving it between Applied's Owners
 // and Managers; with ID it also records the users/ID the API lists it as;
@@ -156,6 +172,8 @@ type Event struct {
 	Welcome string `json:"welcome,omitempty"`
 	// WelcomeHash, with Welcome, identifies the text posted.
 	WelcomeHash string `json:"welcomeHash,omitempty"`
+	// DisplayName (alone) records the name the space was renamed to.
+	DisplayName string `json:"displayName,omitempty"`
 }
 
 // MarshalJSON writes Event as its fields say, except that an empty, non-nil

@@ -159,6 +159,14 @@ func (s *state) apply(ev *Event) {
 		e = &Entry{}
 		s.file.Spaces[ev.Space] = e
 	}
+	if ev.DisplayName != "" {
+		// A name equal to the key is the key's own: not written twice.
+		e.DisplayName = ev.DisplayName
+		if ev.DisplayName == ev.Space {
+			e.DisplayName = ""
+		}
+		return
+	}
 	if e.Applied == nil {
 		e.Applied = &Applied{}
 	}
