@@ -95,17 +95,17 @@ type Summary struct {
 	Skipped     int `json:"skipped"` // already present, nothing to do
 	Interrupted int `json:"interrupted"`
 
-	MembersAdded    int `json:"membersAdded"`
-	MembersInvited  int `json:"membersInvited"`
-	MembersFailed   int `json:"membersFailed"`
-	MembersMissing  int `json:"membersMissing"`
-	RolesSet        int `json:"rolesSet"` // owners and managers made, people demoted
-	MembersRemoved  int `json:"membersRemoved"`
-	Deleted         int `json:"deleted"`         // spaces deleted (--prune)
-	Renamed         int `json:"renamed"`         // spaces renamed in place
+	MembersAdded   int `json:"membersAdded"`
+	MembersInvited int `json:"membersInvited"`
+	MembersFailed  int `json:"membersFailed"`
+	MembersMissing int `json:"membersMissing"`
+	RolesSet       int `json:"rolesSet"` // owners and managers made, people demoted
+	MembersRemoved int `json:"membersRemoved"`
+	Deleted        int `json:"deleted"` // spaces deleted (--prune)
+	Renamed        int `json:"renamed"` // spaces renamed in place
 	// Unreachable counts spaces this caller lost access to (kept, nothing
 	// sent): found so in this run, or recorded so.
-	Unreachable int `json:"unreachable"`
+	Unreachable     int `json:"unreachable"`
 	SettingsPatched int `json:"settingsPatched"` // spaces.patch calls that succeeded
 	WelcomesPosted  int `json:"welcomesPosted"`  // welcome messages posted
 

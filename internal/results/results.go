@@ -55,11 +55,11 @@ type Entry struct {
 	// a key: of its own).
 	DisplayName string `json:"displayName,omitempty"`
 	Name        string `json:"name,omitempty"` // spaces/ID
-	ID        string `json:"id,omitempty"`
-	URL       string `json:"url,omitempty"`
-	Status    Status `json:"status"`
-	Error     string `json:"error,omitempty"`
-	RequestID string `json:"requestId,omitempty"`
+	ID          string `json:"id,omitempty"`
+	URL         string `json:"url,omitempty"`
+	Status      Status `json:"status"`
+	Error       string `json:"error,omitempty"`
+	RequestID   string `json:"requestId,omitempty"`
 	// Principal is who sent the create with RequestID (users/EMAIL, or
 	// the app's service account); a requestId is only valid for its
 	// principal.
