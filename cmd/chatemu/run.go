@@ -23,7 +23,7 @@ type options struct {
 	createQuota, createHourlyQuota     int
 	window, longWindow, latency        time.Duration
 	failRate, dropRate                 float64
-	retryAfter                         bool
+	retryAfter, notFoundForNonMembers  bool
 	token, caller                      string
 	tokens                             map[string]string // bearer token → users/EMAIL
 	admins                             []string
@@ -62,6 +62,7 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.window, "window", chatemu.DefaultWindow, "quota window")
 	fs.DurationVar(&o.longWindow, "long-window", chatemu.DefaultLongWindow, "window of --create-hourly-quota")
 	fs.BoolVar(&o.retryAfter, "retry-after", false, "send Retry-After with 429 answers")
+	fs.BoolVar(&o.notFoundForNonMembers, "non-member-404", false, "answer a caller that is not in a space 404 NOT_FOUND rather than 403")
 	fs.DurationVar(&o.latency, "latency", 0, "delay added to every API call")
 	fs.Float64Var(&o.failRate, "fail-rate", 0, "fraction (0-1) of calls answered 503 UNAVAILABLE")
 	fs.Float64Var(&o.dropRate, "drop-rate", 0, "fraction (0-1) of creates whose answer is lost")
@@ -155,6 +156,9 @@ func (o options) serverOptions(logger *slog.Logger) []chatemu.Option {
 	}
 	if o.retryAfter {
 		opts = append(opts, chatemu.WithRetryAfter())
+	}
+	if o.notFoundForNonMembers {
+		opts = append(opts, chatemu.WithNotFoundForNonMembers())
 	}
 	if o.seed != 0 {
 		opts = append(opts, chatemu.WithSeed(o.seed))

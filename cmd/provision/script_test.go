@@ -40,6 +40,13 @@ var updateScripts = flag.Bool("update", false, "rewrite the files that scripts c
 //	               NAME's description is TEXT
 //	[!] emu member NAME EMAIL
 //	               EMAIL is (not) a member of NAME
+//	emu join NAME EMAIL ROLE
+//	               someone makes EMAIL a ROLE (member, manager, owner) of
+//	               NAME in the Chat UI
+//	emu strangers 403|404
+//	               what the API answers a caller not in a space
+//	emu recorded FILE KEY NAME
+//	               the space results FILE records under KEY is named NAME
 //	json FILE      FILE (or stdout) is exactly one JSON document
 func TestScript(t *testing.T) {
 	t.Parallel()
@@ -120,6 +127,25 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 			return
 		}
 	}
+	if len(args) == 4 && args[0] == "join" {
+		role, ok := map[string]string{"member": "ROLE_MEMBER", "manager": "ROLE_ASSISTANT_MANAGER", "owner": "ROLE_MANAGER"}[args[3]]
+		if !ok || !emu.AddMember(space(args[1]), args[2], role) {
+			ts.Fatalf("emu join %s %s %s: not added", args[1], args[2], args[3])
+		}
+		return
+	}
+	if len(args) == 4 && args[0] == "recorded" {
+		var f struct {
+			Spaces map[string]struct{ Name string }
+		}
+		ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[1])), &f))
+		name := f.Spaces[args[2]].Name
+		sp, ok := emu.Space(name)
+		if !ok || sp.DisplayName != args[3] {
+			ts.Fatalf("%s records %q as %q, which the emulator has: %v (%+v); want it named %q", args[1], args[2], name, ok, sp, args[3])
+		}
+		return
+	}
 	if len(args) == 3 && args[0] == "foreign" {
 		role, ok := map[string]string{"none": "", "member": "ROLE_MEMBER", "manager": "ROLE_ASSISTANT_MANAGER", "owner": "ROLE_MANAGER"}[args[2]]
 		if !ok {
@@ -151,6 +177,8 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 	case "hide":
 		_, err := emu.AddHiddenSpace(args[1])
 		ts.Check(err)
+	case "strangers":
+		emu.SetNotFoundForNonMembers(args[1] == "404")
 	case "delete":
 		// As if someone removed the space since the last run.
 		for _, sp := range emu.Spaces() {

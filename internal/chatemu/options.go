@@ -43,6 +43,9 @@ type config struct {
 	invited    []string // lower-cased emails or "@domain" suffixes
 	duplicates bool
 	logger     *slog.Logger
+	// hideAs404 answers a caller that is not in a space 404 NOT_FOUND
+	// rather than 403 (see Server.visible).
+	hideAs404 bool
 
 	retryAfter                   bool
 	createLimit, createLongLimit int
@@ -223,6 +226,13 @@ func WithInvited(patterns ...string) Option {
 		}
 	}
 }
+
+// WithNotFoundForNonMembers answers a call about a space the caller is not
+// in (and cannot reach as an administrator) with 404 NOT_FOUND, as for a
+// space that does not exist, rather than 403 PERMISSION_DENIED. Which of
+// the two the real API gives is UNCERTAIN (docs/emulator.md): a client
+// must survive both. Server.SetNotFoundForNonMembers changes it later.
+func WithNotFoundForNonMembers() Option { return func(c *config) { c.hideAs404 = true } }
 
 // WithDuplicateNames turns off the ALREADY_EXISTS check on display names, so
 // that requestId is the only guard against duplicates; Stats.Duplicates then

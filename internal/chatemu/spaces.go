@@ -234,8 +234,10 @@ func (s *Server) setupSpace(c *call) (int, any, *apiError) {
 
 // visible returns the space named by a path segment, if the caller may see
 // it: a member of it, or an administrator with useAdminAccess. A space
-// the caller is not in answers 403 PERMISSION_DENIED; the real API may
-// answer 404 NOT_FOUND instead (UNCERTAIN).
+// the caller is not in answers 403 PERMISSION_DENIED, or, with
+// WithNotFoundForNonMembers, 404 NOT_FOUND as if it did not exist: which
+// one the real API gives is UNCERTAIN (a caller removed from a space it
+// created must not take either for a deletion).
 func (s *Server) visible(c *call) (*space, *apiError) {
 	sp := s.st.spaces[c.args[0]]
 	switch {
@@ -243,6 +245,8 @@ func (s *Server) visible(c *call) (*space, *apiError) {
 		return nil, errNotFound()
 	case c.admin, sp.roleOf(c.who) != "":
 		return sp, nil
+	case s.cfg.hideAs404:
+		return nil, errNotFound()
 	}
 	return nil, errPermission()
 }

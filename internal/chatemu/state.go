@@ -5,6 +5,9 @@ import (
 	"hash/fnv"
 	"strings"
 	"time"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Limits from the discovery document.
@@ -168,8 +171,13 @@ func (sp *space) add(m *member) {
 	}
 }
 
-// normName is the key under which display names must be unique.
-func normName(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// normName is the key under which display names must be unique: trimmed,
+// in NFC, case folded. Display names are unique in the organization (DD,
+// spaces.create); that case, surrounding white space and the Unicode form
+// do not tell two apart is UNCERTAIN (docs/emulator.md).
+func normName(s string) string {
+	return norm.NFC.String(cases.Fold().String(norm.NFC.String(strings.TrimSpace(s))))
+}
 
 // userID derives a stable numeric user ID from an email, shaped like the
 // real 21-digit IDs: the same email gets the same ID in every emulator.
