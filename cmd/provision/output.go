@@ -218,10 +218,16 @@ func (e *env) printSummary(o *options, p *plan.Plan, s *apply.Summary, runErr er
 	w := e.stdout
 	fmt.Fprintf(w, "\nDone in %s: %d created, %d existing, %d updated, %d failed, %d unchanged, %d interrupted.\n",
 		s.Elapsed.Round(10*time.Millisecond), s.Created, s.Existing, s.Updated, s.Failed, s.Skipped, s.Interrupted)
-	if s.Deleted+s.SettingsPatched+s.MembersRemoved+s.WelcomesPosted > 0 {
-		fmt.Fprintf(w, "Converged: %s patched, %s removed, %s deleted, %s posted.\n",
-			count(s.SettingsPatched, "setting", "settings"), count(s.MembersRemoved, "member", "members"),
+	if s.Deleted+s.SettingsPatched+s.MembersRemoved+s.WelcomesPosted+s.Renamed > 0 {
+		fmt.Fprintf(w, "Converged: %s renamed, %s patched, %s removed, %s deleted, %s posted.\n",
+			count(s.Renamed, "space", "spaces"), count(s.SettingsPatched, "setting", "settings"), count(s.MembersRemoved, "member", "members"),
 			count(s.Deleted, "space", "spaces"), count(s.WelcomesPosted, "welcome message", "welcome messages"))
+	}
+	if s.Unreachable > 0 {
+		// Once per run; the plan named each space. Not a failure: the
+		// space lives on, and the next runs leave it alone.
+		fmt.Fprintf(w, "Unreachable: %s this account lost access to, kept as recorded (never created again or deleted). Add the account back to %s, or run with --admin --refresh to read %s as an administrator.\n",
+			count(s.Unreachable, "space", "spaces"), plural(s.Unreachable, "it", "them"), plural(s.Unreachable, "it", "them"))
 	}
 	if s.MembersAdded+s.MembersInvited+s.MembersFailed+s.MembersMissing+s.RolesSet > 0 {
 		fmt.Fprintf(w, "Members: %d added, %d invited, %d failed, %d missing; %s changed.\n",
