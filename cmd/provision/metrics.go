@@ -57,6 +57,7 @@ func writeMetrics(path string, r runReport) error {
 	for outcome, n := range map[string]int{
 		"created": s.Created, "existing": s.Existing, "updated": s.Updated, "failed": s.Failed,
 		"unchanged": r.counts.Unchanged, "interrupted": s.Interrupted, "deleted": s.Deleted,
+		"unreachable": s.Unreachable, "renamed": s.Renamed,
 	} {
 		spaces.WithLabelValues(outcome).Set(float64(n))
 	}
