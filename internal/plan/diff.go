@@ -112,6 +112,7 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 	}
 	slices.SortFunc(orphans, func(a, b Item) int { return strings.Compare(a.Key, b.Key) })
 	p.Items = append(p.Items, orphans...)
+	hintRenames(cfg, p, recorded)
 	guard(cfg, p)
 	return p
 }
