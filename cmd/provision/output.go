@@ -223,6 +223,11 @@ func (e *env) printSummary(o *options, p *plan.Plan, s *apply.Summary, runErr er
 			count(s.SettingsPatched, "setting", "settings"), count(s.MembersRemoved, "member", "members"),
 			count(s.Deleted, "space", "spaces"), count(s.WelcomesPosted, "welcome message", "welcome messages"))
 	}
+	for _, why := range []string{s.DeletionsWithheldReason, s.RemovalsWithheldReason} {
+		if why != "" {
+			fmt.Fprintf(w, "Withheld: %s.\n", why)
+		}
+	}
 	if s.MembersAdded+s.MembersInvited+s.MembersFailed+s.MembersMissing+s.RolesSet > 0 {
 		fmt.Fprintf(w, "Members: %d added, %d invited, %d failed, %d missing; %s changed.\n",
 			s.MembersAdded, s.MembersInvited, s.MembersFailed, s.MembersMissing, count(s.RolesSet, "role", "roles"))
