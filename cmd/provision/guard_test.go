@@ -229,7 +229,8 @@ func TestMaxRemovals(t *testing.T) {
 		return path
 	}
 	config := write("lead@example.com, coach@example.com", false)
-	args := []string{"--auth", "none", "--endpoint", url, "--rate", "0", "--member-rate", "0", "--caller", "caller@example.com", config}
+	metrics := filepath.Join(dir, "provision.prom")
+	args := []string{"--auth", "none", "--endpoint", url, "--rate", "0", "--member-rate", "0", "--caller", "caller@example.com", "--metrics", metrics, config}
 	if out := provision(t, args...); out.code != exitOK {
 		t.Fatalf("first run: exit %d\n%s", out.code, out.stderr)
 	}
@@ -242,6 +243,9 @@ func TestMaxRemovals(t *testing.T) {
 	}
 	if st := emu.Stats(); st.MembersDeleted != 0 || spaceNamed(emu, "Extra") == "" {
 		t.Fatalf("emulator: %d members removed, Extra %q; want none removed and Extra created", st.MembersDeleted, spaceNamed(emu, "Extra"))
+	}
+	if m := parseMetrics(t, metrics); m[`provision_withheld{what="removals"}`] != 102 || m["provision_exit_status"] != 1 {
+		t.Errorf("metrics: withheld removals %v, exit %v; want 102, 1", m[`provision_withheld{what="removals"}`], m["provision_exit_status"])
 	}
 
 	out = provision(t, append([]string{"--prune-members", "--max-removals", "102"}, args...)...)

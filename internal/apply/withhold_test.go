@@ -90,6 +90,31 @@ func TestDeletionsWithheldWhenInterrupted(t *testing.T) {
 	}
 }
 
+// TestDeletionsWithheldWhenStopped: a run that stops on its own (here,
+// credentials refused at the first create) makes no deletion.
+func TestDeletionsWithheldWhenStopped(t *testing.T) {
+	t.Parallel()
+	emu, svc := emulator(t)
+	s := newState(t)
+	if _, _, err := s.run(context.Background(), svc, "spaces:\n  - displayName: \"Mine\"\n", apply.Options{Caller: caller}); err != nil {
+		t.Fatal(err)
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			googleError(w, 401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")
+			return
+		}
+		emu.ServeHTTP(w, r)
+	})
+	sum, _, err := s.runWith(context.Background(), client(t, h), "spaces:\n  - displayName: \"Other\"\n", apply.Options{Caller: caller}, prune)
+	if err == nil || sum.Deleted != 0 || sum.DeletionsWithheld != 1 || !strings.Contains(sum.DeletionsWithheldReason, "the run stopped") {
+		t.Fatalf("Run: %v, summary %+v; want the deletion withheld as the run stopped", err, sum)
+	}
+	if n := calls(emu.Stats(), "spaces.delete"); n != 0 {
+		t.Errorf("%d deletes sent, want none", n)
+	}
+}
+
 // TestDeletionsRunLast: the deletions start once every other space of the
 // run is done. The create of "Slow" is held until a delete arrives (or a
 // while passes): a run that deleted before its creates were done would
