@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -101,13 +102,14 @@ func TestPruneWithheldAfterAFailure(t *testing.T) {
 	}
 }
 
-// TestPruneRunsLast: the run deletes once every create and member change
-// is done. The server holds the create of "Slow" until a delete arrives
-// (or half a second passes): a run that deleted before its creates were
-// done would delete while Slow is held.
+// TestPruneRunsLast: the run deletes once every create, retry, settings
+// patch and member change is done. The server holds the create of "Slow"
+// until a delete arrives (or half a second passes): a run that deleted
+// before the rest was done would delete while Slow is held.
 func TestPruneRunsLast(t *testing.T) {
 	t.Parallel()
 	emu, _ := newEmu(t)
+	taken, _ := emu.AddHiddenSpace("Retried")
 	var mu sync.Mutex
 	var calls []string // calls as they complete; deletes as they arrive
 	deleting := make(chan struct{})
@@ -138,13 +140,18 @@ func TestPruneRunsLast(t *testing.T) {
 	dir := t.TempDir()
 	config := filepath.Join(dir, "spaces.yaml")
 	args := []string{"--auth", "none", "--endpoint", srv.URL, "--rate", "0", "--caller", "caller@example.com", "--concurrency", "4", config}
-	if err := os.WriteFile(config, []byte("spaces:\n  - displayName: \"Old\"\n"), 0o644); err != nil {
+	first := "spaces:\n  - displayName: \"Old\"\n  - displayName: \"Edited\"\n    description: \"one\"\n  - displayName: \"Retried\"\n"
+	if err := os.WriteFile(config, []byte(first), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out := provision(t, args...); out.code != exitOK {
-		t.Fatalf("first run: exit %d\n%s", out.code, out.stderr)
+	if out := provision(t, args...); out.code != exitFailed || !strings.Contains(out.stderr, `failed: "Retried"`) {
+		t.Fatalf("first run: exit %d, want 1 with Retried failed\n%s", out.code, out.stderr)
 	}
-	yaml := "spaces:\n  - displayName: \"Slow\"\n  - displayName: \"A\"\n    members: [ana@example.com, bo@example.com]\n    owners: [ana@example.com]\n  - displayName: \"B\"\n  - displayName: \"C\"\n"
+	emu.DeleteSpace(taken) // the next run's retry succeeds
+	yaml := first[:strings.Index(first, "  - displayName: \"Edited\"")] +
+		"  - displayName: \"Slow\"\n  - displayName: \"A\"\n    members: [ana@example.com, bo@example.com]\n    owners: [ana@example.com]\n" +
+		"  - displayName: \"B\"\n  - displayName: \"Edited\"\n    description: \"two\"\n  - displayName: \"Retried\"\n"
+	yaml = strings.Replace(yaml, "  - displayName: \"Old\"\n", "", 1)
 	if err := os.WriteFile(config, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -152,13 +159,20 @@ func TestPruneRunsLast(t *testing.T) {
 	calls = nil
 	mu.Unlock()
 	out := provision(t, append([]string{"--prune"}, args...)...)
-	if out.code != exitOK || !strings.Contains(out.stdout, ": 4 created,") || !strings.Contains(out.stdout, "1 space deleted") {
-		t.Fatalf("exit %d, want 0, 4 created and 1 deleted\n%s\n%s", out.code, out.stdout, out.stderr)
+	if out.code != exitOK || !strings.Contains(out.stdout, ": 4 created, 0 existing, 1 updated,") || !strings.Contains(out.stdout, "1 space deleted") {
+		t.Fatalf("exit %d, want 0, 4 created (one a retry), 1 updated, 1 deleted\n%s\n%s", out.code, out.stdout, out.stderr)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if last := calls[len(calls)-1]; !strings.HasPrefix(last, "DELETE ") {
-		t.Fatalf("calls in order:\n%s\nwant the delete last", strings.Join(calls, "\n"))
+	text := strings.Join(calls, "\n")
+	// A settings patch, a setup, a role given, the creates (one a retry).
+	for _, want := range []string{`(?m)^PATCH /v1/spaces/[^/]+$`, `(?m)^POST /v1/spaces:setup$`, `(?m)^PATCH /v1/spaces/[^/]+/members/`, `(?m)^POST /v1/spaces$`} {
+		if !regexp.MustCompile(want).MatchString(text) {
+			t.Errorf("no call matching %s: the run is not the one meant\n%s", want, text)
+		}
+	}
+	if last := calls[len(calls)-1]; !strings.HasPrefix(last, "DELETE ") || strings.Count(text, "DELETE ") != 1 {
+		t.Fatalf("calls in order:\n%s\nwant one delete, last", text)
 	}
 }
 

@@ -30,16 +30,18 @@ func TestDeletionsWithheldAfterAFailure(t *testing.T) {
 		config string
 		why    string
 	}{
-		{"a create refused", nil, "spaces:\n  - displayName: \"Taken\"\n", "1 space failed in this run"},
+		{"a create refused", nil, "spaces:\n  - displayName: \"Kept\"\n  - displayName: \"Taken\"\n", "1 space failed in this run"},
 		{"a member left out", []chatemu.Option{chatemu.WithUnaddable("zed@example.com")},
-			"spaces:\n  - displayName: \"New\"\n    members: [ana@example.com, zed@example.com]\n", "1 member could not be added in this run"},
+			"spaces:\n  - displayName: \"Kept\"\n  - displayName: \"New\"\n    members: [ana@example.com, zed@example.com]\n", "1 member could not be added in this run"},
+		{"a member refused", []chatemu.Option{chatemu.WithUnaddable("zed@example.com")},
+			"spaces:\n  - displayName: \"Kept\"\n    members: [zed@example.com]\n", "1 space failed in this run"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			emu, svc := emulator(t, tt.opts...)
 			emu.AddHiddenSpace("Taken")
 			s := newState(t)
-			if _, _, err := s.run(context.Background(), svc, "spaces:\n  - displayName: \"Mine\"\n", apply.Options{Caller: caller}); err != nil {
+			if _, _, err := s.run(context.Background(), svc, "spaces:\n  - displayName: \"Mine\"\n  - displayName: \"Kept\"\n", apply.Options{Caller: caller}); err != nil {
 				t.Fatal(err)
 			}
 			mine := s.file().Spaces["Mine"].Name

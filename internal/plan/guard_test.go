@@ -29,6 +29,7 @@ func TestGuardDeletions(t *testing.T) {
 		{orphans: 1, max: 0, withheld: true}, // 0 allows none
 		{orphans: 0, max: 0},
 		{orphans: 12, max: 12},
+		{orphans: 12, max: 1_000_000}, // the bound lifted
 	} {
 		t.Run(fmt.Sprintf("%d of %d", tt.orphans, tt.max), func(t *testing.T) {
 			t.Parallel()
