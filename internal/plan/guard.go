@@ -58,7 +58,7 @@ func guard(cfg *Config, p *Plan) {
 		}
 		if g.RemovalsWithheld && len(it.RemoveMembers) > 0 {
 			it.RemoveMembers = nil
-			if it.Action == Update && !it.changes() {
+			if it.Action == Update && !it.hasChanges() {
 				it.Action = Exists
 			}
 		}
@@ -66,9 +66,9 @@ func guard(cfg *Config, p *Plan) {
 	p.Guard = g
 }
 
-// changes reports whether an Update item has anything to do besides
-// removing members.
-func (it *Item) changes() bool {
+// hasChanges reports whether an Update item has anything left to do (as
+// Diff decides Update over Exists).
+func (it *Item) hasChanges() bool {
 	return len(it.AddMembers) > 0 || len(it.Roles) > 0 || len(it.Patches) > 0 || it.Welcome || len(it.RemoveMembers) > 0
 }
 
