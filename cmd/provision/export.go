@@ -73,7 +73,14 @@ func writeExport(path string, cfg *plan.Config, f *results.File) error {
 		w := csv.NewWriter(&buf)
 		_ = w.Write(header)
 		for _, r := range rows {
-			_ = w.Write([]string{csvSafe(r.name), r.url, r.status, strconv.Itoa(r.members), strings.Join(r.owners, " ")})
+			// Every cell, not only the name: an owner's address
+			// (=cmd|calc!a0@example.com is a valid one), a URL or a status
+			// read from a results file can start a formula as well.
+			record := []string{r.name, r.url, r.status, strconv.Itoa(r.members), strings.Join(r.owners, " ")}
+			for i := range record {
+				record[i] = csvSafe(record[i])
+			}
+			_ = w.Write(record)
 		}
 		w.Flush()
 		if err := w.Error(); err != nil {
@@ -90,9 +97,10 @@ func writeExport(path string, cfg *plan.Config, f *results.File) error {
 var mdEscaper = strings.NewReplacer(`\`, `\\`, "|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`",
 	"[", `\[`, "]", `\]`, "<", "&lt;", ">", "&gt;", "#", `\#`)
 
-// csvSafe keeps a spreadsheet from reading a display name as a formula
-// (=, +, -, @ at the start: CSV injection) by quoting it with a leading
-// apostrophe, which spreadsheets show as text.
+// csvSafe keeps a spreadsheet from reading a cell as a formula (=, +, -,
+// @, a tab or a carriage return at the start: CSV injection, as OWASP
+// describes it) by quoting it with a leading apostrophe, which
+// spreadsheets show as text.
 func csvSafe(s string) string {
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s

@@ -23,10 +23,14 @@
 // Calls are paced per quota class (--rate, --member-rate); throttling
 // pauses them (never failing a space) until --max-wait; transient failures
 // are retried with capped exponential backoff and full jitter. Members are
-// removed only with --prune-members, spaces deleted only with --prune.
+// removed only with --prune-members, spaces deleted only with --prune:
+// last in a run, never after a failure in it, and never more than
+// --max-deletions spaces (10) or --max-removals members (100) a run; a
+// plan over a bound destroys none of that kind.
 //
-// Exit status: 0 every space is present, 1 a space or member failed or the
-// run stopped waiting for quota, 2 a usage, config or credentials error
+// Exit status: 0 every space is present, 1 a space or member failed, the
+// run stopped waiting for quota, or it withheld deletions or member
+// removals, 2 a usage, config or credentials error
 // (nothing applied), 130 interrupted. See README.md for the config
 // reference and authentication set-up.
 package main

@@ -68,6 +68,9 @@ func writeMetrics(path string, r runReport) error {
 	} {
 		members.WithLabelValues(outcome).Set(float64(n))
 	}
+	withheld := vec("provision_withheld", "What the last run withheld of what --prune and --prune-members destroy: over --max-deletions or --max-removals, or after a failure.", "what")
+	withheld.WithLabelValues("deletions").Set(float64(s.DeletionsWithheld))
+	withheld.WithLabelValues("removals").Set(float64(s.RemovalsWithheld))
 	gauge("provision_space_writes", "Space writes (create, setup, patch, delete) the last run sent, retries included.", float64(s.SpaceWrites))
 	gauge("provision_membership_writes", "Membership writes the last run sent, retries included.", float64(s.MemberWrites))
 	gauge("provision_throttled", "Answers of the last run that throttled it (429, or a 403 about a quota).", float64(s.Throttled))

@@ -44,6 +44,8 @@ type options struct {
 	export         string // CSV or Markdown list of the config's spaces
 	prune          bool   // delete orphans this tool created
 	pruneMembers   bool   // remove members no longer in the config
+	maxDeletions   int    // most spaces --prune deletes in a run; over it, none
+	maxRemovals    int    // most members --prune-members removes in a run; over it, none
 	admin          bool   // use the caller's administrator privilege
 	verbose        bool
 }
@@ -74,7 +76,8 @@ const exitText = `
 Exit status:
   0    every space in the file is present (created now or before)
   1    at least one space failed (see the results file and stderr), or the
-       run stopped waiting for the server's quota (nothing failed; run again)
+       run stopped waiting for the server's quota (nothing failed; run again),
+       or deletions or member removals were withheld (the summary says why)
   2    usage, config or credentials error; nothing was applied
   130  interrupted; everything that finished is recorded, run again to resume
 `
@@ -109,6 +112,8 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 	fs.StringVar(&o.export, "export", "", "write a list of the config's spaces (name, URL, status, members, owners) to `FILE`: .csv, or .md for a Markdown table; with --plan, from the results file alone")
 	fs.BoolVar(&o.prune, "prune", false, "delete the spaces this tool created (never adopted ones) that the config no longer lists")
 	fs.BoolVar(&o.pruneMembers, "prune-members", false, "remove members this tool added that the config no longer lists (with --refresh: every member not in the config, but you and Chat apps)")
+	fs.IntVar(&o.maxDeletions, "max-deletions", plan.DefaultMaxDeletions, "the most spaces --prune deletes in a run: a plan that would delete more deletes none (exit 1); 0 allows none, a large number lifts the bound")
+	fs.IntVar(&o.maxRemovals, "max-removals", plan.DefaultMaxRemovals, "the most members --prune-members removes in a run, over all spaces: a plan that would remove more removes none (exit 1); 0 allows none, a large number lifts the bound")
 	fs.BoolVar(&o.admin, "admin", false, "use your Workspace administrator privilege where the API allows it: find spaces anywhere in the organization, manage spaces you are not in")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging on stderr: each call, attempt and wait (never a credential)")
 
@@ -173,6 +178,10 @@ func (o *options) check() error {
 		return fmt.Errorf("--export %q would overwrite the config or the results file", o.export)
 	case o.metrics != "" && (o.metrics == o.config || o.metrics == o.results || o.metrics == o.export):
 		return fmt.Errorf("--metrics %q would overwrite another file of the run", o.metrics)
+	case o.maxDeletions < 0:
+		return fmt.Errorf("--max-deletions must be 0 (none allowed) or more, got %d", o.maxDeletions)
+	case o.maxRemovals < 0:
+		return fmt.Errorf("--max-removals must be 0 (none allowed) or more, got %d", o.maxRemovals)
 	case o.admin && o.auth == "app":
 		return errors.New("--admin is a Workspace administrator's privilege; a Chat app (--auth app) has none")
 	}

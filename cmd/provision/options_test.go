@@ -25,6 +25,8 @@ func defaults() options {
 		maxAttempts:    6,
 		timeout:        30 * time.Second,
 		maxWait:        30 * time.Minute,
+		maxDeletions:   10,
+		maxRemovals:    100,
 	}
 }
 
@@ -65,6 +67,9 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"--max-wait", "1s"}, func(o *options) { o.maxWait = time.Second }},
 		{[]string{"--plan", "--refresh"}, func(o *options) { o.plan, o.refresh = true, true }},
 		{[]string{"--prune", "--prune-members", "--admin"}, func(o *options) { o.prune, o.pruneMembers, o.admin = true, true, true }},
+		{[]string{"--prune", "--max-deletions", "12"}, func(o *options) { o.prune, o.maxDeletions = true, 12 }},
+		{[]string{"--max-deletions", "0", "--max-removals", "0"}, func(o *options) { o.maxDeletions, o.maxRemovals = 0, 0 }},
+		{[]string{"--prune-members", "--max-removals=1000000"}, func(o *options) { o.pruneMembers, o.maxRemovals = true, 1000000 }},
 		// Flags may follow the config, as people type them.
 		{[]string{"a.yaml", "--plan", "--rate", "0"}, func(o *options) { o.config, o.results, o.plan, o.rate = "a.yaml", "a.results.json", true, 0 }},
 		{[]string{"--", "-odd.yaml"}, func(o *options) { o.config, o.results = "-odd.yaml", "-odd.results.json" }},
@@ -115,6 +120,10 @@ func TestParseArgsRefused(t *testing.T) {
 		{[]string{"--max-wait", "0s"}, "--max-wait must be between 1s and 168h, got 0s"},
 		{[]string{"--max-wait", "-5m"}, "--max-wait must be between 1s and 168h, got -5m0s"},
 		{[]string{"--max-wait", "169h"}, "--max-wait must be between 1s and 168h, got 169h0m0s"},
+		{[]string{"--max-deletions", "-1"}, "--max-deletions must be 0 (none allowed) or more, got -1"},
+		{[]string{"--max-removals", "-5"}, "--max-removals must be 0 (none allowed) or more, got -5"},
+		{[]string{"--max-deletions", "ten"}, `invalid value "ten" for flag -max-deletions`},
+		{[]string{"--max-removals", "1.5"}, `invalid value "1.5" for flag -max-removals`},
 		{[]string{"--adopt=sometimes"}, `invalid boolean value "sometimes" for -adopt`},
 		{[]string{"--plan=maybe"}, `invalid boolean value "maybe" for -plan`},
 		{[]string{"a.yaml", "b.yaml"}, `one config file expected, got 2 arguments: ["a.yaml" "b.yaml"]`},

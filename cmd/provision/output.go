@@ -229,6 +229,11 @@ func (e *env) printSummary(o *options, p *plan.Plan, s *apply.Summary, runErr er
 		fmt.Fprintf(w, "Unreachable: %s this account lost access to, kept as recorded (never created again or deleted). Add the account back to %s, or run with --admin --refresh to read %s as an administrator.\n",
 			count(s.Unreachable, "space", "spaces"), plural(s.Unreachable, "it", "them"), plural(s.Unreachable, "it", "them"))
 	}
+	for _, why := range []string{s.DeletionsWithheldReason, s.RemovalsWithheldReason} {
+		if why != "" {
+			fmt.Fprintf(w, "Withheld: %s.\n", why)
+		}
+	}
 	if s.MembersAdded+s.MembersInvited+s.MembersFailed+s.MembersMissing+s.RolesSet > 0 {
 		fmt.Fprintf(w, "Members: %d added, %d invited, %d failed, %d missing; %s changed.\n",
 			s.MembersAdded, s.MembersInvited, s.MembersFailed, s.MembersMissing, count(s.RolesSet, "role", "roles"))

@@ -123,6 +123,7 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		}
 	}
 	cfg.Prune, cfg.PruneMembers, cfg.Caller = o.prune, o.pruneMembers, o.caller
+	cfg.MaxDeletions, cfg.MaxRemovals = o.maxDeletions, o.maxRemovals
 	if o.plan && !o.refresh {
 		if err := callerKnown(o, cfg.Caller); err != nil {
 			return err
@@ -350,6 +351,9 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 	case err != nil:
 		return e.stopped(err, creds)
 	case sum.Failed > 0 || prog.failed():
+		return errFailed{}
+	case sum.DeletionsWithheld > 0 || sum.RemovalsWithheld > 0:
+		// Said in the summary: a person must look before they go.
 		return errFailed{}
 	}
 	return nil

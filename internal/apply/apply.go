@@ -109,6 +109,16 @@ type Summary struct {
 	SettingsPatched int `json:"settingsPatched"` // spaces.patch calls that succeeded
 	WelcomesPosted  int `json:"welcomesPosted"`  // welcome messages posted
 
+	// DeletionsWithheld counts the spaces --prune was to delete that the
+	// run did not, and the reason says why: the plan is over
+	// --max-deletions, or something else failed or stopped in the run.
+	// RemovalsWithheld is the same for the members of --prune-members
+	// (over --max-removals).
+	DeletionsWithheld       int    `json:"deletionsWithheld"`
+	DeletionsWithheldReason string `json:"deletionsWithheldReason,omitempty"`
+	RemovalsWithheld        int    `json:"removalsWithheld"`
+	RemovalsWithheldReason  string `json:"removalsWithheldReason,omitempty"`
+
 	SpaceWrites   int64 `json:"spaceWrites"`
 	MessageWrites int64 `json:"messageWrites"`
 	MemberWrites  int64 `json:"memberWrites"`
@@ -225,7 +235,8 @@ func newRunner(svc *chat.Service, rec Recorder, o Options) *runner {
 	return &runner{svc: svc, rec: rec, opts: o, log: log}
 }
 
-// Run creates, retries and updates the spaces of p, Concurrency at a time.
+// Run creates, retries and updates the spaces of p, Concurrency at a time,
+// then deletes those p deletes, unless something else failed (withhold.go).
 // It returns when every space is done or ctx is cancelled (calls in flight
 // then finish, bounded by Timeout, and are recorded). The error is nil, or
 // wraps ErrStopped (a *DeniedError, or a Recorder failure) or ctx's error.
@@ -237,24 +248,6 @@ func Run(ctx context.Context, svc *chat.Service, rec Recorder, p *plan.Plan, o O
 	r.stop = stop
 
 	var sum Summary
-	var mu sync.Mutex
-	todo := make(chan plan.Item)
-	var wg sync.WaitGroup
-	for range r.opts.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for it := range todo {
-				out := r.apply(ctx, it)
-				mu.Lock()
-				sum.add(out)
-				mu.Unlock()
-				if r.opts.OnDone != nil {
-					r.opts.OnDone(out)
-				}
-			}
-		}()
-	}
 	for _, it := range p.Items {
 		switch it.Action {
 		case plan.Create, plan.Retry, plan.Update, plan.Delete:
@@ -274,21 +267,38 @@ func Run(ctx context.Context, svc *chat.Service, rec Recorder, p *plan.Plan, o O
 			break
 		}
 	}
-feed:
+	// Deletions come last, once everything else is done, and only if
+	// nothing else failed (withhold.go).
+	var rest, deletes []plan.Item
 	for _, it := range p.Items {
-		if it.Action != plan.Create && it.Action != plan.Retry && it.Action != plan.Update && it.Action != plan.Delete {
-			continue
-		}
-		select {
-		case todo <- it:
-		case <-ctx.Done():
-			break feed
+		switch it.Action {
+		case plan.Create, plan.Retry, plan.Update:
+			rest = append(rest, withoutRemovals(p, it))
+		case plan.Delete:
+			deletes = append(deletes, it)
 		}
 	}
-	close(todo)
-	wg.Wait()
+	failed := r.work(ctx, rest, &sum)
+	notRun := 0 // Delete items not handed to a worker, and not interrupted
+	switch why := r.withhold(ctx, failed); {
+	case p.Guard.DeletionsWithheld:
+		// The planner has made them orphans; should any reach here as
+		// deletes, they are not run either.
+		notRun = len(deletes)
+		sum.DeletionsWithheld, sum.DeletionsWithheldReason = p.Guard.Deletions, p.Guard.DeletionsMessage()
+	case len(deletes) > 0 && why != "":
+		notRun = len(deletes)
+		sum.DeletionsWithheld = len(deletes)
+		sum.DeletionsWithheldReason = fmt.Sprintf("%s not deleted: --prune deletes only once everything else in the run has succeeded, and %s",
+			plural(len(deletes), "space", "spaces"), why)
+	default:
+		r.work(ctx, deletes, &sum)
+	}
+	if p.Guard.RemovalsWithheld {
+		sum.RemovalsWithheld, sum.RemovalsWithheldReason = p.Guard.Removals, p.Guard.RemovalsMessage()
+	}
 	// Items never handed to a worker are interrupted too.
-	sum.Interrupted = sum.Planned - sum.Created - sum.Existing - sum.Updated - sum.Deleted - sum.Failed
+	sum.Interrupted = sum.Planned - sum.Created - sum.Existing - sum.Updated - sum.Deleted - sum.Failed - notRun
 	sum.Renamed = int(r.stats.renamed.Load())
 	sum.SpaceWrites = r.stats.spaceWrites.Load()
 	sum.MessageWrites = r.stats.messageWrites.Load()
@@ -315,6 +325,47 @@ feed:
 		return &sum, cause
 	}
 	return &sum, ctx.Err()
+}
+
+// work hands items to Concurrency workers and returns when they are all
+// done, or when ctx is cancelled (items not handed out yet are left). It
+// returns how many of the items failed, wholly or in part.
+func (r *runner) work(ctx context.Context, items []plan.Item, sum *Summary) (failed int) {
+	if len(items) == 0 {
+		return 0
+	}
+	var mu sync.Mutex
+	todo := make(chan plan.Item)
+	var wg sync.WaitGroup
+	for range r.opts.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range todo {
+				out := r.apply(ctx, it)
+				mu.Lock()
+				sum.add(out)
+				if out.Err != nil || out.Entry.Status == results.Failed {
+					failed++
+				}
+				mu.Unlock()
+				if r.opts.OnDone != nil {
+					r.opts.OnDone(out)
+				}
+			}
+		}()
+	}
+feed:
+	for _, it := range items {
+		select {
+		case todo <- it:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(todo)
+	wg.Wait()
+	return failed
 }
 
 func (s *Summary) add(o Outcome) {

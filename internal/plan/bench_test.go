@@ -83,6 +83,7 @@ func BenchmarkDiffConverge(b *testing.B) {
 				b.Fatal(err)
 			}
 			cfg.PruneMembers, cfg.Prune = true, true
+			cfg.MaxDeletions, cfg.MaxRemovals = n, 2*n
 			recorded := make(map[string]Recorded, n+n/10)
 			for i, s := range cfg.Spaces {
 				live := map[string]string{}

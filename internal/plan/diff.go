@@ -119,6 +119,8 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 	}
 	slices.SortFunc(orphans, func(a, b Item) int { return strings.Compare(key(a), key(b)) })
 	p.Items = append(p.Items, orphans...)
+	hintRenames(cfg, p, recorded)
+	guard(cfg, p)
 	return p
 }
 

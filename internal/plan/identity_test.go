@@ -181,7 +181,7 @@ func TestDiffIdentity(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := Diff(&Config{Spaces: tt.spaces, Prune: tt.prune}, tt.recorded)
+			p := Diff(&Config{Spaces: tt.spaces, Prune: tt.prune, MaxDeletions: 10}, tt.recorded)
 			var got []string
 			for _, it := range p.Items {
 				line := string(it.Action) + " " + it.Key

@@ -56,7 +56,8 @@ func Parse(file string, data []byte, opts Options) (*Config, error) {
 		p.problems.sort()
 		return nil, p.problems.unique()
 	}
-	return &Config{File: file, Spaces: p.spaces, App: opts.App}, nil
+	return &Config{File: file, Spaces: p.spaces, App: opts.App,
+		MaxDeletions: DefaultMaxDeletions, MaxRemovals: DefaultMaxRemovals}, nil
 }
 
 type parser struct {

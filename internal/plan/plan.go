@@ -177,6 +177,11 @@ type Config struct {
 	// never planned for removal. The command refuses --prune-members when
 	// it does not know the caller.
 	Caller string
+	// MaxDeletions and MaxRemovals bound the spaces deleted and the members
+	// removed (over all spaces) in one run (guard.go): a plan over a bound
+	// plans none of them. 0 allows none; Parse sets the command line's
+	// defaults, DefaultMaxDeletions and DefaultMaxRemovals.
+	MaxDeletions, MaxRemovals int
 }
 
 // Recorded is what earlier runs recorded for one key.
@@ -338,6 +343,9 @@ type Item struct {
 	// (recorded as existing), when Config.Prune asks to delete orphans:
 	// --prune deletes only spaces this tool created.
 	Adopted bool
+	// Withheld is set on an orphan that Config.Prune would delete, kept
+	// because the plan's deletions are over Config.MaxDeletions (Guard).
+	Withheld bool
 }
 
 // Rename is a display name changed under the same key.
@@ -348,6 +356,8 @@ type Rename struct{ From, To string }
 type Plan struct {
 	File  string
 	Items []Item
+	// Guard is what the bounds on destruction decided (guard.go).
+	Guard Guard
 }
 
 // Counts summarises a plan.

@@ -115,7 +115,7 @@ func TestDiffLiveMembers(t *testing.T) {
 			t.Parallel()
 			rec := tt.rec
 			rec.Status, rec.Name, rec.Settings = "created", "spaces/A", map[string]string{}
-			got := Diff(&Config{Spaces: []Space{a}, PruneMembers: tt.removeAll}, map[string]Recorded{"A": rec})
+			got := Diff(&Config{Spaces: []Space{a}, PruneMembers: tt.removeAll, MaxRemovals: DefaultMaxRemovals}, map[string]Recorded{"A": rec})
 			want := Item{Action: Exists, Key: "A", Space: a, Name: "spaces/A", AddMembers: tt.add, Roles: tt.roles, RemoveMembers: tt.remove, Warnings: tt.warnings}
 			if len(tt.add)+len(tt.roles)+len(tt.remove) > 0 {
 				want.Action = Update
@@ -135,7 +135,7 @@ func TestDiffPruneMembers(t *testing.T) {
 		Owners:   users("alice", "dan"),
 		Managers: users("carol")}
 	for _, prune := range []bool{false, true} {
-		got := Diff(&Config{Spaces: []Space{a}, PruneMembers: prune}, map[string]Recorded{"A": rec})
+		got := Diff(&Config{Spaces: []Space{a}, PruneMembers: prune, MaxRemovals: DefaultMaxRemovals}, map[string]Recorded{"A": rec})
 		want := Item{Action: Exists, Key: "A", Space: a, Name: "spaces/A", Principal: "users/me@example.com"}
 		if prune {
 			// The creator stays; an owner recorded only as owner goes too.
@@ -166,7 +166,7 @@ func TestDiffPrune(t *testing.T) {
 		"Kept":     {Status: "created", Name: "spaces/K", Settings: map[string]string{}},
 		"Nameless": {Status: "created"},
 	}
-	cfg := &Config{Spaces: []Space{{DisplayName: "Kept"}}}
+	cfg := &Config{Spaces: []Space{{DisplayName: "Kept"}}, MaxDeletions: DefaultMaxDeletions}
 	orphans := []Item{
 		{Action: Orphan, Key: "Adopted", Name: "spaces/A"},
 		{Action: Orphan, Key: "Failed", RequestID: "rf"},

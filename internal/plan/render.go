@@ -79,6 +79,7 @@ func WriteTextOptions(w io.Writer, p *Plan, opts TextOptions) error {
 	if !c.Changes() {
 		fmt.Fprintln(bw, "No changes: every space in the config is already present.")
 	}
+	writeGuard(bw, p.Guard)
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("writing plan: %w", err)
 	}
@@ -132,6 +133,9 @@ func detail(it Item) string {
 		}
 		if it.Adopted {
 			s += "; adopted: never deleted"
+		}
+		if it.Withheld {
+			s += ": over --max-deletions"
 		}
 		d = append(d, s)
 	}
@@ -208,7 +212,9 @@ func plural(n int, noun string) string {
 type jsonPlan struct {
 	File    string      `json:"file"`
 	Summary jsonSummary `json:"summary"`
-	Spaces  []jsonItem  `json:"spaces"`
+	// Bounds are there with --prune or --prune-members.
+	Bounds *jsonBounds `json:"bounds,omitempty"`
+	Spaces []jsonItem  `json:"spaces"`
 }
 
 type jsonSummary struct {
@@ -256,6 +262,10 @@ type jsonItem struct {
 	Warnings []string    `json:"warnings,omitempty"`
 	// Welcome is set when the welcome message is to be posted.
 	Welcome bool `json:"welcome,omitempty"`
+
+	// Withheld: --prune would delete it, but the plan is over
+	// --max-deletions.
+	Withheld bool `json:"withheld,omitempty"`
 }
 
 // jsonRename is a display name changed under the same key.
@@ -286,6 +296,7 @@ func WriteJSON(w io.Writer, p *Plan) error {
 		File:    p.File,
 		Summary: jsonSummary{Create: c.Create, Update: c.Update, Retry: c.Retry, Delete: c.Delete, Unchanged: c.Unchanged, Orphan: c.Orphan, Unreachable: c.Unreachable},
 		Spaces:  make([]jsonItem, 0, len(p.Items)),
+		Bounds:  boundsJSON(p.Guard),
 	}
 	for _, it := range p.Items {
 		var roles []jsonRole
@@ -320,6 +331,7 @@ func WriteJSON(w io.Writer, p *Plan) error {
 			Patches:       patches,
 			Recreate:      it.Recreate,
 			Adopted:       it.Adopted,
+			Withheld:      it.Withheld,
 			Warnings:      it.Warnings,
 			Welcome:       it.Welcome,
 		})
