@@ -112,10 +112,34 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 	}
 
 	var orphans []Item
+	var names map[Key]string // the config's identities, built for the first orphan
 	for k, rec := range recorded {
-		if !used[k] {
-			orphans = append(orphans, orphan(cfg, k, rec))
+		if used[k] {
+			continue
 		}
+		it := orphan(cfg, k, rec)
+		if it.Action == Delete {
+			if names == nil {
+				names = make(map[Key]string, 2*len(cfg.Spaces))
+				for _, s := range cfg.Spaces {
+					names[KeyOf(s.RecordKey())] = s.DisplayName
+					names[KeyOf(s.DisplayName)] = s.DisplayName
+				}
+			}
+			// A record of a space the config names, in another case or
+			// form, beside the record the config's space took (two
+			// entries of one identity, from configs edited between runs):
+			// which one the config means cannot be told, so neither is
+			// deleted.
+			for _, n := range []string{k, it.Key} {
+				if s, ok := names[KeyOf(n)]; ok {
+					it.Action = Orphan
+					it.Warnings = append(it.Warnings, fmt.Sprintf("not deleted: the config names %q, which is this space's name in another case or Unicode form; remove one of the two entries from the results file to settle which space the config means", s))
+					break
+				}
+			}
+		}
+		orphans = append(orphans, it)
 	}
 	slices.SortFunc(orphans, func(a, b Item) int { return strings.Compare(key(a), key(b)) })
 	p.Items = append(p.Items, orphans...)

@@ -136,6 +136,16 @@ func TestDiffIdentity(t *testing.T) {
 			want:     []string{"create New", "delete Old"},
 		},
 		{
+			name:   "two records of one identity: the other is never deleted",
+			prune:  true,
+			spaces: []Space{{Key: "Team", DisplayName: "Team"}},
+			recorded: map[string]Recorded{
+				"Team":  created("spaces/T1"),
+				"TEAM ": created("spaces/T2"),
+			},
+			want: []string{"exists Team", "orphan TEAM TEAM "},
+		},
+		{
 			name:     "lost, unconfirmed: a create that will tell",
 			spaces:   []Space{{Key: "L", DisplayName: "L"}},
 			recorded: map[string]Recorded{"L": {Status: "created", Name: "spaces/L", Lost: 403}},
