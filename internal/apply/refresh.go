@@ -48,6 +48,11 @@ type Refreshed struct {
 	Reads     int64
 	Calls     map[string]map[int]int
 	QuotaWait time.Duration
+
+	// listings are the memberships listed of each space read with its
+	// members, by key: a run given this Refreshed (Options.Refreshed)
+	// removes members by the names these lists gave.
+	listings map[string]listing
 }
 
 // Refresh reads the recorded spaces (key → Target), Concurrency at a time
@@ -65,7 +70,8 @@ func Refresh(ctx context.Context, svc *chat.Service, spaces map[string]Target, o
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	r.stop = stop
-	out := Refreshed{Gone: map[string]bool{}, Hidden: map[string]bool{}, Live: map[string]*plan.Live{}, IDs: map[string]map[string]string{}}
+	out := Refreshed{Gone: map[string]bool{}, Hidden: map[string]bool{}, Live: map[string]*plan.Live{}, IDs: map[string]map[string]string{},
+		listings: map[string]listing{}}
 	var mu sync.Mutex
 	var firstErr error
 	var done atomic.Int64
@@ -76,7 +82,7 @@ func Refresh(ctx context.Context, svc *chat.Service, spaces map[string]Target, o
 		go func() {
 			defer wg.Done()
 			for k := range todo {
-				live, ids, err := r.readSpace(ctx, spaces[k])
+				live, ids, in, err := r.readSpace(ctx, spaces[k])
 				var e *apiError
 				if err != nil {
 					e = classify(err)
@@ -88,6 +94,9 @@ func Refresh(ctx context.Context, svc *chat.Service, spaces map[string]Target, o
 					out.Live[k] = live
 					if len(ids) > 0 {
 						out.IDs[k] = ids
+					}
+					if in != nil {
+						out.listings[k] = in
 					}
 				case spaceNotFound(e):
 					out.Gone[k] = true
@@ -131,20 +140,20 @@ func spaceNotFound(e *apiError) bool {
 }
 
 // readSpace reads one space: its settings and, when t.Members is set, its
-// members. A NOT_FOUND of the space itself is returned as such; members
-// not found are simply absent.
-func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[string]string, error) {
+// members, whose listing it returns too. A NOT_FOUND of the space itself
+// is returned as such; members not found are simply absent.
+func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[string]string, listing, error) {
 	sp, err := r.getSpace(ctx, t.Name, t.Admin)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	live := &plan.Live{Settings: liveSettings(sp)}
 	if len(t.Members) == 0 {
-		return live, nil, nil
+		return live, nil, nil, nil
 	}
 	listed, err := r.listMembers(ctx, t.Name, t.Admin)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// Match the config's members with the listed memberships: groups and
 	// users/ID by name, users by email through their recorded ID or a get.
@@ -159,7 +168,7 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 			gid, err := r.groupID(ctx, m, t.IDs)
 			switch {
 			case err != nil && isStop(ctx, err):
-				return nil, nil, err
+				return nil, nil, nil, err
 			case err != nil:
 				groupsUnknown = true
 				continue
@@ -177,7 +186,7 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 				case err != nil && classify(err).kind == notFound:
 					continue // not in the space
 				case err != nil:
-					return nil, nil, fmt.Errorf("looking up %s: %w", m, err)
+					return nil, nil, nil, fmt.Errorf("looking up %s: %w", m, err)
 				case got.Member == nil || got.State == "NOT_A_MEMBER":
 					continue
 				}
@@ -185,10 +194,10 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 				learnt[m] = id
 			}
 		}
-		if role, ok := listed[id]; ok {
+		if l, ok := listed[id]; ok && !l.app {
 			matched[id] = true
 			live.Members = append(live.Members, m)
-			live.Roles[m] = role
+			live.Roles[m] = l.role
 		}
 	}
 	// Members in the space that the config does not list, but for the
@@ -205,8 +214,8 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 	// Every email of the config was looked up (by recorded ID or a get):
 	// a listed ID that matched none is truly someone the config lacks.
 	live.Resolved, live.Caller = true, callerID
-	for id, role := range listed {
-		if id == principalID {
+	for id, l := range listed {
+		if id == principalID || l.app {
 			continue
 		}
 		if groupsUnknown && strings.HasPrefix(id, "groups/") {
@@ -216,16 +225,19 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 		}
 		if !matched[id] && id != callerID {
 			live.Members = append(live.Members, id)
-			live.Roles[id] = role
+			live.Roles[id] = l.role
 		}
 	}
-	return live, learnt, nil
+	return live, learnt, listed, nil
 }
 
-// listMembers lists a space's human and group memberships, invited ones
-// included: users/ID or groups/ID → role. Chat apps are left out.
-func (r *runner) listMembers(ctx context.Context, space string, admin bool) (map[string]plan.Role, error) {
-	out := make(map[string]plan.Role)
+// listMembers lists a space's memberships, invited ones and groups
+// included, by member (users/ID or groups/ID), each with the name the
+// server gave it and its role; Chat apps are marked as such. A membership
+// whose answer carries no name of this space is an error: nothing of the
+// space could be removed by a name the server did not give.
+func (r *runner) listMembers(ctx context.Context, space string, admin bool) (listing, error) {
+	out := make(listing)
 	seen := make(map[string]bool)
 	token := ""
 	for pages := 1; ; pages++ {
@@ -243,12 +255,20 @@ func (r *runner) listMembers(ctx context.Context, space string, admin bool) (map
 			return nil, err
 		}
 		for _, m := range page.Memberships {
+			var who string
 			switch {
 			case m.GroupMember != nil:
-				out[m.GroupMember.Name] = plan.RoleMember
-			case m.Member != nil && m.Member.Type != "BOT":
-				out[m.Member.Name] = plan.RoleOf(m.Role)
+				who = m.GroupMember.Name
+			case m.Member != nil:
+				who = m.Member.Name
+			default:
+				continue
 			}
+			name, ok := nameOf(space, m)
+			if !ok {
+				return nil, fmt.Errorf("the server listed %s in %s under the name %q, which is no membership of that space", who, space, m.Name)
+			}
+			out[who] = listed{name: name, role: plan.RoleOf(m.Role), app: m.GroupMember == nil && m.Member.Type == "BOT"}
 		}
 		token = page.NextPageToken
 		switch {
