@@ -74,6 +74,7 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			it.Welcome = s.Welcome != ""
 		case rec.Status == "created" || rec.Status == "existing":
 			it.Name, it.RequestID, it.Principal = rec.Name, rec.RequestID, rec.Principal
+			rec, it.Groups = regroup(rec)
 			if rec.Live != nil && rec.Live.MembersRead {
 				it.AddMembers, it.Roles = convergeLive(s, rec)
 			} else {
@@ -88,7 +89,7 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			drift(&it, s, rec)
 			welcome(&it, s, rec)
 			it.Action = Exists
-			if len(it.AddMembers) > 0 || len(it.Roles) > 0 || len(it.RemoveMembers) > 0 || len(it.Patches) > 0 || it.Welcome {
+			if len(it.AddMembers) > 0 || len(it.Roles) > 0 || len(it.RemoveMembers) > 0 || len(it.Patches) > 0 || it.Welcome || len(it.Groups) > 0 {
 				it.Action = Update
 			}
 		default:

@@ -21,7 +21,7 @@ var symbols = map[Action]string{
 
 // Legend is the first line of a plan printed for a person: every symbol
 // it may show, those of the lines indented under a space included.
-const Legend = "Legend: + create, ~ update, = exists, ! retry, - delete, - orphan (left untouched); indented: ! warning, - member removed"
+const Legend = "Legend: + create, ~ update, = exists, ! retry, - delete, - orphan (left untouched); indented: ! warning, - member removed, ~ group's new ID"
 
 // TextOptions change how WriteTextOptions prints a plan.
 type TextOptions struct {
@@ -30,7 +30,8 @@ type TextOptions struct {
 }
 
 // WriteText prints the plan for a person: the Legend, one line per space,
-// each warning on a line of its own under it, then a summary line.
+// each group whose ID changed and each warning on a line of its own under
+// it, then a summary line.
 func WriteText(w io.Writer, p *Plan) error {
 	return WriteTextOptions(w, p, TextOptions{})
 }
@@ -51,6 +52,9 @@ func WriteTextOptions(w io.Writer, p *Plan, opts TextOptions) error {
 			fmt.Fprintf(bw, " (%s)", d)
 		}
 		bw.WriteByte('\n')
+		for _, g := range it.Groups {
+			fmt.Fprintf(bw, "      ~ %s now %s, was %s\n", g.Member, g.Now, g.Was)
+		}
 		if opts.Verbose {
 			for _, m := range it.RemoveMembers {
 				fmt.Fprintf(bw, "      - %s\n", display(m))
@@ -219,6 +223,9 @@ type jsonItem struct {
 	Warnings []string    `json:"warnings,omitempty"`
 	// Welcome is set when the welcome message is to be posted.
 	Welcome bool `json:"welcome,omitempty"`
+	// Groups are the groups named by email whose ID a refresh found
+	// changed.
+	Groups []jsonGroup `json:"groups,omitempty"`
 }
 
 // jsonPatch is one spaces.patch: its updateMask, and the values it sends
@@ -226,6 +233,14 @@ type jsonItem struct {
 type jsonPatch struct {
 	Mask     string            `json:"mask"`
 	Settings map[string]string `json:"settings"`
+}
+
+// jsonGroup is a group named by email (member, group:EMAIL) whose
+// groups/ID is now another than the one recorded (was).
+type jsonGroup struct {
+	Member string `json:"member"`
+	Now    string `json:"now"`
+	Was    string `json:"was"`
 }
 
 // jsonRole is one role change; from and to are "member", "manager"
@@ -248,6 +263,10 @@ func WriteJSON(w io.Writer, p *Plan) error {
 		var roles []jsonRole
 		for _, r := range it.Roles {
 			roles = append(roles, jsonRole(r))
+		}
+		var groups []jsonGroup
+		for _, g := range it.Groups {
+			groups = append(groups, jsonGroup(g))
 		}
 		var patches []jsonPatch
 		for _, pa := range it.Patches {
@@ -273,6 +292,7 @@ func WriteJSON(w io.Writer, p *Plan) error {
 			Adopted:       it.Adopted,
 			Warnings:      it.Warnings,
 			Welcome:       it.Welcome,
+			Groups:        groups,
 		})
 	}
 	enc := json.NewEncoder(w)
