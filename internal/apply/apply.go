@@ -389,6 +389,10 @@ func (r *runner) apply(ctx context.Context, it plan.Item) Outcome {
 				return out
 			}
 		}
+		if err := r.regroup(k, it.Groups, toAdd); err != nil {
+			out.Err, out.Interrupted = err, true
+			return out
+		}
 		if e := r.rec.Entry(k); e != nil {
 			entry = *e
 		}

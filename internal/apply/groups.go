@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -10,10 +11,11 @@ import (
 	cloudidentity "google.golang.org/api/cloudidentity/v1"
 
 	"provision/internal/plan"
+	"provision/internal/results"
 )
 
-// groupCache holds the groups/ID of each group email looked up in this run,
-// and the failures, so that each email is
+// groupCache holds the groups/ID of each group email looked up in this run
+// (or by the refresh before it), and the failures, so that each email is
 // looked up once per run; lookups of different emails run at once.
 type groupCache struct {
 	// flight makes workers needing the same group wait for the one lookup
@@ -34,7 +36,7 @@ type groupAnswer struct {
 }
 
 // groupID resolves a member named group:EMAIL to its groups/ID: from this
-// run's lookups, which win over any record; else
+// run's lookups (a refresh's included), which win over any record; else
 // from the IDs recorded for the space (known); else with one Cloud
 // Identity groups.lookup (GET /v1/groups:lookup?groupKey.id=EMAIL: Cloud
 // Identity API reference; scope cloud-identity.groups.readonly). A group
@@ -53,6 +55,12 @@ func (r *runner) groupID(ctx context.Context, m string, known map[string]string)
 	}
 	if a, ok := r.groups.answer(email); ok {
 		return a.id, a.err
+	}
+	if ref := r.opts.Refreshed; ref != nil {
+		if a, ok := ref.groups[email]; ok {
+			// Looked up again by the refresh before this run.
+			return a.id, a.err
+		}
 	}
 	if id := known[m]; id != "" {
 		r.groups.record(email, id)
@@ -137,6 +145,42 @@ func (c *groupCache) record(email, id string) {
 		c.recorded = make(map[string]string)
 	}
 	c.recorded[email] = id
+}
+
+// answers are the lookups made, by email, for a run after this one (a
+// refresh's, handed to the run that follows it).
+func (c *groupCache) answers() map[string]groupAnswer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]groupAnswer, len(c.ids)+len(c.errs))
+	for email, id := range c.ids {
+		out[email] = groupAnswer{id: id}
+	}
+	for email, err := range c.errs {
+		out[email] = groupAnswer{err: err}
+	}
+	return out
+}
+
+// regroup takes the new groups/IDs of groups a refresh found made again
+// (plan.Item.Groups) as this run's: the group the config names is the new
+// one, added by that ID if the space lacks it (and recorded as it is
+// added), and recorded under that ID now if the space has it already.
+func (r *runner) regroup(k string, changes []plan.GroupChange, toAdd []string) error {
+	for _, g := range changes {
+		email, ok := strings.CutPrefix(g.Member, plan.GroupPrefix)
+		if !ok {
+			continue
+		}
+		r.groups.keep(email, groupAnswer{id: g.Now})
+		if slices.Contains(toAdd, g.Member) {
+			continue
+		}
+		if err := r.record(results.Event{Space: k, Member: g.Member, ID: g.Now}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // apiName is the resource name the Chat API takes for member m: groups/ID

@@ -53,18 +53,22 @@ type Refreshed struct {
 	// members, by key: a run given this Refreshed (Options.Refreshed)
 	// removes members by the names these lists gave.
 	listings map[string]listing
+	// groups are the config's group emails looked up again, by email:
+	// the run after the refresh takes these answers over the record's.
+	groups map[string]groupAnswer
 }
 
 // Refresh reads the recorded spaces (key → Target), Concurrency at a time
 // through the Reads limiter: spaces.get for the settings, and where members
 // are managed, members.list for who is in the space, plus a members.get by
 // email for each member whose users/ID is not yet known (the list names
-// users by ID only: DD, Membership.member). Only a NOT_FOUND for that very
-// space counts as deleted; an answer saying the Chat app is not configured
-// stops the refresh like a 401; a 403 only means the space is not visible
-// to the caller. Any other failure is an error: a space that cannot be read
-// must not be taken for deleted and created again. progress, if set, is
-// called after each space.
+// users by ID only: DD, Membership.member), and one Cloud Identity lookup
+// of each group named by email, whatever the record says. Only a NOT_FOUND
+// for that very space counts as deleted; an answer saying the Chat app is
+// not configured stops the refresh like a 401; a 403 only means the space
+// is not visible to the caller. Any other failure is an error: a space
+// that cannot be read must not be taken for deleted and created again.
+// progress, if set, is called after each space.
 func Refresh(ctx context.Context, svc *chat.Service, spaces map[string]Target, o Options, progress func(done, total int)) (Refreshed, error) {
 	r := newRunner(svc, nil, o)
 	ctx, stop := context.WithCancelCause(ctx)
@@ -122,6 +126,7 @@ feed:
 	}
 	close(todo)
 	wg.Wait()
+	out.groups = r.groups.answers()
 	out.Reads = r.stats.reads.Load()
 	r.callsMu.Lock()
 	out.Calls, out.QuotaWait = r.calls, r.quotaWait
@@ -165,13 +170,24 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 	for _, m := range t.Members {
 		id := m
 		if strings.HasPrefix(m, plan.GroupPrefix) {
-			gid, err := r.groupID(ctx, m, t.IDs)
+			// Looked up again, not taken from the record: a group deleted
+			// and made again under its email has a new ID (Live.Groups).
+			gid, err := r.groupID(ctx, m, nil)
 			switch {
 			case err != nil && isStop(ctx, err):
 				return nil, nil, nil, err
+			case err != nil && t.IDs[m] != "":
+				// Cloud Identity does not say: the space is matched with
+				// the recorded ID, as a run without --refresh would.
+				gid = t.IDs[m]
 			case err != nil:
 				groupsUnknown = true
 				continue
+			default:
+				if live.Groups == nil {
+					live.Groups = make(map[string]string)
+				}
+				live.Groups[m] = gid
 			}
 			if t.IDs[m] == "" {
 				learnt[m] = gid
