@@ -135,8 +135,9 @@ func TestRemovalTheServerKeeps(t *testing.T) {
 				shown = "(" + shown + `|\d+)`
 			}
 			failed := regexp.MustCompile(`(?m)^failed: "T": removing ` + shown + `: .*Membership not found \(server keeps it\)`)
-			if out.code != exitFailed || !failed.MatchString(out.stderr) || regexp.MustCompile(`[1-9]\d* members? removed`).MatchString(out.stdout) {
-				t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s\nwant exit 1, the member failed with the server's message, nothing removed", out.code, out.stdout, out.stderr)
+			if out.code != exitFailed || !failed.MatchString(out.stderr) || !strings.Contains(out.stdout, ": 0 created, 0 existing, 0 updated, 1 failed,") ||
+				regexp.MustCompile(`[1-9]\d* members? removed`).MatchString(out.stdout) {
+				t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s\nwant exit 1, the space failed, the member with the server's message, nothing removed", out.code, out.stdout, out.stderr)
 			}
 			after := resultsOf(t, resultsFile).Spaces["T"]
 			want := "users/" + tc.member

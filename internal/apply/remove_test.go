@@ -2,7 +2,9 @@ package apply_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -193,4 +195,49 @@ func TestRemovalAnswered404(t *testing.T) {
 		t.Errorf("reads of %s after its delete: %q; want one", name, got)
 	}
 	checkMembers(t, emu, []string{"ana@example.com"}, nil, nil)
+}
+
+// TestRemovalNeverAChatApp: a member the server lists as a Chat app (type
+// BOT) is never deleted, even when the record says this tool added it.
+func TestRemovalNeverAChatApp(t *testing.T) {
+	t.Parallel()
+	emu, _ := emulator(t)
+	const app = "users/123456789"
+	// The server lists app as a Chat app.
+	log := &callLog{h: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/members") {
+			emu.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		emu.ServeHTTP(rec, r)
+		var page map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
+			t.Error(err)
+		}
+		for _, m := range page["memberships"].([]any) {
+			if u, _ := m.(map[string]any)["member"].(map[string]any); u != nil && u["name"] == app {
+				u["type"] = "BOT"
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(page)
+	})}
+	svc := client(t, log)
+	s := newState(t)
+	if _, _, err := s.run(context.Background(), svc, team(1, []string{"ana@example.com", app}, nil, nil), apply.Options{Caller: caller}); err != nil {
+		t.Fatal(err)
+	}
+	log.reset()
+	sum, _, err := s.runWith(context.Background(), svc, team(1, []string{"ana@example.com"}, nil, nil), apply.Options{Caller: caller},
+		func(cfg *plan.Config) { cfg.PruneMembers = true })
+	if err != nil || sum.MembersRemoved != 0 || sum.MembersFailed != 1 || sum.Failed != 1 {
+		t.Fatalf("Run: %v, summary %+v; want the app's removal refused", err, sum)
+	}
+	if got := log.matching("DELETE "); len(got) != 0 {
+		t.Errorf("deletes %q; want none", got)
+	}
+	if m := s.file().Spaces["Team 000"].Applied.Members; !slices.Contains(m, app) {
+		t.Errorf("applied members %v; want the app kept", m)
+	}
 }
