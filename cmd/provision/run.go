@@ -315,6 +315,7 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 			}
 		}
 		ref = &r
+		opts.Refreshed = ref
 	}
 	p := plan.Diff(cfg, apply.Recorded(store.Snapshot(), ref))
 	if !o.json {

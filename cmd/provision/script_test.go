@@ -39,7 +39,7 @@ var updateScripts = flag.Bool("update", false, "rewrite the files that scripts c
 //	emu description NAME TEXT
 //	               NAME's description is TEXT
 //	[!] emu member NAME EMAIL
-//	               EMAIL is (not) a member of NAME
+//	               EMAIL (or groups/ID) is (not) a member of NAME
 //	emu join NAME EMAIL ROLE
 //	               someone makes EMAIL a ROLE (member, manager, owner) of
 //	               NAME in the Chat UI
@@ -47,6 +47,9 @@ var updateScripts = flag.Bool("update", false, "rewrite the files that scripts c
 //	               what the API answers a caller not in a space
 //	emu recorded FILE KEY NAME
 //	               the space results FILE records under KEY is named NAME
+//	emu group EMAIL ID
+//	               the group EMAIL was deleted and made again: Cloud
+//	               Identity now knows it as groups/ID
 //	json FILE      FILE (or stdout) is exactly one JSON document
 func TestScript(t *testing.T) {
 	t.Parallel()
@@ -114,6 +117,9 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 			if !emu.RemoveMember(space(args[1]), args[2]) {
 				ts.Fatalf("%s is not a member of %q", args[2], args[1])
 			}
+			return
+		case "group":
+			emu.SetGroup(args[1], args[2])
 			return
 		case "description":
 			sp, _ := emu.Space(space(args[1]))

@@ -60,6 +60,10 @@ type Options struct {
 	// Groups resolves members named group:EMAIL (Cloud Identity); nil when
 	// the config names no group by email.
 	Groups *cloudidentity.Service
+	// Refreshed is what a Refresh read before this run, if one did: its
+	// lists of members give the names removals delete by, so that a space
+	// is not listed twice.
+	Refreshed *Refreshed
 	// Admin uses the caller's administrator privilege where the API allows
 	// it (useAdminAccess=true: gets, lists, patches but of history and
 	// audience, member changes, deletes; spaces.search to adopt).
@@ -464,6 +468,10 @@ func (r *runner) apply(ctx context.Context, it plan.Item) Outcome {
 				out.Err, out.Interrupted = err, true
 				return out
 			}
+		}
+		if err := r.regroup(k, it.Groups, toAdd); err != nil {
+			out.Err, out.Interrupted = err, true
+			return out
 		}
 		if e := r.rec.Entry(k); e != nil {
 			entry = *e

@@ -3,54 +3,90 @@ package apply
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
+	"golang.org/x/sync/singleflight"
 	cloudidentity "google.golang.org/api/cloudidentity/v1"
 
 	"provision/internal/plan"
+	"provision/internal/results"
 )
 
-// groupCache holds the groups/ID of each group email looked up in this run,
-// and the failures, so that each email is looked up once per run.
+// groupCache holds the groups/ID of each group email looked up in this run
+// (or by the refresh before it), and the failures, so that each email is
+// looked up once per run; lookups of different emails run at once.
 type groupCache struct {
-	// lookup is held through a lookup, so that workers needing the same
-	// group wait for the first one's answer rather than ask again.
-	lookup sync.Mutex
+	// flight makes workers needing the same group wait for the one lookup
+	// in flight rather than ask again; other emails are not held up.
+	flight singleflight.Group
 	mu     sync.Mutex
-	ids    map[string]string // email → groups/ID
+	ids    map[string]string // email → groups/ID, as Cloud Identity answered in this run
 	errs   map[string]error  // email → why it could not be resolved
+	// recorded are groups/IDs taken from the results file rather than
+	// looked up, for apiName.
+	recorded map[string]string
 }
 
-// groupID resolves a member named group:EMAIL to its groups/ID: from the
-// IDs recorded for the space (known), from this run's lookups, or with one
-// Cloud Identity groups.lookup (GET /v1/groups:lookup?groupKey.id=EMAIL:
-// Cloud Identity API reference; scope cloud-identity.groups.readonly). A
-// group the caller cannot see, or that does not exist, is answered 403
+// groupAnswer is one email's lookup: its groups/ID, or why there is none.
+type groupAnswer struct {
+	id  string
+	err error
+}
+
+// groupID resolves a member named group:EMAIL to its groups/ID: from this
+// run's lookups (a refresh's included), which win over any record; else
+// from the IDs recorded for the space (known); else with one Cloud
+// Identity groups.lookup (GET /v1/groups:lookup?groupKey.id=EMAIL: Cloud
+// Identity API reference; scope cloud-identity.groups.readonly). A group
+// the caller cannot see, or that does not exist, is answered 403
 // "Permission denied … (or it may not exist)", or 404: either way the
 // member fails, named by its email; the run goes on.
+//
+// Lookups go through the Reads limiter: no read quota of Cloud Identity's
+// groups.lookup could be found in Google's published pages (searched:
+// Cloud Identity API reference and quota pages), so they are paced as
+// Chat reads are, 5% under 3,000 a minute.
 func (r *runner) groupID(ctx context.Context, m string, known map[string]string) (string, error) {
 	email, ok := strings.CutPrefix(m, plan.GroupPrefix)
 	if !ok {
 		return m, nil // groups/ID already, or a user
 	}
-	if id := known[m]; id != "" {
-		r.groups.remember(email, id)
-		return id, nil
+	if a, ok := r.groups.answer(email); ok {
+		return a.id, a.err
 	}
-	r.groups.lookup.Lock()
-	defer r.groups.lookup.Unlock()
-	r.groups.mu.Lock()
-	id, err := r.groups.ids[email], r.groups.errs[email]
-	r.groups.mu.Unlock()
-	if id != "" || err != nil {
-		return id, err
+	if ref := r.opts.Refreshed; ref != nil {
+		if a, ok := ref.groups[email]; ok {
+			// Looked up again by the refresh before this run.
+			return a.id, a.err
+		}
+	}
+	if id := known[m]; id != "" {
+		r.groups.record(email, id)
+		return id, nil
 	}
 	if r.opts.Groups == nil {
 		return "", fmt.Errorf("group %s: resolving a group's email needs Cloud Identity, which this run has no client for", email)
 	}
+	v, err, _ := r.groups.flight.Do(email, func() (any, error) {
+		if a, ok := r.groups.answer(email); ok {
+			return a.id, a.err // answered while this one waited
+		}
+		id, err := r.lookupGroup(ctx, email)
+		if err != nil && isStop(ctx, err) {
+			return "", err // not an answer about the group: nothing kept
+		}
+		r.groups.keep(email, groupAnswer{id, err})
+		return id, err
+	})
+	return v.(string), err
+}
+
+// lookupGroup asks Cloud Identity for the groups/ID of email.
+func (r *runner) lookupGroup(ctx context.Context, email string) (string, error) {
 	var got *cloudidentity.LookupGroupNameResponse
-	err = r.do(ctx, r.opts.Reads, "groups.lookup", email, func(cctx context.Context) error {
+	err := r.do(ctx, r.opts.Reads, "groups.lookup", email, func(cctx context.Context) error {
 		var err error
 		got, err = r.opts.Groups.Groups.Lookup().GroupKeyId(email).Context(cctx).Do()
 		return err
@@ -62,32 +98,89 @@ func (r *runner) groupID(ctx context.Context, m string, known map[string]string)
 		e := classify(err)
 		r.unauthenticated(e)
 		if e.kind == notFound || e.kind == denied {
-			err = fmt.Errorf("group %s: Cloud Identity knows no Google Group of that email that you may see (%s)", email, e.Error())
-		} else {
-			err = fmt.Errorf("group %s: looking it up in Cloud Identity: %w", email, e)
+			return "", fmt.Errorf("group %s: Cloud Identity knows no Google Group of that email that you may see (%s)", email, e.Error())
 		}
+		return "", fmt.Errorf("group %s: looking it up in Cloud Identity: %w", email, e)
 	case !strings.HasPrefix(got.Name, "groups/") || idProblem(strings.TrimPrefix(got.Name, "groups/")):
-		err = fmt.Errorf("group %s: Cloud Identity answered %q, which is not groups/ID", email, got.Name)
-	default:
-		r.groups.remember(email, got.Name)
-		return got.Name, nil
+		return "", fmt.Errorf("group %s: Cloud Identity answered %q, which is not groups/ID", email, got.Name)
 	}
-	r.groups.mu.Lock()
-	if r.groups.errs == nil {
-		r.groups.errs = make(map[string]error)
-	}
-	r.groups.errs[email] = err
-	r.groups.mu.Unlock()
-	return "", err
+	return got.Name, nil
 }
 
-func (c *groupCache) remember(email, id string) {
+// answer is what this run's lookup of email found, if it made one.
+func (c *groupCache) answer(email string) (groupAnswer, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if id, ok := c.ids[email]; ok {
+		return groupAnswer{id: id}, true
+	}
+	if err, ok := c.errs[email]; ok {
+		return groupAnswer{err: err}, true
+	}
+	return groupAnswer{}, false
+}
+
+// keep remembers a lookup's answer for the rest of the run.
+func (c *groupCache) keep(email string, a groupAnswer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if a.err != nil {
+		if c.errs == nil {
+			c.errs = make(map[string]error)
+		}
+		c.errs[email] = a.err
+		return
+	}
 	if c.ids == nil {
 		c.ids = make(map[string]string)
 	}
-	c.ids[email] = id
+	c.ids[email] = a.id
+}
+
+// record remembers the groups/ID a record gave for email.
+func (c *groupCache) record(email, id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.recorded == nil {
+		c.recorded = make(map[string]string)
+	}
+	c.recorded[email] = id
+}
+
+// answers are the lookups made, by email, for a run after this one (a
+// refresh's, handed to the run that follows it).
+func (c *groupCache) answers() map[string]groupAnswer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]groupAnswer, len(c.ids)+len(c.errs))
+	for email, id := range c.ids {
+		out[email] = groupAnswer{id: id}
+	}
+	for email, err := range c.errs {
+		out[email] = groupAnswer{err: err}
+	}
+	return out
+}
+
+// regroup takes the new groups/IDs of groups a refresh found made again
+// (plan.Item.Groups) as this run's: the group the config names is the new
+// one, added by that ID if the space lacks it (and recorded as it is
+// added), and recorded under that ID now if the space has it already.
+func (r *runner) regroup(k string, changes []plan.GroupChange, toAdd []string) error {
+	for _, g := range changes {
+		email, ok := strings.CutPrefix(g.Member, plan.GroupPrefix)
+		if !ok {
+			continue
+		}
+		r.groups.keep(email, groupAnswer{id: g.Now})
+		if slices.Contains(toAdd, g.Member) {
+			continue
+		}
+		if err := r.record(results.Event{Space: k, Member: g.Member, ID: g.Now}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // apiName is the resource name the Chat API takes for member m: groups/ID
@@ -101,6 +194,9 @@ func (r *runner) apiName(m string) string {
 	r.groups.mu.Lock()
 	defer r.groups.mu.Unlock()
 	if id := r.groups.ids[email]; id != "" {
+		return id
+	}
+	if id := r.groups.recorded[email]; id != "" {
 		return id
 	}
 	return m

@@ -66,8 +66,12 @@ func (r *runner) memberships(ms []string) []*chat.Membership {
 // for users: DD, members.get), with the caller's administrator privilege
 // when admin is set.
 func (r *runner) getMember(ctx context.Context, space, m string, admin bool) (*chat.Membership, error) {
+	return r.get(ctx, alias(space, m), admin)
+}
+
+// get is one members.get of target: a membership's name, or its alias.
+func (r *runner) get(ctx context.Context, target string, admin bool) (*chat.Membership, error) {
 	var got *chat.Membership
-	target := alias(space, m)
 	err := r.do(ctx, r.opts.Reads, "members.get", target, func(cctx context.Context) error {
 		call := r.svc.Spaces.Members.Get(target).Context(cctx)
 		if admin {
@@ -226,7 +230,8 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 			firstErr = fmt.Errorf("%s: %w", what, err)
 		}
 	}
-	names := make(map[string]string) // member → membership name
+	// names are the memberships the creates named, by member.
+	names := make(map[string]membershipName)
 	ids := make(map[string]string)   // member named by email → users/ID
 	found := make(map[string]bool)   // members the space had already
 	refused := make(map[string]bool) // members whose add failed: no role to give
@@ -293,7 +298,9 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 				break
 			}
 		} else {
-			names[m] = got.Name
+			if n, ok := nameOf(entry.Name, got); ok {
+				names[m] = n
+			}
 			if got.Member != nil && strings.Contains(m, "@") && strings.HasPrefix(got.Member.Name, "users/") {
 				ids[m] = got.Member.Name
 			}
@@ -368,14 +375,15 @@ var errOwnRole = errors.New("that is you (the caller): your own role is not lowe
 // setRole gives member rc.Member the role rc.To with one PATCH of its
 // membership (role mask; ROLE_MANAGER is the Chat UI's owner,
 // ROLE_ASSISTANT_MANAGER its manager: DD, Membership.role). The
-// membership's name comes from the create that added the member, or from a
-// get by email: lists carry numeric user IDs, so they cannot tell which
-// membership is whose. A member who already has the role needs no write.
-func (r *runner) setRole(ctx context.Context, space, principal string, admin bool, rc plan.RoleChange, name string) (changed bool, err error) {
+// membership's name is the one the server gave, in its answer to the
+// create that added the member, or to a get by email: lists carry numeric
+// user IDs, so they cannot tell which membership is whose. A member who
+// already has the role needs no write.
+func (r *runner) setRole(ctx context.Context, space, principal string, admin bool, rc plan.RoleChange, name membershipName) (changed bool, err error) {
 	// Whoever runs the tool is never lowered: the caller, or, when the
 	// caller is unknown, the principal that created the space.
 	self := r.isCaller(rc.Member) || (r.opts.Caller == "" && principal != "" && strings.EqualFold(principal, rc.Member))
-	if name == "" {
+	if name == (membershipName{}) {
 		got, err := r.getMember(ctx, space, rc.Member, admin)
 		if err != nil {
 			if isStop(ctx, err) {
@@ -394,18 +402,15 @@ func (r *runner) setRole(ctx context.Context, space, principal string, admin boo
 			// was adopted): lowering it is not this tool's to do.
 			return false, fmt.Errorf("%s is %s of %s, which was not given by provision; not lowering it", strings.TrimPrefix(rc.Member, "users/"), article(live), space)
 		}
-		name = got.Name
+		n, ok := nameOf(space, got)
+		if !ok {
+			return false, fmt.Errorf("finding the membership: the server answered %q, which is no membership of %s", got.Name, space)
+		}
+		name = n
 	} else if self && rc.To.Rank() < rc.From.Rank() {
 		return false, errOwnRole
 	}
-	err = r.do(ctx, r.opts.Members, "members.patch", name, func(cctx context.Context) error {
-		call := r.svc.Spaces.Members.Patch(name, &chat.Membership{Role: rc.To.API()}).UpdateMask("role").Context(cctx)
-		if admin {
-			call = call.UseAdminAccess(true)
-		}
-		_, err := call.Do()
-		return err
-	})
+	err = r.patchRole(ctx, name, rc.To, admin)
 	return err == nil, err
 }
 

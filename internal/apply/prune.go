@@ -10,12 +10,37 @@ import (
 )
 
 // removeMembers deletes the memberships of members the config no longer
-// lists (--prune-members), one members.delete each, by the member's email
-// (the alias GAM7 also sends to members.delete; UNCERTAIN: DD documents
-// the alias for members.get). A membership already gone counts as removed.
-// The caller is never removed. Each removal is recorded as it succeeds.
+// lists (--prune-members), one members.delete each, by the name the server
+// gave the membership: in the list a refresh of this run read
+// (Options.Refreshed), or else in one members.list of the space made now;
+// for a person named by email whose ID is not known, in the answer to a
+// members.get by that email (lists name people by ID only). A member the
+// server does not list is not in the space: nothing to delete, and it
+// counts as removed. A delete answered 404 is not taken for gone: the
+// membership is read again by the same name, and only if the read says it
+// is gone does it count as removed; if it is still there, that member
+// fails with the server's message. The caller is never removed, nor a Chat
+// app. Each removal is recorded as it succeeds.
 func (r *runner) removeMembers(ctx context.Context, k string, entry *results.Entry, members []string) error {
+	admin := r.admin(entry)
+	// The space is listed once, when a removal first needs it.
+	var in listing
+	var inErr error
+	asked := false
+	list := func() (listing, error) {
+		if !asked {
+			asked = true
+			in, inErr = r.listed(ctx, k, entry.Name, admin)
+		}
+		return in, inErr
+	}
 	var firstErr error
+	fail := func(m string, err error) {
+		r.stats.membersFailed.Add(1)
+		if firstErr == nil {
+			firstErr = fmt.Errorf("removing %s: %w", strings.TrimPrefix(m, "users/"), err)
+		}
+	}
 	for _, m := range members {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
@@ -23,26 +48,23 @@ func (r *runner) removeMembers(ctx context.Context, k string, entry *results.Ent
 		if r.isCaller(m) {
 			continue
 		}
-		target := r.memberName(entry, m)
-		err := r.do(ctx, r.opts.Members, "members.delete", target, func(cctx context.Context) error {
-			call := r.svc.Spaces.Members.Delete(target).Context(cctx)
-			if r.admin(entry) {
-				call = call.UseAdminAccess(true)
-			}
-			_, err := call.Do()
+		l, found, err := r.membershipOf(ctx, entry, list, m)
+		switch {
+		case err != nil && isStop(ctx, err):
 			return err
-		})
-		if err != nil {
-			e := classify(err)
-			switch {
-			case isStop(ctx, err):
-				return err
-			case !spaceNotFound(e):
-				r.unauthenticated(e)
-				r.stats.membersFailed.Add(1)
-				if firstErr == nil {
-					firstErr = fmt.Errorf("removing %s: %w", strings.TrimPrefix(m, "users/"), e)
+		case err != nil:
+			r.unauthenticated(classify(err))
+			fail(m, err)
+			continue
+		case found && l.app:
+			fail(m, fmt.Errorf("%s is a Chat app, which provision never removes", l.name))
+			continue
+		case found:
+			if err := r.deleteMember(ctx, l.name, admin); err != nil {
+				if isStop(ctx, err) {
+					return err
 				}
+				fail(m, err)
 				continue
 			}
 		}
@@ -54,18 +76,90 @@ func (r *runner) removeMembers(ctx context.Context, k string, entry *results.Ent
 	return firstErr
 }
 
-// memberName is the membership name of member m of the entry's space: by
-// the users/ID recorded for it when known, else by email or ID as given.
-func (r *runner) memberName(entry *results.Entry, m string) string {
-	if entry.Applied != nil {
-		if id := entry.Applied.IDs[m]; id != "" {
-			return entry.Name + "/members/" + id[strings.LastIndex(id, "/")+1:]
+// deleteMember deletes the membership n and makes sure it is gone: a 404
+// for a membership just listed may be a server that still has it (or a
+// name it does not take), so the membership is read again by the same
+// name, and the delete fails with the server's message unless the read
+// confirms it is gone.
+func (r *runner) deleteMember(ctx context.Context, n membershipName, admin bool) error {
+	err := r.deleteMembership(ctx, n, admin)
+	if err == nil {
+		return nil
+	}
+	e := classify(err)
+	if isStop(ctx, err) || !spaceNotFound(e) {
+		r.unauthenticated(e)
+		return e
+	}
+	there, rerr := r.memberStillThere(ctx, n, admin)
+	switch {
+	case rerr != nil && isStop(ctx, rerr):
+		return rerr
+	case rerr != nil:
+		r.unauthenticated(classify(rerr))
+		return fmt.Errorf("%w; reading %s again: %w", e, n, classify(rerr))
+	case there:
+		return fmt.Errorf("%w; read again, %s is still in the space", e, n)
+	}
+	return nil
+}
+
+// listed is the space's memberships: as the refresh of this run listed
+// them, or one members.list now.
+func (r *runner) listed(ctx context.Context, k, space string, admin bool) (listing, error) {
+	if ref := r.opts.Refreshed; ref != nil {
+		if in, ok := ref.listings[k]; ok {
+			return in, nil
 		}
 	}
-	if id, ok := strings.CutPrefix(r.apiName(m), "groups/"); ok {
-		return entry.Name + "/members/" + id
+	return r.listMembers(ctx, space, admin)
+}
+
+// membershipOf finds member m (users/ID, groups/ID, users/EMAIL or
+// group:EMAIL) among the space's memberships. Members named by email are
+// found through the users/ID or groups/ID recorded for them (what this
+// tool added), in the space's listing (list); a group whose ID is not
+// recorded is looked up by email in Cloud Identity; a person whose ID is
+// not, by a members.get of the email (the documented alias, DD), whose
+// answer names the membership. found is false when the space does not
+// have the member.
+func (r *runner) membershipOf(ctx context.Context, entry *results.Entry, list func() (listing, error), m string) (l listed, found bool, err error) {
+	id := m
+	if entry.Applied != nil && entry.Applied.IDs[m] != "" {
+		id = entry.Applied.IDs[m]
 	}
-	return alias(entry.Name, m)
+	switch {
+	case strings.HasPrefix(id, plan.GroupPrefix):
+		if id, err = r.groupID(ctx, m, nil); err != nil {
+			return listed{}, false, err
+		}
+	case strings.HasPrefix(id, "users/") && strings.Contains(id, "@"):
+		got, err := r.getMember(ctx, entry.Name, m, r.admin(entry))
+		switch {
+		case err != nil && spaceNotFound(classify(err)):
+			return listed{}, false, nil // not in the space
+		case err != nil && isStop(ctx, err):
+			return listed{}, false, err
+		case err != nil:
+			return listed{}, false, fmt.Errorf("finding the membership: %w", classify(err))
+		case got.State == "NOT_A_MEMBER":
+			return listed{}, false, nil
+		}
+		name, ok := nameOf(entry.Name, got)
+		if !ok {
+			return listed{}, false, fmt.Errorf("finding the membership: the server answered %q, which is no membership of %s", got.Name, entry.Name)
+		}
+		return listed{name: name, role: plan.RoleOf(got.Role), app: got.Member != nil && got.Member.Type == "BOT"}, true, nil
+	}
+	in, err := list()
+	if err != nil {
+		if isStop(ctx, err) {
+			return listed{}, false, err
+		}
+		return listed{}, false, fmt.Errorf("listing the members of %s: %w", entry.Name, classify(err))
+	}
+	l, found = in[id]
+	return l, found, nil
 }
 
 // deleteSpace deletes an orphan this tool created (--prune: plan.Delete

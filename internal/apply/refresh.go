@@ -58,24 +58,35 @@ type Refreshed struct {
 	Reads     int64
 	Calls     map[string]map[int]int
 	QuotaWait time.Duration
+
+	// listings are the memberships listed of each space read with its
+	// members, by key: a run given this Refreshed (Options.Refreshed)
+	// removes members by the names these lists gave.
+	listings map[string]listing
+	// groups are the config's group emails looked up again, by email:
+	// the run after the refresh takes these answers over the record's.
+	groups map[string]groupAnswer
 }
 
 // Refresh reads the recorded spaces (key → Target), Concurrency at a time
 // through the Reads limiter: spaces.get for the settings, and where members
 // are managed, members.list for who is in the space, plus a members.get by
 // email for each member whose users/ID is not yet known (the list names
-// users by ID only: DD, Membership.member). A NOT_FOUND for that very
-// space, or a 403, is Lost; with Options.Admin an administrator's read then
-// tells Gone from Unreachable (see Refreshed). An answer saying the Chat
-// app is not configured stops the refresh like a 401. Any other failure is
-// an error: a space that cannot be read must not be taken for deleted and
-// created again. progress, if set, is called after each space.
+// users by ID only: DD, Membership.member), and one Cloud Identity lookup
+// of each group named by email, whatever the record says. A NOT_FOUND for
+// that very space, or a 403, is Lost; with Options.Admin an
+// administrator's read then tells Gone from Unreachable (see Refreshed).
+// An answer saying the Chat app is not configured stops the refresh like a
+// 401. Any other failure is an error: a space that cannot be read must not
+// be taken for deleted and created again. progress, if set, is called
+// after each space.
 func Refresh(ctx context.Context, svc *chat.Service, spaces map[string]Target, o Options, progress func(done, total int)) (Refreshed, error) {
 	r := newRunner(svc, nil, o)
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	r.stop = stop
-	out := Refreshed{Gone: map[string]bool{}, Unreachable: map[string]bool{}, Lost: map[string]int{}, Live: map[string]*plan.Live{}, IDs: map[string]map[string]string{}}
+	out := Refreshed{Gone: map[string]bool{}, Unreachable: map[string]bool{}, Lost: map[string]int{}, Live: map[string]*plan.Live{}, IDs: map[string]map[string]string{},
+		listings: map[string]listing{}}
 	var mu sync.Mutex
 	var firstErr error
 	var done atomic.Int64
@@ -87,7 +98,7 @@ func Refresh(ctx context.Context, svc *chat.Service, spaces map[string]Target, o
 			defer wg.Done()
 			for k := range todo {
 				t := spaces[k]
-				live, ids, err := r.readSpace(ctx, t)
+				live, ids, in, err := r.readSpace(ctx, t)
 				var e *apiError
 				lost, confirmed := 0, error(nil)
 				if err != nil {
@@ -104,6 +115,9 @@ func Refresh(ctx context.Context, svc *chat.Service, spaces map[string]Target, o
 					out.Live[k] = live
 					if len(ids) > 0 {
 						out.IDs[k] = ids
+					}
+					if in != nil {
+						out.listings[k] = in
 					}
 				case lost != 0 && t.Admin && spaceNotFound(e):
 					out.Gone[k] = true // read as an administrator already
@@ -137,6 +151,7 @@ feed:
 	}
 	close(todo)
 	wg.Wait()
+	out.groups = r.groups.answers()
 	out.Reads = r.stats.reads.Load()
 	r.callsMu.Lock()
 	out.Calls, out.QuotaWait = r.calls, r.quotaWait
@@ -168,20 +183,20 @@ func spaceNotFound(e *apiError) bool {
 }
 
 // readSpace reads one space: its settings and, when t.Members is set, its
-// members. A NOT_FOUND of the space itself is returned as such; members
-// not found are simply absent.
-func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[string]string, error) {
+// members, whose listing it returns too. A NOT_FOUND of the space itself
+// is returned as such; members not found are simply absent.
+func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[string]string, listing, error) {
 	sp, err := r.getSpace(ctx, t.Name, t.Admin)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	live := &plan.Live{Settings: liveSettings(sp)}
 	if len(t.Members) == 0 {
-		return live, nil, nil
+		return live, nil, nil, nil
 	}
 	listed, err := r.listMembers(ctx, t.Name, t.Admin)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// Match the config's members with the listed memberships: groups and
 	// users/ID by name, users by email through their recorded ID or a get.
@@ -193,13 +208,24 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 	for _, m := range t.Members {
 		id := m
 		if strings.HasPrefix(m, plan.GroupPrefix) {
-			gid, err := r.groupID(ctx, m, t.IDs)
+			// Looked up again, not taken from the record: a group deleted
+			// and made again under its email has a new ID (Live.Groups).
+			gid, err := r.groupID(ctx, m, nil)
 			switch {
 			case err != nil && isStop(ctx, err):
-				return nil, nil, err
+				return nil, nil, nil, err
+			case err != nil && t.IDs[m] != "":
+				// Cloud Identity does not say: the space is matched with
+				// the recorded ID, as a run without --refresh would.
+				gid = t.IDs[m]
 			case err != nil:
 				groupsUnknown = true
 				continue
+			default:
+				if live.Groups == nil {
+					live.Groups = make(map[string]string)
+				}
+				live.Groups[m] = gid
 			}
 			if t.IDs[m] == "" {
 				learnt[m] = gid
@@ -214,7 +240,7 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 				case err != nil && classify(err).kind == notFound:
 					continue // not in the space
 				case err != nil:
-					return nil, nil, fmt.Errorf("looking up %s: %w", m, err)
+					return nil, nil, nil, fmt.Errorf("looking up %s: %w", m, err)
 				case got.Member == nil || got.State == "NOT_A_MEMBER":
 					continue
 				}
@@ -222,10 +248,10 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 				learnt[m] = id
 			}
 		}
-		if role, ok := listed[id]; ok {
+		if l, ok := listed[id]; ok && !l.app {
 			matched[id] = true
 			live.Members = append(live.Members, m)
-			live.Roles[m] = role
+			live.Roles[m] = l.role
 		}
 	}
 	// Members in the space that the config does not list, but for the
@@ -242,8 +268,8 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 	// Every email of the config was looked up (by recorded ID or a get):
 	// a listed ID that matched none is truly someone the config lacks.
 	live.Resolved, live.Caller = true, callerID
-	for id, role := range listed {
-		if id == principalID {
+	for id, l := range listed {
+		if id == principalID || l.app {
 			continue
 		}
 		if groupsUnknown && strings.HasPrefix(id, "groups/") {
@@ -253,16 +279,19 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 		}
 		if !matched[id] && id != callerID {
 			live.Members = append(live.Members, id)
-			live.Roles[id] = role
+			live.Roles[id] = l.role
 		}
 	}
-	return live, learnt, nil
+	return live, learnt, listed, nil
 }
 
-// listMembers lists a space's human and group memberships, invited ones
-// included: users/ID or groups/ID → role. Chat apps are left out.
-func (r *runner) listMembers(ctx context.Context, space string, admin bool) (map[string]plan.Role, error) {
-	out := make(map[string]plan.Role)
+// listMembers lists a space's memberships, invited ones and groups
+// included, by member (users/ID or groups/ID), each with the name the
+// server gave it and its role; Chat apps are marked as such. A membership
+// whose answer carries no name of this space is an error: nothing of the
+// space could be removed by a name the server did not give.
+func (r *runner) listMembers(ctx context.Context, space string, admin bool) (listing, error) {
+	out := make(listing)
 	seen := make(map[string]bool)
 	token := ""
 	for pages := 1; ; pages++ {
@@ -280,12 +309,20 @@ func (r *runner) listMembers(ctx context.Context, space string, admin bool) (map
 			return nil, err
 		}
 		for _, m := range page.Memberships {
+			var who string
 			switch {
 			case m.GroupMember != nil:
-				out[m.GroupMember.Name] = plan.RoleMember
-			case m.Member != nil && m.Member.Type != "BOT":
-				out[m.Member.Name] = plan.RoleOf(m.Role)
+				who = m.GroupMember.Name
+			case m.Member != nil:
+				who = m.Member.Name
+			default:
+				continue
 			}
+			name, ok := nameOf(space, m)
+			if !ok {
+				return nil, fmt.Errorf("the server listed %s in %s under the name %q, which is no membership of that space", who, space, m.Name)
+			}
+			out[who] = listed{name: name, role: plan.RoleOf(m.Role), app: m.GroupMember == nil && m.Member.Type == "BOT"}
 		}
 		token = page.NextPageToken
 		switch {

@@ -405,7 +405,7 @@ func (s *Server) Stats() Stats {
 		}
 		for _, m := range sp.members {
 			if m.adds > 0 {
-				st.MemberAdds["spaces/"+sp.id+"/members/"+m.id] = int(m.adds)
+				st.MemberAdds["spaces/"+sp.id+"/members/"+m.name] = int(m.adds)
 			}
 		}
 	}

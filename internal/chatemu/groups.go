@@ -30,3 +30,23 @@ func (s *Server) lookupGroup(c *call) (int, any, *apiError) {
 	}
 	return http.StatusOK, map[string]string{"name": "groups/" + id}, nil
 }
+
+// SetGroup makes groups.lookup answer groups/ID for email from now on, as
+// Cloud Identity does once a group is deleted and made again under the
+// same email (a new ID); an empty id forgets the group, as if deleted. It
+// does not touch the spaces: a membership of the old group stays where it
+// is (whether Chat drops a deleted group's memberships is UNCERTAIN). It
+// counts no call and charges no quota.
+func (s *Server) SetGroup(email, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	email = normEmail(email)
+	if id == "" {
+		delete(s.cfg.groups, email)
+		return
+	}
+	if s.cfg.groups == nil {
+		s.cfg.groups = make(map[string]string)
+	}
+	s.cfg.groups[email] = strings.TrimPrefix(id, "groups/")
+}

@@ -28,3 +28,20 @@ func TestGroupsLookup(t *testing.T) {
 		}
 	}
 }
+
+// TestSetGroup: a group deleted and made again under the same email is
+// looked up with its new ID; one forgotten is not found.
+func TestSetGroup(t *testing.T) {
+	t.Parallel()
+	srv := New(WithGroups(map[string]string{"eng@example.com": "groups/old"}))
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	srv.SetGroup("Eng@example.com", "groups/new")
+	if code, body := do(t, ts, "GET", "/v1/groups:lookup?groupKey.id=eng@example.com", ""); code != 200 || body["name"] != "groups/new" {
+		t.Errorf("lookup after SetGroup = %d %v; want groups/new", code, body)
+	}
+	srv.SetGroup("eng@example.com", "")
+	if code, body := do(t, ts, "GET", "/v1/groups:lookup?groupKey.id=eng@example.com", ""); code != 403 {
+		t.Errorf("lookup of a forgotten group = %d %v; want 403", code, body)
+	}
+}

@@ -71,7 +71,10 @@ func (s *Server) invited(email string) bool {
 
 // join makes t a member of sp.
 func (s *Server) join(sp *space, t target, now time.Time) *member {
-	m := &member{id: t.id, email: t.email, group: t.group, role: "ROLE_MEMBER", state: "JOINED", created: now, adds: 1}
+	m := &member{id: t.id, name: t.id, email: t.email, group: t.group, role: "ROLE_MEMBER", state: "JOINED", created: now, adds: 1}
+	if t.group {
+		m.name = groupMembershipID(sp.id, t.id)
+	}
 	if s.invited(t.email) {
 		m.state = "INVITED"
 	}
@@ -105,7 +108,7 @@ func (s *Server) createMember(c *call) (int, any, *apiError) {
 		return 0, nil, e
 	}
 	sp.memberWrites++
-	if m := sp.find(t.id); m != nil {
+	if m := sp.find(t.id, t.group); m != nil {
 		m.adds++
 		return 0, nil, newError(statusAlreadyExists, "The member is already in the space.")
 	}
@@ -115,23 +118,28 @@ func (s *Server) createMember(c *call) (int, any, *apiError) {
 	return http.StatusOK, s.join(sp, t, c.now).out(sp), nil
 }
 
-// memberOf finds the membership a {member} path segment names: a numeric
-// ID, a group ID, or, when alias is true, a user's email. The DD documents
-// the alias for get and delete; GAM7 also sends it to patch, which the
-// emulator refuses (stricter: UNCERTAIN).
+// memberOf finds the membership a {member} path segment names: the ID the
+// server gave the membership (a user's numeric ID; for a group, the ID of
+// groupMembershipID, never the group's own ID, which is answered 404 like
+// any name the server never gave) or, when alias is true, a user's email.
+// The DD documents the alias for get and delete; GAM7 also sends it to
+// patch, which the emulator refuses (stricter: UNCERTAIN).
 func (s *Server) memberOf(c *call, alias bool) (*space, *member, *apiError) {
 	sp, e := s.visible(c)
 	if e != nil {
 		return nil, nil, e
 	}
 	ref := c.args[1]
+	var m *member
 	if strings.Contains(ref, "@") {
 		if !alias {
 			return nil, nil, newError(statusInvalidArgument, "Membership name %q: the email alias is accepted only by members.get and members.delete.", "spaces/"+sp.id+"/members/"+ref)
 		}
-		ref, _ = s.userRef(ref)
+		id, _ := s.userRef(ref)
+		m = sp.find(id, false)
+	} else {
+		m = sp.named(ref)
 	}
-	m := sp.find(ref)
 	if m == nil {
 		return nil, nil, errNotFound()
 	}
@@ -190,8 +198,8 @@ func (s *Server) patchMember(c *call) (int, any, *apiError) {
 	return http.StatusOK, m.out(sp), nil
 }
 
-// deleteMember removes a membership, named by ID or by email (DD: "You can
-// use the email as an alias"). An owner or a manager may remove members; only
+// deleteMember removes a membership, named by the name the server gave it
+// or, for a user, by email (DD: "You can use the email as an alias"). An owner or a manager may remove members; only
 // an owner may remove an owner (DD: "To delete memberships for space
 // managers, the requester must be a space manager"); anyone may leave
 // (UNCERTAIN). The last owner cannot be removed (UNCERTAIN). The answer is

@@ -191,3 +191,109 @@ func TestListMembers(t *testing.T) {
 	_, err = svc.Spaces.Members.List(other.Name).PageToken(first.NextPageToken).Do()
 	wantAPIError(t, "Members.List(another space's token)", err, 400, "INVALID_ARGUMENT")
 }
+
+// groupMember is a group's membership name: an ID the server gave, not the
+// group's.
+var groupMember = regexp.MustCompile(`^spaces/AAAA[A-Za-z0-9_-]{7}/members/[0-9a-f]{16}$`)
+
+// TestGroupMembershipNames: a group's membership is named by an ID the
+// server assigns (DD, Membership.name), returned by create, setup, list
+// and get and taken by get, patch and delete; the group's own ID in its
+// place names no membership (404), whatever the call.
+func TestGroupMembershipNames(t *testing.T) {
+	t.Parallel()
+	srv, svc, _ := start(t)
+	sp, err := svc.Spaces.Create(newSpace("Groups")).Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := svc.Spaces.Members.Create(sp.Name, group("team42")).Do()
+	if err != nil {
+		t.Fatalf("Members.Create(group) = %v", err)
+	}
+	if !groupMember.MatchString(g.Name) || strings.HasSuffix(g.Name, "/team42") || g.GroupMember.Name != "groups/team42" {
+		t.Fatalf("Members.Create(group) = %q for %q; want a name the server gave, not the group's ID", g.Name, g.GroupMember.Name)
+	}
+	set, err := svc.Spaces.Setup(&chat.SetUpSpaceRequest{Space: newSpace("Set up"), Memberships: []*chat.Membership{group("team42")}}).Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, space := range []string{sp.Name, set.Name} {
+		list, err := svc.Spaces.Members.List(space).ShowGroups(true).Do()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var listed string
+		for _, m := range list.Memberships {
+			if m.GroupMember != nil {
+				listed = m.Name
+			}
+		}
+		if !groupMember.MatchString(listed) || !strings.HasPrefix(listed, space+"/") {
+			t.Errorf("Members.List(%s) names the group %q; want a name the server gave in that space", space, listed)
+		}
+		if space == sp.Name && listed != g.Name {
+			t.Errorf("Members.List = %q, Members.Create = %q; want one name", listed, g.Name)
+		}
+	}
+
+	bare := sp.Name + "/members/team42"
+	_, err = svc.Spaces.Members.Get(bare).Do()
+	wantAPIError(t, "Members.Get(the group's ID)", err, 404, "NOT_FOUND")
+	_, err = svc.Spaces.Members.Patch(bare, &chat.Membership{Role: "ROLE_MEMBER"}).UpdateMask("role").Do()
+	wantAPIError(t, "Members.Patch(the group's ID)", err, 404, "NOT_FOUND")
+	_, err = svc.Spaces.Members.Delete(bare).Do()
+	wantAPIError(t, "Members.Delete(the group's ID)", err, 404, "NOT_FOUND")
+	if got, err := svc.Spaces.Members.Get(g.Name).Do(); err != nil || got.GroupMember == nil || got.GroupMember.Name != "groups/team42" {
+		t.Fatalf("Members.Get(%q) after a delete of the group's ID = %v, %v; want the group, still there", g.Name, got, err)
+	}
+	if _, err := svc.Spaces.Members.Patch(g.Name, &chat.Membership{Role: "ROLE_MEMBER"}).UpdateMask("role").Do(); err != nil {
+		t.Errorf("Members.Patch(%q) = %v", g.Name, err)
+	}
+	if got := srv.Stats().MemberAdds[g.Name]; got != 1 {
+		t.Errorf("Stats().MemberAdds[%q] = %d, want 1", g.Name, got)
+	}
+	if _, err := svc.Spaces.Members.Delete(g.Name).Do(); err != nil {
+		t.Fatalf("Members.Delete(%q) = %v", g.Name, err)
+	}
+	for _, m := range srv.Members(sp.Name) {
+		if m.Group != "" {
+			t.Fatalf("the group is still a member after Members.Delete(%q)", g.Name)
+		}
+	}
+	// The name is stable: the same group added again is named alike.
+	again, err := svc.Spaces.Members.Create(sp.Name, group("team42")).Do()
+	if err != nil || again.Name != g.Name {
+		t.Errorf("Members.Create(group again) = %v, %v; want %q", again, err, g.Name)
+	}
+}
+
+// TestManyGroupMembershipNames: past the members a space scans, the index
+// finds users by ID and groups only by their membership's name.
+func TestManyGroupMembershipNames(t *testing.T) {
+	t.Parallel()
+	_, svc, _ := start(t, WithMemberQuota(0), WithReadQuota(0))
+	sp, err := svc.Spaces.Create(newSpace("Many")).Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]string{}
+	for i := range 12 {
+		id := fmt.Sprintf("g%02d", i)
+		m, err := svc.Spaces.Members.Create(sp.Name, group(id)).Do()
+		if err != nil {
+			t.Fatal(err)
+		}
+		names[id] = m.Name
+	}
+	for id, name := range names {
+		if got, err := svc.Spaces.Members.Get(name).Do(); err != nil || got.GroupMember.Name != "groups/"+id {
+			t.Errorf("Members.Get(%q) = %v, %v; want groups/%s", name, got, err, id)
+		}
+		_, err := svc.Spaces.Members.Get(sp.Name + "/members/" + id).Do()
+		wantAPIError(t, "Members.Get(groups/"+id+"'s ID)", err, 404, "NOT_FOUND")
+	}
+	if _, err := svc.Spaces.Members.Get(sp.Name + "/members/caller@example.com").Do(); err != nil {
+		t.Errorf("Members.Get(the caller by email) = %v", err)
+	}
+}

@@ -193,7 +193,7 @@ func (s *Server) searchSpaces(c *call) (int, any, *apiError) {
 			continue
 		}
 		if !c.admin {
-			if m := sp.find(c.who.id); m == nil || m.group || m.state != "JOINED" {
+			if m := sp.find(c.who.id, false); m == nil || m.state != "JOINED" {
 				continue
 			}
 		}

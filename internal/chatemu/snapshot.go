@@ -10,7 +10,7 @@ import (
 
 // Member is a snapshot of one membership, for tests.
 type Member struct {
-	Name  string // spaces/{space}/members/{id}
+	Name  string // spaces/{space}/members/{member}, as the server names it
 	User  string // users/{numeric id}; "" for a group
 	Email string // the email the user was added with, when known
 	Group string // groups/{id}; "" for a user
@@ -73,7 +73,7 @@ func (s *Server) Members(name string) []Member {
 	out := make([]Member, 0, len(sp.members))
 	for _, m := range sp.members {
 		mm := Member{
-			Name:        "spaces/" + sp.id + "/members/" + m.id,
+			Name:        "spaces/" + sp.id + "/members/" + m.name,
 			Email:       m.email,
 			Role:        m.role,
 			State:       m.state,
@@ -229,11 +229,11 @@ func (s *Server) RemoveMember(name, member string) bool {
 	if sp == nil {
 		return false
 	}
-	id := strings.TrimPrefix(member, "groups/")
+	id, group := strings.CutPrefix(member, "groups/")
 	if strings.Contains(member, "@") {
 		id, _ = s.userRef(member)
 	}
-	m := sp.find(id)
+	m := sp.find(id, group)
 	if m == nil {
 		return false
 	}
@@ -262,7 +262,7 @@ func (s *Server) AddMember(name, email, role string) bool {
 		return false
 	}
 	id, e := s.userRef(email)
-	if sp.find(id) != nil {
+	if sp.find(id, false) != nil {
 		return false
 	}
 	s.join(sp, target{id: id, email: e}, s.cfg.now()).role = role

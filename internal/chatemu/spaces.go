@@ -94,7 +94,7 @@ func (s *Server) insert(in *spaceIn, requestID string, now time.Time, creator wh
 		sp.audience = a.Audience
 	}
 	s.st.know(creator)
-	sp.add(&member{id: creator.id, email: creator.email, role: "ROLE_MANAGER", state: "JOINED", created: now})
+	sp.add(&member{id: creator.id, name: creator.id, email: creator.email, role: "ROLE_MANAGER", state: "JOINED", created: now})
 	if s.st.names[sp.key] > 0 {
 		s.ctr.duplicates++
 	}

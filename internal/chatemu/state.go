@@ -85,9 +85,13 @@ type message struct {
 	created                 time.Time
 }
 
-// member is one membership; its name is spaces/{space.id}/members/{id}.
+// member is one membership; its name is spaces/{space.id}/members/{name}.
 type member struct {
-	id          string // numeric user ID, or the group ID
+	id string // numeric user ID, or the group ID
+	// name is the {member} of the membership's name, which the server
+	// assigns (DD, Membership.name): a user's numeric ID, or for a group
+	// an opaque ID that is not the group's (groupMembershipID).
+	name        string
 	email       string // when the user was named by email
 	group       bool
 	role        string
@@ -99,22 +103,62 @@ type member struct {
 
 const linearMembers = 8
 
-func (sp *space) find(id string) *member {
+// key is how byID indexes a member by who it is: a user by its ID, a group
+// by groups/ID, so that a user's ID and a group's never meet.
+func memberKey(id string, group bool) string {
+	if group {
+		return "groups/" + id
+	}
+	return id
+}
+
+// find returns the membership of the user (or, with group, the group) of
+// this ID.
+func (sp *space) find(id string, group bool) *member {
 	if sp.byID != nil {
-		return sp.byID[id]
+		if m := sp.byID[memberKey(id, group)]; m != nil && m.id == id && m.group == group {
+			return m
+		}
+		return nil
 	}
 	for _, m := range sp.members {
-		if m.id == id {
+		if m.id == id && m.group == group {
 			return m
 		}
 	}
 	return nil
 }
 
+// named returns the membership whose name ends in /members/{seg}: a user
+// by its ID, a group only by the ID its membership was given, never by
+// the group's own ID.
+func (sp *space) named(seg string) *member {
+	if sp.byID != nil {
+		if m := sp.byID[seg]; m != nil && m.name == seg {
+			return m
+		}
+		return nil
+	}
+	for _, m := range sp.members {
+		if m.name == seg {
+			return m
+		}
+	}
+	return nil
+}
+
+// index puts m in byID under who it is and under its membership name.
+func (sp *space) index(m *member) {
+	sp.byID[memberKey(m.id, m.group)] = m
+	if m.group {
+		sp.byID[m.name] = m
+	}
+}
+
 // roleOf returns the caller's role in sp, "" if not a member. Only a
 // membership of the user counts, not one through a group.
 func (sp *space) roleOf(w who) string {
-	if m := sp.find(w.id); m != nil && !m.group {
+	if m := sp.find(w.id, false); m != nil {
 		return m.role
 	}
 	return ""
@@ -140,7 +184,10 @@ func (sp *space) drop(m *member) {
 		}
 	}
 	if sp.byID != nil {
-		delete(sp.byID, m.id)
+		delete(sp.byID, memberKey(m.id, m.group))
+		if m.group {
+			delete(sp.byID, m.name)
+		}
 	}
 	if m.state == "JOINED" {
 		if m.group {
@@ -155,11 +202,11 @@ func (sp *space) add(m *member) {
 	sp.members = append(sp.members, m)
 	switch {
 	case sp.byID != nil:
-		sp.byID[m.id] = m
+		sp.index(m)
 	case len(sp.members) > linearMembers:
 		sp.byID = make(map[string]*member, 2*len(sp.members))
 		for _, x := range sp.members {
-			sp.byID[x.id] = x
+			sp.index(x)
 		}
 	}
 	if m.state == "JOINED" {
@@ -185,6 +232,20 @@ func userID(email string) string {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(email))
 	return fmt.Sprintf("1%020d", h.Sum64())
+}
+
+// groupMembershipID is the {member} of a group's membership name. The
+// real server assigns membership names (DD, Membership.name: "assigned by
+// the server") and documents no format for a group's; here it is a hash
+// of the space and the group: stable (the same group in the same space is
+// always named alike) and never the group's own ID, so that a client that
+// composes spaces/S/members/{groupID} instead of using the name it was
+// given is answered 404, as it would be by a server whose names it does
+// not know (UNCERTAIN: the real IDs' shape).
+func groupMembershipID(spaceID, groupID string) string {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(spaceID + "/groups/" + groupID))
+	return fmt.Sprintf("%016x", h.Sum64())
 }
 
 // userRef resolves the {user} of users/{user} to an ID and, when it was an
@@ -355,7 +416,7 @@ func (sp *space) out() spaceOut {
 
 func (m *member) out(sp *space) membershipOut {
 	o := membershipOut{
-		Name:       "spaces/" + sp.id + "/members/" + m.id,
+		Name:       "spaces/" + sp.id + "/members/" + m.name,
 		State:      m.state,
 		Role:       m.role,
 		CreateTime: timestamp(m.created),

@@ -81,6 +81,7 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			if from := recordedName(key, rec); from != s.DisplayName {
 				it.Rename = &Rename{From: from, To: s.DisplayName}
 			}
+			rec, it.Groups = regroup(rec)
 			if rec.Live != nil && rec.Live.MembersRead {
 				it.AddMembers, it.Roles = convergeLive(s, rec)
 			} else {
@@ -95,7 +96,7 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			drift(&it, s, rec)
 			welcome(&it, s, rec)
 			it.Action = Exists
-			if it.Rename != nil || len(it.AddMembers) > 0 || len(it.Roles) > 0 || len(it.RemoveMembers) > 0 || len(it.Patches) > 0 || it.Welcome {
+			if it.Rename != nil || len(it.AddMembers) > 0 || len(it.Roles) > 0 || len(it.RemoveMembers) > 0 || len(it.Patches) > 0 || it.Welcome || len(it.Groups) > 0 {
 				it.Action = Update
 			}
 		default:

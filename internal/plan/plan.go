@@ -256,6 +256,10 @@ type Live struct {
 	// when known: it is in the space without being listed in Members, so
 	// the plan neither adds, removes nor changes the role of it.
 	Caller string
+	// Groups are the config's groups named by email (group:EMAIL) that the
+	// refresh looked up again, with the groups/ID Cloud Identity answered:
+	// they win over the IDs recorded (see GroupChange).
+	Groups map[string]string
 }
 
 // Item is one line of the plan.
@@ -327,6 +331,10 @@ type Item struct {
 	Patches []Patch
 	// RemoveMembers are members to delete (Config.PruneMembers), sorted.
 	RemoveMembers []string
+	// Groups are the groups named by email whose groups/ID a refresh found
+	// changed since it was recorded, sorted by member: the new ID is the
+	// config's member, and the run records it.
+	Groups []GroupChange
 	// Welcome is set when the space is to receive Space.Welcome: it has
 	// none recorded (WelcomeID names the message).
 	Welcome bool

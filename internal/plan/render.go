@@ -23,7 +23,7 @@ var symbols = map[Action]string{
 
 // Legend is the first line of a plan printed for a person: every symbol
 // it may show, those of the lines indented under a space included.
-const Legend = "Legend: + create, ~ update or rename, = exists, ! retry, - delete, - orphan (left untouched), ? unreachable (kept, nothing sent); indented: ! warning, - member removed"
+const Legend = "Legend: + create, ~ update or rename, = exists, ! retry, - delete, - orphan (left untouched), ? unreachable (kept, nothing sent); indented: ! warning, - member removed, ~ group's new ID"
 
 // TextOptions change how WriteTextOptions prints a plan.
 type TextOptions struct {
@@ -32,7 +32,8 @@ type TextOptions struct {
 }
 
 // WriteText prints the plan for a person: the Legend, one line per space,
-// each warning on a line of its own under it, then a summary line.
+// each group whose ID changed and each warning on a line of its own under
+// it, then a summary line.
 func WriteText(w io.Writer, p *Plan) error {
 	return WriteTextOptions(w, p, TextOptions{})
 }
@@ -57,6 +58,9 @@ func WriteTextOptions(w io.Writer, p *Plan, opts TextOptions) error {
 			fmt.Fprintf(bw, " (%s)", d)
 		}
 		bw.WriteByte('\n')
+		for _, g := range it.Groups {
+			fmt.Fprintf(bw, "      ~ %s now %s, was %s\n", g.Member, g.Now, g.Was)
+		}
 		if opts.Verbose {
 			for _, m := range it.RemoveMembers {
 				fmt.Fprintf(bw, "      - %s\n", display(m))
@@ -266,6 +270,9 @@ type jsonItem struct {
 	// Withheld: --prune would delete it, but the plan is over
 	// --max-deletions.
 	Withheld bool `json:"withheld,omitempty"`
+	// Groups are the groups named by email whose ID a refresh found
+	// changed.
+	Groups []jsonGroup `json:"groups,omitempty"`
 }
 
 // jsonRename is a display name changed under the same key.
@@ -279,6 +286,14 @@ type jsonRename struct {
 type jsonPatch struct {
 	Mask     string            `json:"mask"`
 	Settings map[string]string `json:"settings"`
+}
+
+// jsonGroup is a group named by email (member, group:EMAIL) whose
+// groups/ID is now another than the one recorded (was).
+type jsonGroup struct {
+	Member string `json:"member"`
+	Now    string `json:"now"`
+	Was    string `json:"was"`
 }
 
 // jsonRole is one role change; from and to are "member", "manager"
@@ -302,6 +317,10 @@ func WriteJSON(w io.Writer, p *Plan) error {
 		var roles []jsonRole
 		for _, r := range it.Roles {
 			roles = append(roles, jsonRole(r))
+		}
+		var groups []jsonGroup
+		for _, g := range it.Groups {
+			groups = append(groups, jsonGroup(g))
 		}
 		var patches []jsonPatch
 		for _, pa := range it.Patches {
@@ -334,6 +353,7 @@ func WriteJSON(w io.Writer, p *Plan) error {
 			Withheld:      it.Withheld,
 			Warnings:      it.Warnings,
 			Welcome:       it.Welcome,
+			Groups:        groups,
 		})
 	}
 	enc := json.NewEncoder(w)
