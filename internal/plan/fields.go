@@ -138,25 +138,10 @@ func suggest(key string, known []string) string {
 	return best
 }
 
-// distance is the Levenshtein distance between two short strings, in bytes.
+// distance is the Levenshtein distance between two short strings.
 func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	ra, rb := []rune(a), []rune(b)
+	return editDistance(ra, rb, max(len(ra), len(rb)))
 }
 
 // setting validates one key shared by defaults and spaces into s.
