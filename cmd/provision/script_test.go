@@ -43,6 +43,8 @@ var updateScripts = flag.Bool("update", false, "rewrite the files that scripts c
 //	emu join NAME EMAIL ROLE
 //	               someone makes EMAIL a ROLE (member, manager, owner) of
 //	               NAME in the Chat UI
+//	emu rename NAME NEW
+//	               someone renames NAME to NEW in the Chat UI
 //	emu strangers 403|404
 //	               what the API answers a caller not in a space
 //	emu recorded FILE KEY NAME
@@ -112,6 +114,11 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 				guidelines = sp.SpaceDetails.Guidelines
 			}
 			emu.EditSpace(name, args[2], guidelines)
+			return
+		case "rename":
+			if !emu.RenameSpace(space(args[1]), args[2]) {
+				ts.Fatalf("emu rename %q %q: not renamed", args[1], args[2])
+			}
 			return
 		case "remove":
 			if !emu.RemoveMember(space(args[1]), args[2]) {

@@ -87,6 +87,9 @@ type Outcome struct {
 	Err error
 	// Interrupted is set when the run stopped before the space was done.
 	Interrupted bool
+	// Deleted is set when a Delete item's space was deleted (or confirmed
+	// gone) and its entry moved to the deleted section.
+	Deleted bool
 }
 
 // Summary counts what a run did.
@@ -185,6 +188,12 @@ type runner struct {
 
 	adopted sync.Map // key → []plan.Patch: what a space adopted in this run lacks
 
+	// claims maps each space the plan or this run records to its key
+	// (claimed): one space is never recorded under two keys, and a space
+	// another key holds is never deleted.
+	claimsMu sync.Mutex
+	claims   map[string]string
+
 	callsMu   sync.Mutex
 	calls     map[string]map[int]int // method → HTTP status (0: no answer) → attempts
 	pausedTo  map[*Limiter]time.Time // how far each limiter's pauses are counted
@@ -252,6 +261,14 @@ func Run(ctx context.Context, svc *chat.Service, rec Recorder, p *plan.Plan, o O
 	r.stop = stop
 
 	var sum Summary
+	r.claims = make(map[string]string, len(p.Items))
+	for _, it := range p.Items {
+		for _, name := range []string{it.Name, it.PreviousName} {
+			if _, ok := r.claims[name]; name != "" && !ok {
+				r.claims[name] = key(it)
+			}
+		}
+	}
 	for _, it := range p.Items {
 		switch it.Action {
 		case plan.Create, plan.Retry, plan.Update, plan.Delete:
@@ -377,14 +394,15 @@ func (s *Summary) add(o Outcome) {
 		return // counted at the end, with those never started
 	}
 	switch {
-	case o.Entry.Status == results.Unreachable && o.Err == nil:
-		// A create's ALREADY_EXISTS showed the space lives on.
-		s.Unreachable++
-		s.Planned--
 	case o.Action == plan.Delete && o.Err != nil:
 		s.Failed++
-	case o.Action == plan.Delete:
+	case o.Action == plan.Delete && o.Deleted:
 		s.Deleted++
+	case o.Entry.Status == results.Unreachable && o.Err == nil:
+		// A create's ALREADY_EXISTS, or a delete's NOT_FOUND with no
+		// administrator's read to confirm it, left the space kept.
+		s.Unreachable++
+		s.Planned--
 	case o.Entry.Status == results.Failed:
 		s.Failed++
 	case o.Action == plan.Update && o.Err != nil:
@@ -440,6 +458,11 @@ func (r *runner) apply(ctx context.Context, it plan.Item) Outcome {
 	}
 	if it.Action == plan.Delete {
 		return r.deleteSpace(ctx, it)
+	}
+	if it.Blocked != "" {
+		out.Err = errors.New(it.Blocked)
+		out.Entry.Status = results.Failed
+		return out
 	}
 	k := key(it)
 	var entry results.Entry

@@ -72,7 +72,7 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 	if previous == "" {
 		was = ""
 	}
-	entry := results.Entry{Status: results.Pending, DisplayName: recordName(k, it.Space.DisplayName), RequestID: reqID, Principal: principal, Previous: previous, Earlier: earlier, Was: was}
+	entry := results.Entry{Status: results.Pending, DisplayName: recordName(k, createName(it)), RequestID: reqID, Principal: principal, Previous: previous, Earlier: earlier, Was: was}
 	// The requestId is durable before the call: whatever happens to the
 	// answer, the next run asks with the same ID and gets the same space.
 	if err := r.record(results.Event{Space: k, Entry: &entry}); err != nil {
@@ -80,6 +80,11 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 	}
 
 	space := r.space(it.Space)
+	if it.ConfirmName != "" {
+		// A recorded space that answered 404 or 403: only a create under
+		// the name it has tells whether it lives on (see plan.Item).
+		space.DisplayName = it.ConfirmName
+	}
 	var setup []string
 	if !r.opts.App && len(it.AddMembers) > 0 {
 		setup = r.setupMembers(ctx, it.AddMembers)
@@ -137,10 +142,19 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 			// an earlier create of this entry made under another principal
 			// (whose outcome was never learnt), and only under the rules
 			// of adopt.
-			s, gone := r.stillThere(ctx, previous, it.Space.DisplayName)
-			if s != nil {
+			name := it.Space.DisplayName
+			if it.ConfirmName != "" {
+				name = it.ConfirmName
+			}
+			s, gone, serr := r.stillThere(ctx, previous, name)
+			switch {
+			case serr != nil:
+				err = serr
+			case s != nil:
 				got, status, setup = s, was, nil
 				err = nil
+			}
+			if serr != nil || s != nil {
 				break
 			}
 			if previous != "" && !gone {
@@ -162,6 +176,14 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 		default:
 			r.fatal(e)
 			err = e
+		}
+		if other := ""; err == nil && got != nil {
+			if other = r.claimed(got.Name, k); other != "" {
+				// One space, one entry: taking it here would let the
+				// other entry's plan act on it (a --prune of that entry
+				// would delete it).
+				err = fmt.Errorf("ALREADY_EXISTS: the space named %q, %s, is recorded under %q already; it is not recorded twice. If it is that space you mean, name it with key: %q (renaming it, if the display names differ)", it.Space.DisplayName, got.Name, other, other)
+			}
 		}
 		if err != nil {
 			entry.Status, entry.Error = results.Failed, err.Error()
@@ -197,7 +219,7 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 			got, replay = full, false
 		}
 	}
-	name := it.Space.DisplayName
+	name := createName(it)
 	if got.DisplayName != "" && !replay && status == results.Created {
 		// The name the space has: a replay of a create sent before the
 		// config renamed it has the old one, which the next plan renames.
@@ -316,22 +338,38 @@ func (r *runner) getSpace(ctx context.Context, name string, admin bool) (*chat.S
 // replace it found the name taken by that very space. gone is set when
 // the space is known to be deleted: an administrator's read (--admin)
 // answered NOT_FOUND, or it has no previous space at all. A 404 or a 403
-// to the caller is not gone: the caller may have been removed from it.
-func (r *runner) stillThere(ctx context.Context, previous, displayName string) (sp *chat.Space, gone bool) {
+// to the caller is not gone: the caller may have been removed from it. An
+// administrator's read refused (403: the caller is no administrator) is
+// an error, not an answer about the space.
+func (r *runner) stillThere(ctx context.Context, previous, displayName string) (sp *chat.Space, gone bool, err error) {
 	if previous == "" {
-		return nil, true
+		return nil, true, nil
 	}
-	sp, err := r.getSpace(ctx, previous, r.opts.Admin)
+	sp, err = r.getSpace(ctx, previous, r.opts.Admin)
 	switch {
 	case err == nil && plan.KeyOf(sp.DisplayName) == plan.KeyOf(displayName):
-		return sp, false
+		return sp, false, nil
 	case err == nil:
 		// Renamed out of band: the name is someone else's now.
-		return nil, true
+		return nil, true, nil
+	case isStop(ctx, err):
+		return nil, false, err
 	case r.opts.Admin && spaceNotFound(classify(err)):
-		return nil, true
+		return nil, true, nil
+	case r.opts.Admin && lostAccess(classify(err)) == 403:
+		return nil, false, fmt.Errorf("reading %s with --admin: the API refused administrator access (403): is the account a Workspace administrator with the Chat privilege? Run without --admin, or with an administrator: %w", previous, classify(err))
 	}
-	return nil, false
+	return nil, false, nil
+}
+
+// createName is the name a create of the item sends: the config's, or the
+// name a recorded space has when the create is to tell whether it lives
+// on (plan.Item.ConfirmName).
+func createName(it plan.Item) string {
+	if it.ConfirmName != "" {
+		return it.ConfirmName
+	}
+	return it.Space.DisplayName
 }
 
 // unreachable records the space previous, which a create's ALREADY_EXISTS

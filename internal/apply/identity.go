@@ -100,3 +100,21 @@ func (r *runner) recordFound(it plan.Item) bool {
 	}
 	return true
 }
+
+// claimed is the key other than k that records the space name in this run
+// (from the plan, or an entry recorded since), or "". A space claimed by
+// none is claimed for k.
+func (r *runner) claimed(name, k string) string {
+	r.claimsMu.Lock()
+	defer r.claimsMu.Unlock()
+	if r.claims == nil {
+		r.claims = make(map[string]string)
+	}
+	switch other, ok := r.claims[name]; {
+	case !ok:
+		r.claims[name] = k
+	case other != k:
+		return other
+	}
+	return ""
+}

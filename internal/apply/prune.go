@@ -172,10 +172,17 @@ func (r *runner) deleteSpace(ctx context.Context, it plan.Item) Outcome {
 	out := Outcome{Key: it.Key, Action: it.Action}
 	k := key(it)
 	en := r.rec.Entry(k)
-	if en == nil || en.Status != results.Created || en.Name == "" {
+	created := en != nil && (en.Status == results.Created || (en.Status == results.Unreachable && en.Was == results.Created))
+	if !created || en.Name == "" {
 		// The planner only deletes what this tool created; the record
 		// says otherwise, so the record wins.
 		out.Err = fmt.Errorf("not deleting %q: its record is not a space this tool created", it.Key)
+		return out
+	}
+	if other := r.claimed(en.Name, k); other != "" {
+		// Adopted or recorded under another key in this run, or before:
+		// the space is someone's in the config.
+		out.Err = fmt.Errorf("not deleting %q (%s): the results file records that space under %q too", it.Key, en.Name, other)
 		return out
 	}
 	out.Entry = *en
@@ -189,15 +196,22 @@ func (r *runner) deleteSpace(ctx context.Context, it plan.Item) Outcome {
 		case isStop(ctx, err):
 			out.Interrupted = true
 			return out
-		case !spaceNotFound(e):
-			// A 403 here is about this space (the caller may no longer
-			// delete it), not the run; a 401 or a missing app stops it.
+		case lostAccess(e) == 403 && r.canRead(ctx, en.Name):
+			// The caller sees the space but may not delete it: it is no
+			// longer its owner. A person must look.
+			r.unauthenticated(e)
+			out.Err = fmt.Errorf("deleting %s: you may read the space but not delete it (no longer its owner?); it is not deleted. Make the account an owner again, or take the space out of the results file to stop managing it: %w", en.Name, e)
+			return out
+		case lostAccess(e) == 0:
+			// A 401 or a missing app stops the run; anything else is
+			// about this space.
 			r.unauthenticated(e)
 			out.Err = fmt.Errorf("deleting %s: %w", en.Name, e)
 			return out
 		case !r.goneForSure(ctx, en.Name):
-			// A NOT_FOUND to a caller removed from the space is no proof
-			// that it is gone: kept, as unreachable, not forgotten.
+			// A NOT_FOUND or a 403 to a caller removed from the space is
+			// no proof that it is gone: kept, as unreachable, not
+			// forgotten.
 			en.Status, en.Was = results.Unreachable, results.Created
 			if err := r.record(results.Event{Space: k, Entry: en}); err != nil {
 				out.Err, out.Interrupted = err, isStop(ctx, err)
@@ -215,6 +229,7 @@ func (r *runner) deleteSpace(ctx context.Context, it plan.Item) Outcome {
 		return out
 	}
 	r.stats.spacesDeleted.Add(1)
+	out.Deleted = true
 	return out
 }
 
@@ -227,4 +242,10 @@ func (r *runner) goneForSure(ctx context.Context, name string) bool {
 	}
 	_, err := r.getSpace(ctx, name, true)
 	return err != nil && spaceNotFound(classify(err))
+}
+
+// canRead tells whether the caller can read the space.
+func (r *runner) canRead(ctx context.Context, name string) bool {
+	_, err := r.getSpace(ctx, name, false)
+	return err == nil
 }

@@ -121,13 +121,22 @@ func Refresh(ctx context.Context, svc *chat.Service, spaces map[string]Target, o
 					}
 				case lost != 0 && t.Admin && spaceNotFound(e):
 					out.Gone[k] = true // read as an administrator already
+				case lost == 403 && t.Admin:
+					// Not about the space: the administrator access itself.
+					if firstErr == nil {
+						firstErr = fmt.Errorf("reading %q (%s) with --admin: the API refused administrator access (403): is the account a Workspace administrator with the Chat privilege? Run without --admin, or with an administrator: %w", k, t.Name, err)
+					}
 				case lost != 0 && r.opts.Admin && !t.Admin && confirmed == nil:
 					out.Unreachable[k] = true
 				case lost != 0 && r.opts.Admin && !t.Admin && spaceNotFound(classify(confirmed)):
 					out.Gone[k] = true
 				case lost != 0 && r.opts.Admin && !t.Admin:
 					if firstErr == nil && !isStop(ctx, confirmed) {
-						firstErr = fmt.Errorf("reading %q (%s) as an administrator, after it answered %d: %w", k, t.Name, lost, confirmed)
+						why := ""
+						if lostAccess(classify(confirmed)) == 403 {
+							why = " (the API refused administrator access: is the account a Workspace administrator with the Chat privilege?)"
+						}
+						firstErr = fmt.Errorf("reading %q (%s) as an administrator, after it answered %d%s: %w", k, t.Name, lost, why, confirmed)
 					}
 				case lost != 0:
 					out.Lost[k] = lost
@@ -190,7 +199,7 @@ func (r *runner) readSpace(ctx context.Context, t Target) (*plan.Live, map[strin
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	live := &plan.Live{Settings: liveSettings(sp)}
+	live := &plan.Live{DisplayName: sp.DisplayName, Settings: liveSettings(sp)}
 	if len(t.Members) == 0 {
 		return live, nil, nil, nil
 	}

@@ -103,3 +103,25 @@ func TestRolesNotLoweredWhenNotGiven(t *testing.T) {
 		t.Fatal("a role was patched")
 	}
 }
+
+// TestAdminRefused: --admin by an account that is no administrator is not
+// taken for a space out of sight: the administrator's read refused (403)
+// stops the refresh, saying so, and nothing is recorded as unreachable.
+func TestAdminRefused(t *testing.T) {
+	t.Parallel()
+	emu, svc := emulator(t) // no administrator
+	mine, _ := emu.AddSpace("Mine")
+	adopted := emu.AddForeignSpace("Adopted", "users/boss@example.com", "ROLE_ASSISTANT_MANAGER")
+	for name, target := range map[string]apply.Target{
+		"adopted, read as an administrator": {Name: adopted, Admin: true},
+		"created, confirmed as one":         {Name: mine},
+	} {
+		if name == "created, confirmed as one" {
+			emu.RemoveMember(mine, "caller@example.com")
+		}
+		ref, err := apply.Refresh(context.Background(), svc, map[string]apply.Target{"X": target}, apply.Options{Admin: true}, nil)
+		if err == nil || !strings.Contains(err.Error(), "administrator access") || len(ref.Unreachable)+len(ref.Gone)+len(ref.Lost) != 0 {
+			t.Errorf("%s: Refresh = %+v, %v; want an error about administrator access, nothing lost", name, ref, err)
+		}
+	}
+}

@@ -205,6 +205,25 @@ func (s *space) snapshot() *chat.Space {
 	return sp
 }
 
+// RenameSpace gives a space another display name as someone in the Chat UI
+// would, without counting a call. It reports whether the space exists and
+// the name was free (names are unique in the organization).
+func (s *Server) RenameSpace(name, displayName string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sp := s.st.spaces[spaceID(name)]
+	key := normName(displayName)
+	if sp == nil || (key != sp.key && s.st.names[key] > 0) {
+		return false
+	}
+	if s.st.names[sp.key]--; s.st.names[sp.key] <= 0 {
+		delete(s.st.names, sp.key)
+	}
+	sp.displayName, sp.key = displayName, key
+	s.st.names[key]++
+	return true
+}
+
 // EditSpace changes a space's description and guidelines as someone in
 // the Chat UI would, without counting a call or charging a quota. It
 // reports whether the space exists.

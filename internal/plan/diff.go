@@ -30,6 +30,17 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 	p := &Plan{File: cfg.File, Items: make([]Item, 0, len(cfg.Spaces))}
 	keys := Match(cfg.Spaces, recorded)
 	used := make(map[string]bool, len(cfg.Spaces))
+	// The identities of the recorded keys the config's spaces took: a new
+	// space may not be recorded under one of them.
+	var taken map[Key]string
+	for i, k := range keys {
+		if k != "" {
+			if taken == nil {
+				taken = make(map[Key]string)
+			}
+			taken[KeyOf(k)] = cfg.Spaces[i].DisplayName
+		}
+	}
 
 	for i, s := range cfg.Spaces {
 		it := Item{Key: s.DisplayName, Space: s}
@@ -37,6 +48,13 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 		if key == "" {
 			if k := s.RecordKey(); k != s.DisplayName {
 				it.RecordedKey = k
+			}
+			if other, ok := taken[KeyOf(s.RecordKey())]; ok {
+				// Recording it would overwrite, or shadow, the entry of
+				// another space (one renamed under this key): keep both,
+				// and ask.
+				it.Blocked = fmt.Sprintf("not created: its key %q is the results file's key of the space the config names %q (renamed from it); give this space a key: of its own, or that one key: %q", s.RecordKey(), other, s.RecordKey())
+				it.Warnings = append(it.Warnings, it.Blocked)
 			}
 			it.Action = Create
 			it.AddMembers, it.Roles = converge(s, Recorded{})
@@ -67,6 +85,11 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			it.PreviousName = rec.Name
 			if !rec.Gone {
 				it.Lost = rec.Lost
+				if n := currentName(key, rec); n != s.DisplayName {
+					// The create tells only under the name the space
+					// has: under a new one it would make a second space.
+					it.ConfirmName = n
+				}
 			}
 			it.AddMembers, it.Roles = converge(s, Recorded{})
 			creationPatches(&it, s)
@@ -78,7 +101,7 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			it.Warnings = append(it.Warnings, unreachableWarning(rec))
 		case present:
 			it.Name, it.RequestID, it.Principal = rec.Name, rec.RequestID, rec.Principal
-			if from := recordedName(key, rec); from != s.DisplayName {
+			if from := currentName(key, rec); from != s.DisplayName {
 				it.Rename = &Rename{From: from, To: s.DisplayName}
 			}
 			rec, it.Groups = regroup(rec)
@@ -113,7 +136,8 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 	}
 
 	var orphans []Item
-	var names map[Key]string // the config's identities, built for the first orphan
+	var names map[Key]string        // the config's identities, built for the first delete
+	var holders map[string][]string // space name → keys recording it (two at most), likewise
 	for k, rec := range recorded {
 		if used[k] {
 			continue
@@ -126,27 +150,72 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 					names[KeyOf(s.RecordKey())] = s.DisplayName
 					names[KeyOf(s.DisplayName)] = s.DisplayName
 				}
+				holders = make(map[string][]string, len(recorded))
+				for k2, r2 := range recorded {
+					if n := r2.Name; n != "" && len(holders[n]) < 2 {
+						holders[n] = append(holders[n], k2)
+					}
+				}
 			}
 			// A record of a space the config names, in another case or
 			// form, beside the record the config's space took (two
-			// entries of one identity, from configs edited between runs):
-			// which one the config means cannot be told, so neither is
-			// deleted.
-			for _, n := range []string{k, it.Key} {
+			// entries of one identity, from configs edited between runs),
+			// or a space another entry records too: which one is meant
+			// cannot be told, so it is not deleted.
+			for _, n := range []string{k, it.Key, currentName(k, rec)} {
 				if s, ok := names[KeyOf(n)]; ok {
 					it.Action = Orphan
 					it.Warnings = append(it.Warnings, fmt.Sprintf("not deleted: the config names %q, which is this space's name in another case or Unicode form; remove one of the two entries from the results file to settle which space the config means", s))
 					break
 				}
 			}
+			if other := holderOf(holders, k, rec.Name); it.Action == Delete && other != "" {
+				it.Action = Orphan
+				it.Warnings = append(it.Warnings, fmt.Sprintf("not deleted: %s is recorded under %q too; remove one of the two entries from the results file to settle which it is", rec.Name, other))
+			}
 		}
 		orphans = append(orphans, it)
 	}
 	slices.SortFunc(orphans, func(a, b Item) int { return strings.Compare(key(a), key(b)) })
 	p.Items = append(p.Items, orphans...)
+	heldNames(p, orphans)
 	hintRenames(cfg, p, recorded)
 	guard(cfg, p)
 	return p
+}
+
+// heldNames warns on each rename to a name that a recorded space no longer
+// in the config has: the API refuses the rename while that space exists,
+// and --prune deletes it only after everything else, and only when nothing
+// failed.
+func heldNames(p *Plan, orphans []Item) {
+	if len(orphans) == 0 {
+		return
+	}
+	held := make(map[Key]Item, len(orphans))
+	for _, o := range orphans {
+		held[KeyOf(o.Key)] = o
+	}
+	for i := range p.Items {
+		it := &p.Items[i]
+		if it.Rename == nil {
+			continue
+		}
+		if o, ok := held[KeyOf(it.Rename.To)]; ok {
+			it.Warnings = append(it.Warnings, fmt.Sprintf("%q is the name of %s, recorded and no longer in the config: the API refuses the rename while that space has the name, and --prune deletes only after every rename; delete or rename that space first, then this one", it.Rename.To, o.Name))
+		}
+	}
+}
+
+// holderOf is a key other than k whose entry records the space name, or
+// "".
+func holderOf(holders map[string][]string, k, name string) string {
+	for _, h := range holders[name] {
+		if h != k {
+			return h
+		}
+	}
+	return ""
 }
 
 // key is the results file's key of an item.
@@ -194,63 +263,99 @@ func unreachableWarning(rec Recorded) string {
 
 // Match pairs each config space with the key of its record, "" for none.
 // Identity decides (KeyOf), in order of strength, each pass taking only
-// records no earlier pass took: the same key as written; the same key in
-// another case or Unicode form; a key that is the name a recorded space
-// was renamed to (a key: dropped after the rename); and last, the config's
-// display name as a recorded key or name (a key: added to a space
-// recorded under its name). Two recorded keys of one identity can only
-// come from configs edited between runs; the smallest wins, so that the
-// choice does not depend on map order.
+// records no earlier pass took:
+//
+//  1. a key: as a recorded key (as written, then in any case or form);
+//  2. a key: as the name a recorded space has (currentName: the "old name"
+//     of a second rename);
+//  3. the display name as the name a recorded space has;
+//  4. the display name of a space without key: as a recorded key (a space
+//     renamed back, or renamed in the Chat UI and read so by --refresh);
+//  5. the display name of a space with a key: as a recorded key (a key:
+//     added to a space recorded under its name).
+//
+// A space without key: is thus found by the name its space has before the
+// key an entry once had: after a rename whose key: was dropped, the old
+// name may name a new space. Two records of one identity (from configs
+// edited between runs) resolve to the smallest key, so that the choice
+// does not depend on map order; Diff deletes neither (see Diff).
 func Match(spaces []Space, recorded map[string]Recorded) []string {
 	keys := make([]string, len(spaces))
 	if len(recorded) == 0 {
 		return keys
 	}
 	byKey := make(map[Key]string, len(recorded))
-	var byName map[Key]string
+	byName := make(map[Key]string, len(recorded))
 	for k, rec := range recorded {
-		id := KeyOf(k)
-		if prev, ok := byKey[id]; !ok || k < prev {
-			byKey[id] = k
-		}
-		if rec.DisplayName != "" {
-			if byName == nil {
-				byName = make(map[Key]string)
-			}
-			id := KeyOf(rec.DisplayName)
-			if prev, ok := byName[id]; !ok || k < prev {
-				byName[id] = k
+		for _, idx := range []struct {
+			m  map[Key]string
+			id Key
+		}{{byKey, KeyOf(k)}, {byName, KeyOf(currentName(k, rec))}} {
+			if prev, ok := idx.m[idx.id]; !ok || k < prev {
+				idx.m[idx.id] = k
 			}
 		}
 	}
 	taken := make(map[string]bool, len(spaces))
-	take := func(i int, k string, ok bool) {
-		if ok && keys[i] == "" && !taken[k] {
-			keys[i], taken[k] = k, true
+	pass := func(f func(s Space) (string, bool)) {
+		for i, s := range spaces {
+			if keys[i] != "" {
+				continue
+			}
+			if k, ok := f(s); ok && !taken[k] {
+				keys[i], taken[k] = k, true
+			}
 		}
 	}
-	for i, s := range spaces {
-		_, ok := recorded[s.RecordKey()]
-		take(i, s.RecordKey(), ok)
-	}
-	for i, s := range spaces {
-		k, ok := byKey[KeyOf(s.RecordKey())]
-		take(i, k, ok)
-	}
-	for i, s := range spaces {
-		k, ok := byName[KeyOf(s.RecordKey())]
-		take(i, k, ok)
-	}
-	for i, s := range spaces {
-		if s.RecordKey() == s.DisplayName {
-			continue
+	explicit := func(s Space) bool { return s.Key != "" && s.Key != s.DisplayName }
+	pass(func(s Space) (string, bool) {
+		if !explicit(s) {
+			return "", false
+		}
+		if _, ok := recorded[s.Key]; ok {
+			return s.Key, true
+		}
+		k, ok := byKey[KeyOf(s.Key)]
+		return k, ok
+	})
+	pass(func(s Space) (string, bool) {
+		if !explicit(s) {
+			return "", false
+		}
+		k, ok := byName[KeyOf(s.Key)]
+		return k, ok
+	})
+	pass(func(s Space) (string, bool) {
+		if _, ok := recorded[s.DisplayName]; ok && !explicit(s) && KeyOf(currentName(s.DisplayName, recorded[s.DisplayName])) == KeyOf(s.DisplayName) {
+			return s.DisplayName, true // the common case, without a lookup
+		}
+		k, ok := byName[KeyOf(s.DisplayName)]
+		return k, ok
+	})
+	pass(func(s Space) (string, bool) {
+		if explicit(s) {
+			return "", false
+		}
+		if _, ok := recorded[s.DisplayName]; ok {
+			return s.DisplayName, true
 		}
 		k, ok := byKey[KeyOf(s.DisplayName)]
-		take(i, k, ok)
-		k, ok = byName[KeyOf(s.DisplayName)]
-		take(i, k, ok)
-	}
+		return k, ok
+	})
+	pass(func(s Space) (string, bool) {
+		k, ok := byKey[KeyOf(s.DisplayName)]
+		return k, ok && explicit(s)
+	})
 	return keys
+}
+
+// currentName is the display name of a record's space: what a refresh
+// read, else the name recorded (recordedName).
+func currentName(key string, rec Recorded) string {
+	if rec.Live != nil && rec.Live.DisplayName != "" {
+		return Text(rec.Live.DisplayName)
+	}
+	return recordedName(key, rec)
 }
 
 // WelcomeID is the client-assigned ID of a space's welcome message:

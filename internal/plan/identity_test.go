@@ -136,6 +136,33 @@ func TestDiffIdentity(t *testing.T) {
 			want:     []string{"create New", "delete Old"},
 		},
 		{
+			// Renamed by key, the key dropped, the old name given to a
+			// new space: the renamed space is the one named so now.
+			name:     "an old name reused by a new space after the key was dropped",
+			prune:    true,
+			spaces:   []Space{{DisplayName: "Beta"}, {DisplayName: "Alpha"}},
+			recorded: map[string]Recorded{"Alpha": renamed("spaces/A", "Beta")},
+			want:     []string{"exists Beta Alpha", "create Alpha"},
+		},
+		{
+			// X renamed to T, then Y to X; now the space named T becomes
+			// Y (its key: is its current name) and the one named X stays.
+			name:   "a second rename, by the space's current name",
+			spaces: []Space{{Key: "T", DisplayName: "Y"}, {DisplayName: "X"}},
+			recorded: map[string]Recorded{
+				"X": renamed("spaces/1", "T"),
+				"Y": renamed("spaces/2", "X"),
+			},
+			want: []string{"update Y X rename T→Y", "exists X Y"},
+		},
+		{
+			name:   "renamed in the Chat UI, read by --refresh: renamed back",
+			spaces: []Space{{DisplayName: "Finance"}},
+			recorded: map[string]Recorded{"Finance": {Status: "created", Name: "spaces/F", Settings: map[string]string{},
+				Live: &Live{DisplayName: "Finance (old)"}}},
+			want: []string{"update Finance rename Finance (old)→Finance"},
+		},
+		{
 			name:   "two records of one identity: the other is never deleted",
 			prune:  true,
 			spaces: []Space{{Key: "Team", DisplayName: "Team"}},

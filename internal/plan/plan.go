@@ -234,6 +234,9 @@ type Recorded struct {
 
 // Live is a space as a refresh read it.
 type Live struct {
+	// DisplayName is the space's name as read ("" when not known): a
+	// space renamed in the Chat UI is found, and renamed back, by it.
+	DisplayName string
 	// Settings by setting name, as spaces.get returned them. A setting the
 	// read did not return (the preset, which is input only) is taken from
 	// the record.
@@ -290,12 +293,20 @@ type Item struct {
 	Recreate     bool
 	PreviousName string
 	// Lost is Recorded.Lost of a Recreate: the HTTP status that made the
-	// space look gone, unconfirmed.
-	Lost int
+	// space look gone, unconfirmed. ConfirmName, when set, is the name the
+	// recorded space has, different from the config's: the create is sent
+	// under it, since only that name's ALREADY_EXISTS tells that the space
+	// lives on (a rename follows, in a later run).
+	Lost        int
+	ConfirmName string
 	// Rename is set when the space is to be renamed in place (spaces.patch
 	// with mask display_name) before anything else: the record names it
 	// From, the config To.
 	Rename *Rename
+	// Blocked, when set, says why the item must not be applied: a new
+	// space whose key is the results file's key of another space. The run
+	// fails it with no call, and records nothing for it.
+	Blocked string
 	// MarkUnreachable, on an Unreachable item, asks the run to record the
 	// space as unreachable (a refresh confirmed it lives out of sight);
 	// Reachable, on any item of a space recorded as unreachable, asks it

@@ -180,8 +180,9 @@ func orphan(cfg *Config, key string, rec Recorded) Item {
 	if name != key {
 		it.RecordedKey = key
 	}
-	if rec.Status == "unreachable" && rec.Live != nil {
-		rec.Status, it.Reachable = wasStatus(rec), true
+	if rec.Status == "unreachable" && (rec.Live != nil || rec.Gone) {
+		// Readable again, or confirmed deleted: what it was before.
+		rec.Status, it.Reachable = wasStatus(rec), rec.Live != nil
 	}
 	present := rec.Status == "created" || rec.Status == "existing"
 	if !rec.Gone && (rec.Status == "unreachable" || (present && (rec.Lost != 0 || rec.Unreachable))) {

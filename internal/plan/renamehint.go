@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Changing a space's displayName in the config reads as "delete the old
@@ -44,6 +46,7 @@ func hintRenames(cfg *Config, p *Plan, recorded map[string]Recorded) {
 	}
 	byFold := make(map[string]string, len(creates))
 	byMembers := make(map[string]string, len(creates))
+	shared := make(map[string]bool) // members keys of more than one create
 	for _, i := range creates {
 		s := p.Items[i].Space
 		if f := foldName(s.DisplayName); f != "" {
@@ -52,10 +55,17 @@ func hintRenames(cfg *Config, p *Plan, recorded map[string]Recorded) {
 			}
 		}
 		if k := membersKey(cfg.Caller, "", s.Members); k != "" {
-			if _, ok := byMembers[k]; !ok {
+			if _, ok := byMembers[k]; ok {
+				shared[k] = true
+			} else {
 				byMembers[k] = s.DisplayName
 			}
 		}
+	}
+	// Members that several new spaces share (defaults.members alone, say)
+	// tell none of them apart: they are no sign of a rename.
+	for k := range shared {
+		delete(byMembers, k)
 	}
 	compare := len(creates)*len(deletes) <= maxRenamePairs
 	for _, i := range deletes {
@@ -97,7 +107,9 @@ func membersKey(caller, principal string, lists ...[]string) string {
 // ("Team-Alpha", "team alpha") fold to the same.
 func foldName(name string) string {
 	var b strings.Builder
-	for _, r := range name {
+	// NFKC: full-width and other compatibility forms ("Ｚｅｄ", "ﬁ") read
+	// as the letters they show.
+	for _, r := range norm.NFKC.String(name) {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			b.WriteRune(unicode.ToLower(r))
 		}

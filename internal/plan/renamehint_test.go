@@ -24,7 +24,8 @@ func TestSimilarName(t *testing.T) {
 		{"Team Alpha", "Team Beta", false},
 		{"A", "B", false},
 		{"AB", "AC", false},
-		{"!!!", "???", false}, // nothing to compare
+		{"!!!", "???", false},            // nothing to compare
+		{"Ｚｅｄ Other", "Zed Other", true}, // full-width letters read as they show
 	} {
 		if got := similarName(tt.a, tt.b); got != tt.want {
 			t.Errorf("similarName(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
@@ -97,6 +98,25 @@ func TestRenameHint(t *testing.T) {
 }
 
 // TestRenameHintText: the hint is a warning line under the delete.
+// TestRenameHintSharedMembers: members every new space has (from
+// defaults) are no sign of a rename.
+func TestRenameHintSharedMembers(t *testing.T) {
+	t.Parallel()
+	shared := users("lead")
+	cfg := &Config{Prune: true, MaxDeletions: 10, Spaces: []Space{
+		{DisplayName: "Sales", Members: shared}, {DisplayName: "Legal", Members: shared},
+	}}
+	recorded := map[string]Recorded{
+		"Design":  {Status: "created", Name: "spaces/D", Members: shared, Settings: map[string]string{}},
+		"Finance": {Status: "created", Name: "spaces/F", Members: shared, Settings: map[string]string{}},
+	}
+	for _, it := range Diff(cfg, recorded).Items {
+		if it.Action == Delete && len(it.Warnings) > 0 {
+			t.Errorf("delete %q warned %q; want no rename hint for members all new spaces share", it.Key, it.Warnings)
+		}
+	}
+}
+
 func TestRenameHintText(t *testing.T) {
 	t.Parallel()
 	cfg := &Config{Spaces: []Space{{DisplayName: "New"}}, Prune: true, MaxDeletions: 10}

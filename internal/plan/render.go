@@ -110,6 +110,8 @@ func detail(it Item) string {
 	switch it.Action {
 	case Create, Retry:
 		switch {
+		case it.Recreate && it.Lost != 0 && it.ConfirmName != "":
+			d = append(d, fmt.Sprintf("recorded as %s, which answers %d to this account: created again under its recorded name %q only if that name is free; if it is taken, the space is kept as unreachable", it.PreviousName, it.Lost, it.ConfirmName))
 		case it.Recreate && it.Lost != 0:
 			d = append(d, fmt.Sprintf("recorded as %s, which answers %d to this account: created again only if its name is free; if it is taken, the space is kept as unreachable", it.PreviousName, it.Lost))
 		case it.Recreate && it.PreviousName != "":
