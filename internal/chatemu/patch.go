@@ -158,11 +158,11 @@ func (s *Server) patchSpace(c *call) (int, any, *apiError) {
 		sp.audience = audience // "" removes it: the space is private again
 	}
 	if len(perms) > 0 {
-		// A new map each time: answers already handed out keep theirs.
-		next := maps.Clone(sp.perms)
-		if next == nil {
-			next = make(map[string]permission, len(perms))
-		}
+		// The answer is the updated space, whose permissionSettings
+		// "lists current permission settings" (DD): every one, those
+		// not patched as the space has them. A new map each time:
+		// answers already handed out keep theirs.
+		next := sp.permissionSettings()
 		for _, p := range perms {
 			next[p] = *in.PermissionSettings[p]
 		}
@@ -170,4 +170,39 @@ func (s *Server) patchSpace(c *call) (int, any, *apiError) {
 	}
 	s.ctr.spacesPatched++
 	return http.StatusOK, sp.out(), nil
+}
+
+// permissionSettings returns a copy of a space's permission settings: those
+// it was created with, as patched since. The DD says they are "populated in
+// the PermissionSettings field" once the space is created, from
+// predefinedPermissionSettings (unset: a collaboration space), but not
+// what each one is. Here owners (ROLE_MANAGER: "the complete set of space
+// permissions") and managers (ROLE_ASSISTANT_MANAGER: "by default,
+// managers have all the permissions of an owner except" deleting the space
+// and making or changing owners) have every one; members (ROLE_MEMBER:
+// "basic permissions, like sending messages"; "managers and owners can
+// grant members additional permissions", naming the rest) may post, reply
+// and see the members of a collaboration space, and in an announcement
+// space ("only space managers can post messages") neither post nor reply
+// (all DD, Membership.role and predefinedPermissionSettings; the values
+// for members are UNCERTAIN beyond posting).
+func (sp *space) permissionSettings() map[string]permission {
+	managers := permission{ManagersAllowed: true, AssistantManagersAllowed: true}
+	everyone := permission{ManagersAllowed: true, AssistantManagersAllowed: true, MembersAllowed: true}
+	out := map[string]permission{
+		"manageMembersAndGroups": managers,
+		"modifySpaceDetails":     managers,
+		"toggleHistory":          managers,
+		"useAtMentionAll":        managers,
+		"manageApps":             managers,
+		"manageWebhooks":         managers,
+		"replyMessages":          everyone,
+		"viewSpaceMembership":    everyone,
+		"postMessages":           everyone,
+	}
+	if sp.permissions == "ANNOUNCEMENT_SPACE" {
+		out["postMessages"], out["replyMessages"] = managers, managers
+	}
+	maps.Copy(out, sp.perms)
+	return out
 }

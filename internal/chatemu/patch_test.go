@@ -1,6 +1,7 @@
 package chatemu
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -114,4 +115,71 @@ func TestPatchSpaceRoles(t *testing.T) {
 	wantAPIError(t, "a manager changing permissions", err, 403, "PERMISSION_DENIED")
 	_, err = svc.Spaces.Patch(member, newSpace("Mine now")).UpdateMask("display_name").Do()
 	wantAPIError(t, "a member renaming the space", err, 403, "PERMISSION_DENIED")
+}
+
+// TestPatchPermissionSettings checks that a patch of permission settings
+// answers with the updated space (DD: the response is the Space, whose
+// permissionSettings "lists current permission settings"): every setting,
+// the ones not patched as the space has them, as spaces.get shows them
+// after.
+func TestPatchPermissionSettings(t *testing.T) {
+	t.Parallel()
+	_, svc, _ := start(t, WithSpaceWriteRate(0), WithSpaceQuota(0))
+	owners := &chat.PermissionSetting{ManagersAllowed: true}
+	managers := &chat.PermissionSetting{ManagersAllowed: true, AssistantManagersAllowed: true}
+	everyone := &chat.PermissionSetting{ManagersAllowed: true, AssistantManagersAllowed: true, MembersAllowed: true}
+	collaboration := chat.PermissionSettings{
+		ManageMembersAndGroups: managers, ModifySpaceDetails: managers, ToggleHistory: managers, UseAtMentionAll: managers,
+		ManageApps: managers, ManageWebhooks: managers, ReplyMessages: everyone, ViewSpaceMembership: everyone, PostMessages: everyone,
+	}
+	announcement := collaboration
+	announcement.PostMessages, announcement.ReplyMessages = managers, managers
+
+	tests := []struct {
+		name, preset string
+		start        chat.PermissionSettings
+	}{
+		{"collaboration", "", collaboration},
+		{"collaboration, named", "COLLABORATION_SPACE", collaboration},
+		{"announcement", "ANNOUNCEMENT_SPACE", announcement},
+	}
+	for _, tt := range tests {
+		in := newSpace("Perms " + tt.name)
+		in.PredefinedPermissionSettings = tt.preset
+		sp, err := svc.Spaces.Create(in).Do()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := tt.start
+		want.ManageApps = owners
+		got, err := svc.Spaces.Patch(sp.Name, &chat.Space{PermissionSettings: &chat.PermissionSettings{ManageApps: owners}}).
+			UpdateMask("permission_settings.manageApps").Do()
+		if err != nil || !samePermissions(got.PermissionSettings, &want) {
+			t.Errorf("%s: Patch(manageApps) = %s, %v; want every setting: %s", tt.name, permissionsJSON(got), err, permissionsJSON(&chat.Space{PermissionSettings: &want}))
+		}
+		if read, err := svc.Spaces.Get(sp.Name).Do(); err != nil || !samePermissions(read.PermissionSettings, &want) {
+			t.Errorf("%s: Get after the patch = %s, %v; want what the patch answered", tt.name, permissionsJSON(read), err)
+		}
+		// A second patch keeps the first.
+		want.UseAtMentionAll = everyone
+		got, err = svc.Spaces.Patch(sp.Name, &chat.Space{PermissionSettings: &chat.PermissionSettings{UseAtMentionAll: everyone}}).
+			UpdateMask("permissionSettings.useAtMentionAll").Do()
+		if err != nil || !samePermissions(got.PermissionSettings, &want) {
+			t.Errorf("%s: Patch(useAtMentionAll) = %s, %v; want %s", tt.name, permissionsJSON(got), err, permissionsJSON(&chat.Space{PermissionSettings: &want}))
+		}
+	}
+}
+
+func samePermissions(a, b *chat.PermissionSettings) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return a != nil && string(ja) == string(jb)
+}
+
+func permissionsJSON(sp *chat.Space) string {
+	if sp == nil {
+		return "<nil>"
+	}
+	b, _ := json.Marshal(sp.PermissionSettings)
+	return string(b)
 }

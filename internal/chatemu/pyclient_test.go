@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,6 +80,10 @@ func TestPythonClient(t *testing.T) {
 		e, _ := s.Body["error"].(map[string]any)
 		return e
 	}
+	resultsOf := func(s pyStep) []any {
+		r, _ := s.Body["results"].([]any)
+		return r
+	}
 
 	create, replay := steps["create"], steps["replay"]
 	name, _ := create.Body["name"].(string)
@@ -114,8 +119,32 @@ func TestPythonClient(t *testing.T) {
 	if s := steps["search"]; s.Status != 200 || s.Body["totalSize"] != float64(1) {
 		t.Errorf("search: %+v, want one space", s)
 	}
-	if len(steps) != 10 {
-		t.Errorf("pyclient.py reported %d steps, want 10:\n%s", len(steps), stdout)
+	// spaceType and displayName, as the reference's examples and GAM7
+	// write them, and GAM7's orderBy createTime.
+	if s := steps["search camelCase"]; s.Status != 200 || s.Body["totalSize"] != float64(1) {
+		t.Errorf("search camelCase: %+v, want one space", s)
+	}
+	if s := steps["search as a member"]; s.Status != 200 || len(resultsOf(s)) != 1 {
+		t.Errorf("search as a member: %+v, want one result", s)
+	}
+	// The patched space, with every permission setting it has: the one
+	// patched as sent, the others as they were; a get shows the same.
+	patched := steps["patch permission"]
+	perms, _ := patched.Body["permissionSettings"].(map[string]any)
+	apps, _ := perms["manageApps"].(map[string]any)
+	if patched.Status != 200 || apps["managersAllowed"] != true || apps["assistantManagersAllowed"] == true || len(perms) < 8 {
+		t.Errorf("patch permission: %+v, want 200 with manageApps for owners only among all the settings", patched)
+	}
+	for _, k := range []string{"manageMembersAndGroups", "modifySpaceDetails", "toggleHistory", "useAtMentionAll", "manageWebhooks", "replyMessages", "postMessages"} {
+		if _, ok := perms[k]; !ok {
+			t.Errorf("patch permission: no %s in %v", k, perms)
+		}
+	}
+	if g := steps["get"]; g.Status != 200 || fmt.Sprint(g.Body["permissionSettings"]) != fmt.Sprint(perms) {
+		t.Errorf("get after the patch: %v, want the patch's %v", g.Body["permissionSettings"], perms)
+	}
+	if len(steps) != 14 {
+		t.Errorf("pyclient.py reported %d steps, want 14:\n%s", len(steps), stdout)
 	}
 	if st := srv.Stats(); st.SpacesCreated != 1 || st.Replays != 1 || st.MessagesCreated != 1 {
 		t.Errorf("stats: %d spaces, %d replays, %d messages; want 1 each", st.SpacesCreated, st.Replays, st.MessagesCreated)

@@ -3,7 +3,10 @@ package chatemu
 import (
 	"net/http"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -16,15 +19,55 @@ const maxQuery = 1000
 type searchQuery struct {
 	customer, spaceType string
 	names               [][]string // display_name:"…" phrases, ORed, each as lower-cased tokens
+	external            []bool     // external_user_allowed values, ORed; nil: any
+	history             []string   // space_history_state values, ORed; nil: any
+	times               [][]timeTerm
+	// adminOnly names a field given that only an administrator's search
+	// (useAdminAccess) may use, or is "".
+	adminOnly string
 }
 
-var searchTerm = regexp.MustCompile(`^([a-z_]+)\s*(=|:|<=|>=|<|>)\s*"([^"]*)"$`)
+// timeTerm is one create_time or last_active_time comparison; the terms of
+// one []timeTerm are ORed, the groups ANDed.
+type timeTerm struct {
+	field, op string
+	t         time.Time
+}
+
+// searchFields maps the field names of a query to the DD's: its own are the
+// proto names (space_type, display_name), while the reference's examples
+// and GAM7 write the JSON names (spaceType = "SPACE", displayName:"…";
+// developers.google.com/workspace/chat/api/reference/rest/v1/spaces/search,
+// GAM7 src/gam/cmd/chat/spaces.py printShowChatSpaces). Both are accepted,
+// for every field the DD lists for the query.
+var searchFields = map[string]string{
+	"customer":              "customer",
+	"space_type":            "space_type",
+	"spaceType":             "space_type",
+	"display_name":          "display_name",
+	"displayName":           "display_name",
+	"external_user_allowed": "external_user_allowed",
+	"externalUserAllowed":   "external_user_allowed",
+	"space_history_state":   "space_history_state",
+	"spaceHistoryState":     "space_history_state",
+	"create_time":           "create_time",
+	"createTime":            "create_time",
+	"last_active_time":      "last_active_time",
+	"lastActiveTime":        "last_active_time",
+}
+
+var searchTerm = regexp.MustCompile(`^([A-Za-z_]+)\s*(=|:|<=|>=|<|>)\s*"([^"]*)"$`)
 
 // parseSearch reads the query grammar of the DD: conjuncts joined by AND,
-// each a term or a parenthesised OR of terms on one field. customer,
-// space_type and display_name are modeled; the other documented fields
-// (create_time, last_active_time, external_user_allowed,
-// space_history_state) answer 501.
+// each a term or a parenthesised group of terms on one field, joined by OR,
+// or for create_time and last_active_time by AND as well (an interval).
+// The DD's rules for each field: customer = "customers/my_customer";
+// space_type = "SPACE"; display_name only with ':' (HAS);
+// external_user_allowed = "true" or "false"; space_history_state =
+// HISTORY_ON or HISTORY_OFF; create_time and last_active_time compared to
+// an RFC 3339 time with =, <, >, <= or >=. Within one field, space_type
+// takes neither AND nor OR, display_name, space_history_state and
+// external_user_allowed only OR.
 func parseSearch(q string) (searchQuery, *apiError) {
 	var out searchQuery
 	bad := func(why string) (searchQuery, *apiError) {
@@ -39,30 +82,61 @@ func parseSearch(q string) (searchQuery, *apiError) {
 		if strings.HasPrefix(conj, "(") && strings.HasSuffix(conj, ")") {
 			conj = conj[1 : len(conj)-1]
 		}
+		terms, op := splitTop(conj, "OR"), "OR"
+		if len(terms) == 1 {
+			terms, op = splitTop(conj, "AND"), "AND"
+		}
 		field := ""
-		for _, term := range splitTop(conj, "OR") {
+		var group []timeTerm
+		for _, term := range terms {
 			m := searchTerm.FindStringSubmatch(strings.TrimSpace(term))
 			if m == nil {
 				return bad("cannot read " + strings.TrimSpace(term))
 			}
-			if field != "" && m[1] != field {
-				return bad("OR joins terms on different fields")
+			name, ok := searchFields[m[1]]
+			if !ok {
+				return bad("unsupported term " + strings.TrimSpace(term))
 			}
-			field = m[1]
+			if field != "" && name != field {
+				return bad(op + " joins terms on different fields")
+			}
+			field = name
 			switch {
-			case m[1] == "customer" && m[2] == "=":
+			case len(terms) > 1 && (name == "customer" || name == "space_type"):
+				return bad(name + " takes neither AND nor OR")
+			case len(terms) > 1 && op == "AND" && name != "create_time" && name != "last_active_time":
+				return bad(name + " terms can only be joined by OR")
+			case name == "customer" && m[2] == "=":
 				out.customer = m[3]
-			case m[1] == "space_type" && m[2] == "=":
+				out.adminOnly = name
+			case name == "space_type" && m[2] == "=":
 				out.spaceType = m[3]
-			case m[1] == "display_name" && m[2] == ":":
+			case name == "display_name" && m[2] == ":":
 				out.names = append(out.names, tokens(m[3]))
-			case m[1] == "create_time" || m[1] == "last_active_time" || m[1] == "external_user_allowed" || m[1] == "space_history_state":
-				return searchQuery{}, newError(statusUnimplemented, "Query field %s is in the Chat API but not modeled by the emulator.", m[1])
+			case name == "external_user_allowed" && m[2] == "=" && (m[3] == "true" || m[3] == "false"):
+				out.external = append(out.external, m[3] == "true")
+			case name == "space_history_state" && m[2] == "=" && (m[3] == "HISTORY_ON" || m[3] == "HISTORY_OFF"):
+				out.history = append(out.history, m[3])
+				out.adminOnly = name
+			case (name == "create_time" || name == "last_active_time") && m[2] != ":":
+				t, err := time.Parse(time.RFC3339, m[3])
+				if err != nil {
+					return bad(name + " needs an RFC 3339 time, not " + strconv.Quote(m[3]))
+				}
+				if op == "AND" {
+					out.times = append(out.times, []timeTerm{{name, m[2], t}})
+				} else {
+					group = append(group, timeTerm{name, m[2], t})
+				}
+				out.adminOnly = name
 			default:
 				return bad("unsupported term " + strings.TrimSpace(term))
 			}
 		}
-		if seen[field] && field != "display_name" {
+		if group != nil {
+			out.times = append(out.times, group)
+		}
+		if seen[field] && field != "display_name" && field != "create_time" && field != "last_active_time" {
 			return bad(field + " given twice")
 		}
 		seen[field] = true
@@ -103,6 +177,21 @@ func tokens(s string) []string {
 // evening was fun`, but not `notFun event` or `even`"): each token must
 // begin some word of the name.
 func (q *searchQuery) matches(sp *space) bool {
+	if q.external != nil && !slices.Contains(q.external, sp.external) {
+		return false
+	}
+	history := sp.history
+	if history == "" {
+		history = "HISTORY_ON"
+	}
+	if q.history != nil && !slices.Contains(q.history, history) {
+		return false
+	}
+	for _, group := range q.times {
+		if !slices.ContainsFunc(group, func(tt timeTerm) bool { return tt.holds(sp) }) {
+			return false
+		}
+	}
 	if q.names == nil {
 		return true
 	}
@@ -129,6 +218,32 @@ func (q *searchQuery) matches(sp *space) bool {
 	return false
 }
 
+// holds applies a time comparison to a space. Its last_active_time is
+// when its last message was posted (DD, Space.lastActiveTime: "Timestamp
+// of the last message in the space"); a space without messages has none,
+// and no last_active_time term matches it (UNCERTAIN).
+func (tt timeTerm) holds(sp *space) bool {
+	t := sp.created
+	if tt.field == "last_active_time" {
+		if len(sp.messages) == 0 {
+			return false
+		}
+		t = sp.messages[len(sp.messages)-1].created
+	}
+	c := t.Compare(tt.t)
+	switch tt.op {
+	case "=":
+		return c == 0
+	case "<":
+		return c < 0
+	case ">":
+		return c > 0
+	case "<=":
+		return c <= 0
+	}
+	return c >= 0
+}
+
 type searchResult struct {
 	Space spaceOut `json:"space"`
 }
@@ -148,8 +263,9 @@ type searchSpacesOut struct {
 // pages of up to 100, results only, and an empty answer without a
 // display_name term (DD: "display_name is required to retrieve meaningful
 // results. Otherwise, the default behavior is to return an empty
-// response"). Spaces come in creation order (UNCERTAIN: the DD's default
-// order is not stated).
+// response"); its query may name display_name, external_user_allowed and
+// space_type only (DD). Spaces come in creation order (UNCERTAIN: the DD's
+// default order is not stated).
 func (s *Server) searchSpaces(c *call) (int, any, *apiError) {
 	q := c.r.URL.Query()
 	query, e := parseSearch(q.Get("query"))
@@ -163,13 +279,17 @@ func (s *Server) searchSpaces(c *call) (int, any, *apiError) {
 		return 0, nil, newError(statusInvalidArgument, "Invalid query: space_type = \"SPACE\" is required.")
 	case c.admin && query.customer != "customers/my_customer":
 		return 0, nil, newError(statusInvalidArgument, "Invalid query: customer = \"customers/my_customer\" is required with useAdminAccess.")
-	case !c.admin && query.customer != "":
-		return 0, nil, newError(statusInvalidArgument, "Invalid query: customer can only be used with useAdminAccess.")
+	case !c.admin && query.adminOnly != "":
+		// DD: without useAdminAccess, display_name, external_user_allowed
+		// and space_type; that the others are refused rather than
+		// ignored is UNCERTAIN.
+		return 0, nil, newError(statusInvalidArgument, "Invalid query: %s can only be used with useAdminAccess.", query.adminOnly)
 	}
-	switch ob := strings.Join(strings.Fields(q.Get("orderBy")), " "); ob {
-	case "", "create_time", "create_time ASC":
-	default:
-		return 0, nil, newError(statusUnimplemented, "orderBy %q is not modeled by the emulator.", ob)
+	// Creation order, ascending, is what the emulator gives: by the DD's
+	// name or by GAM7's (CHAT_SPACES_ADMIN_ORDERBY_CHOICE_MAP: createTime).
+	field, dir, _ := strings.Cut(strings.Join(strings.Fields(q.Get("orderBy")), " "), " ")
+	if field != "" && field != "create_time" && field != "createTime" || dir != "" && !strings.EqualFold(dir, "ASC") {
+		return 0, nil, newError(statusUnimplemented, "orderBy %q is not modeled by the emulator.", q.Get("orderBy"))
 	}
 	size, e := pageSize(q.Get("pageSize"))
 	if e != nil {

@@ -2,147 +2,203 @@ package plan
 
 import (
 	"bytes"
-	"errors"
+	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"go.yaml.in/yaml/v4"
 )
 
-// locate returns the line and column (1-based, in runes) a person would
-// point at for a YAML syntax error: where the parser stopped (e.Mark), or
-// where the construct it was reading began (e.ContextMark) when stopping
-// there says nothing useful, such as the end of the file. Both marks are
-// exact, whatever the size of the file. It returns 0, 0 when the error has
-// no position. The messages matched are libyaml's, unchanged for many
-// years; were one to change, its error would be reported at e.Mark, still
-// where the parser stopped, and TestSyntaxErrorCorpus would say so.
-func locate(data []byte, e *yaml.LoadError) (line, col int) {
-	at, ctx := e.Mark, e.ContextMark
-	if at.Line < 1 {
-		return 0, 0
+// The YAML parser (go.yaml.in/yaml/v3, a port of libyaml) reports a syntax
+// error as "yaml: line N: message", with no column, and N is not always the
+// line of the mistake: when the error has a context (the collection, string
+// or key being read when it failed), N is the context's line, and the
+// parser's own errors, unlike its scanner's, count lines from 0. An error
+// whose marks are all on the first line has no line at all. locate turns
+// that into the line and column a person would point at, with the lexer
+// (lex*.go) for what the message leaves out.
+
+// yamlError returns a parser error's message and the line it names, 0 when
+// it names none.
+func yamlError(err error) (msg string, line int) {
+	msg = strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, after, ok := strings.Cut(rest, ": "); ok {
+			if v, err := strconv.Atoi(n); err == nil {
+				return after, v
+			}
+		}
 	}
-	line, col = at.Line, max(at.Column, 1)
-	hasCtx := ctx.Line >= 1 && ctx.Column >= 1
+	return msg, 0
+}
+
+// parserMessages are the messages of libyaml's parser (parserc.go), whose
+// line is 0-based; the others are its scanner's, whose line is 1-based.
+var parserMessages = map[string]bool{
+	"did not find expected <stream-start>":   true,
+	"did not find expected <document start>": true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found duplicate %TAG directive":         true,
+	"found undefined tag handle":             true,
+	"did not find expected node content":     true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected key":              true,
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+}
+
+// clues are the lexer's events that may stand for a message's mistake. When
+// exact is set, the parser's line is the mistake's own; otherwise the
+// mistake is on that line or after it, the line being that of its context.
+type clues struct {
+	kinds []eventKind
+	exact bool
+}
+
+// wanted maps libyaml's messages (scannerc.go, parserc.go) to the events
+// that stand for them. A message not listed is reported at its line alone.
+var wanted = map[string]clues{
+	"found unexpected end of stream":                               {kinds: []eventKind{evQuoteEnd}},
+	"found unexpected document indicator":                          {kinds: []eventKind{evQuoteDoc}},
+	"found character that cannot start any token":                  {kinds: []eventKind{evTab, evBadChar, evBlockInFlow}, exact: true},
+	"found a tab character that violates indentation":              {kinds: []eventKind{evTab}},
+	"found a tab character where an indentation space is expected": {kinds: []eventKind{evTab}},
+	"could not find expected ':'":                                  {kinds: []eventKind{evKeyNoColon}, exact: true},
+	"mapping values are not allowed in this context":               {kinds: []eventKind{evColon}, exact: true},
+	"block sequence entries are not allowed in this context":       {kinds: []eventKind{evDashInValue}, exact: true},
+	"found unknown escape character":                               {kinds: []eventKind{evEscape}},
+	"did not find expected hexdecimal number":                      {kinds: []eventKind{evEscape}},
+	"found invalid Unicode character escape code":                  {kinds: []eventKind{evEscape}},
+	"did not find expected alphabetic or numeric character":        {kinds: []eventKind{evAnchorName}, exact: true},
+	"found an indentation indicator equal to 0":                    {kinds: []eventKind{evBlockHeader}, exact: true},
+	"did not find expected comment or line break":                  {kinds: []eventKind{evBlockHeader}, exact: true},
+	"did not find expected ',' or ']'":                             {kinds: []eventKind{evFlowJunk, evUnclosed}},
+	"did not find expected ',' or '}'":                             {kinds: []eventKind{evFlowJunk, evUnclosed}},
+	"did not find expected node content":                           {kinds: []eventKind{evNodeContent}, exact: true},
+	"did not find expected key":                                    {kinds: []eventKind{evJunk, evDash, evIndent}},
+	"did not find expected '-' indicator":                          {kinds: []eventKind{evKeyInSeq, evIndent, evJunk}},
+	"did not find expected <document start>":                       {kinds: []eventKind{evIndent, evJunk, evKeyNoColon}},
+	"exceeded max depth of " + strconv.Itoa(maxDepth):              {kinds: []eventKind{evDepth}},
+}
+
+var unknownAnchor = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
+
+// spot is where a syntax error is reported.
+type spot struct {
+	line, col int // 1-based, the column in runes; col 0 when unknown
+	// runsTo, when not 0, says that the string quoted at (line, col)
+	// was never closed where it should have been and ran on to this
+	// line, where YAML broke.
+	runsTo int
+}
+
+// locate returns where to report the syntax error msg, which the parser
+// said is at line n (0: none): a line within the file (for an alias to no
+// anchor, where its name is found), and a column when the lexer finds a
+// mistake that agrees with the message.
+func locate(data []byte, msg string, n int) spot {
+	if m := unknownAnchor.FindStringSubmatch(msg); m != nil {
+		return anchorSpot(data, m[1])
+	}
+	last, lastCol, written := lastWritten(data)
+	if !written {
+		return spot{line: 1}
+	}
+	first := max(n, 1)
+	if parserMessages[msg] && n > 0 {
+		first = n + 1
+	}
+	want, known := wanted[msg]
+	var found *event
+	if known {
+		until := 0
+		if want.exact {
+			until = first
+		}
+		lex(data, until, func(e event) bool {
+			if !matches(e, want, msg, first) {
+				return false
+			}
+			found = &e
+			return true
+		})
+	}
 	switch {
-	case hasCtx && strings.HasPrefix(e.ContextMsg, "while scanning a quoted scalar") &&
-		(strings.Contains(e.Message, "end of stream") || strings.Contains(e.Message, "document indicator")):
-		// An unclosed quote: the quote that opened the string.
-		return ctx.Line, ctx.Column
-	case hasCtx && e.ContextMsg == "while scanning a simple key":
-		// "could not find expected ':'": the key that needs it.
-		return ctx.Line, ctx.Column
-	case hasCtx && (e.ContextMsg == "while parsing a flow sequence" || e.ContextMsg == "while parsing a flow mapping"):
-		// The parser stops where the collection could no longer go on. The
-		// content of a flow collection must be indented more than the line
-		// it opens on: stopped on a later line that starts at or left of
-		// that indentation, or at the end of the file, the bracket was
-		// never closed ("members: [a, b" over "- displayName: c").
-		if line > ctx.Line && (indentOf(data, line) <= indentOf(data, ctx.Line) || atEnd(data, line, col)) {
-			return ctx.Line, ctx.Column
-		}
-	case e.Message == "mapping values are not allowed in this context" && !hasCtx:
-		return colonAt(data, line, col)
-	case e.Message == "found character that cannot start any token" && line > 1:
-		// A "|" or ">" cannot start a token inside a flow collection:
-		// one was left open above ("- {displayName: a" over
-		// "description: |").
-		if l, c, ok := unclosedAbove(data, line); ok {
-			return l, c
-		}
+	case found != nil:
+		return eventSpot(data, *found, msg)
+	case first > last, msg == "did not find expected node content" && first == last:
+		// The parser ran out of text: nothing to point at past the end
+		// but the last thing written.
+		return spot{line: last, col: lastCol}
 	}
-	if atEnd(data, line, col) {
-		// Nothing to point at past the end: the last thing written.
-		if l, c, ok := lastWritten(data); ok {
-			return l, c
-		}
-	}
-	return line, col
+	return spot{line: first}
 }
 
-// runawayQuote finds the quote that opened a double-quoted string which
-// ends on line, before col, where the parser stopped, when that string began
-// on an earlier line. A double-quoted string may span lines, so one left
-// open runs on to the next quote in the file and YAML breaks only there, on
-// a line with nothing wrong; the quote left open is the mistake. The
-// string ends on line when an odd number of quotes stand before col; it
-// began on the nearest line above with an odd number, at that line's last
-// quote. Lines are read from the text alone: comments and single-quoted
-// strings holding a '"' can mislead it, so the message names both lines.
-func runawayQuote(data []byte, line, col int) (l, c int, ok bool) {
-	text, found := lineText(data, line)
-	if !found || line < 2 {
-		return 0, 0, false
+// matches reports whether the event e may be the mistake that msg, at line
+// first, describes.
+func matches(e event, want clues, msg string, first int) bool {
+	found := false
+	for _, k := range want.kinds {
+		found = found || e.kind == k
 	}
-	runes := []rune(string(text))
-	if n, _ := quotes(string(runes[:min(max(col-1, 0), len(runes))])); n%2 == 0 {
-		return 0, 0, false
-	}
-	// One pass over the lines above: the last with an odd count is the
-	// nearest.
-	end, _ := lineStart(data, line)
-	n, from := 1, 0
-	for i := 0; i < end; {
-		b := lineBreak(data, i)
-		if b == 0 {
-			i++
-			continue
+	switch {
+	case !found:
+		return false
+	case e.kind == evFlowJunk || e.kind == evUnclosed:
+		// The bracket must be the message's.
+		if strings.HasSuffix(msg, "']'") != (e.bracket == '[') {
+			return false
 		}
-		if q, last := quotes(string(data[from:i])); q%2 == 1 {
-			l, c, ok = n, last, true
-		}
-		n, from = n+1, i+b
-		i += b
 	}
-	return l, c, ok
+	// When the context is on the first line, the parser names the
+	// mistake's line instead.
+	switch e.kind {
+	case evQuoteEnd, evQuoteDoc, evUnclosed:
+		// Pointed at the context: the quote or the bracket.
+		return e.at == first || e.at == 1
+	case evBlockInFlow:
+		return e.line == first
+	case evKeyNoColon:
+		return e.at == first || e.at == 1
+	}
+	if want.exact {
+		return e.line == first
+	}
+	return e.at >= first
 }
 
-// quotes counts the double quotes in s not escaped by a backslash, and
-// returns the column (1-based, in runes) of the last.
-func quotes(s string) (n, last int) {
-	escaped := false
-	col := 0
-	for _, r := range s {
-		col++
-		switch {
-		case escaped:
-			escaped = false
-		case r == '\\':
-			escaped = true
-		case r == '"':
-			n++
-			last = col
-		}
+// eventSpot places the report of the event e.
+func eventSpot(data []byte, e event, msg string) spot {
+	if e.quote >= 0 {
+		line, col := position(data, e.quote)
+		return spot{line: line, col: col, runsTo: e.line}
 	}
-	return n, last
+	line, col := position(data, e.off)
+	if e.kind == evColon && msg == "mapping values are not allowed in this context" {
+		line, col = colonAt(data, line, col)
+	}
+	return spot{line: line, col: col}
 }
 
-// unclosedAbove parses the lines of data before line again and returns the
-// bracket of the flow collection left open at their end, if there is one.
-// The parser stops at the first error, so this costs one more parse of part
-// of the file, on this error only.
-func unclosedAbove(data []byte, line int) (l, c int, ok bool) {
-	start, found := lineStart(data, line)
-	if !found {
-		return 0, 0, false
-	}
-	defer func() {
-		if recover() != nil {
-			l, c, ok = 0, 0, false
+// anchorSpot places an alias to an anchor that does not exist: the first
+// alias of that name before any anchor of it.
+func anchorSpot(data []byte, name string) spot {
+	off := -1
+	lex(data, 0, func(e event) bool {
+		if e.kind == evAlias && e.name == name && !e.known {
+			off = e.off
+			return true
 		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data[:start]))
-	var doc yaml.Node
-	err := dec.Decode(&doc)
-	for err == nil {
-		err = dec.Decode(&doc)
+		return false
+	})
+	if off < 0 {
+		off = bytes.Index(data, []byte("*"+name))
 	}
-	var e *yaml.LoadError
-	if !errors.As(err, &e) || e.ContextMark.Line < 1 ||
-		e.ContextMsg != "while parsing a flow sequence" && e.ContextMsg != "while parsing a flow mapping" {
-		return 0, 0, false
+	if off < 0 {
+		return spot{}
 	}
-	return e.ContextMark.Line, e.ContextMark.Column, true
+	line, col := position(data, off)
+	return spot{line: line, col: col}
 }
 
 // colonAt places a "mapping values are not allowed" error at (line, col),
@@ -171,19 +227,6 @@ func colonAt(data []byte, line, col int) (int, int) {
 		}
 	}
 	return line, keyCol
-}
-
-// indentOf returns the number of spaces that start line n.
-func indentOf(data []byte, n int) int {
-	text, _ := lineText(data, n)
-	return len(text) - len(bytes.TrimLeft(text, " "))
-}
-
-// atEnd reports whether (line, col) is at or past the last character of
-// data that is not white space.
-func atEnd(data []byte, line, col int) bool {
-	l, c, ok := lastWritten(data)
-	return !ok || line > l || line == l && col > c
 }
 
 // lastWritten returns the position of the last character of data that is

@@ -10,9 +10,10 @@ import (
 )
 
 // TestSyntaxErrorPositions checks where common mistakes are reported: at the
-// line and column a person would point at. (gopkg.in/yaml.v3 gave the line of
-// the enclosing collection, 0-based at that, and no column; the comments say
-// what it gave.)
+// line and column a person would point at. The parser gives a line only,
+// often that of the enclosing collection, 0-based at that (the comments say
+// which), and no column; the lexer finds the rest, or the report gives the
+// line alone.
 func TestSyntaxErrorPositions(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -22,7 +23,7 @@ func TestSyntaxErrorPositions(t *testing.T) {
 	}{
 		{"tab used for indentation", "spaces:\n\t- displayName: a\n",
 			[]string{`f.yaml:2:1: invalid YAML: found character that cannot start any token`}},
-		// yaml.v3 said line 2.
+		// yaml.v3 says line 2.
 		{"tab before a key", "spaces:\n  - displayName: a\n\tmembers: [a@example.com]\n",
 			[]string{`f.yaml:3:1: invalid YAML: found a tab character that violates indentation`}},
 		{"unclosed double quote", "spaces:\n  - displayName: \"Platform\n    description: x\n",
@@ -32,10 +33,10 @@ func TestSyntaxErrorPositions(t *testing.T) {
 			[]string{`f.yaml:2:18: invalid YAML: the string quoted here runs on to line 4 (is its closing quote missing?): did not find expected key`}},
 		{"unclosed single quote", "spaces:\n  - displayName: 'Platform\n",
 			[]string{`f.yaml:2:18: invalid YAML: found unexpected end of stream`}},
-		// yaml.v3 said line 3.
+		// yaml.v3 says line 3.
 		{"unclosed quote on the first line", "spaces: \"abc\n  - displayName: a\n",
 			[]string{`f.yaml:1:9: invalid YAML: found unexpected end of stream`}},
-		// yaml.v3 said line 2 for the next four.
+		// yaml.v3 says line 2 for the next four.
 		{"unclosed [ at the end", "spaces:\n  - displayName: a\n    members: [a@example.com, b@example.com\n",
 			[]string{`f.yaml:3:14: invalid YAML: did not find expected ',' or ']'`}},
 		{"unclosed [ before the next space", "spaces:\n  - displayName: a\n    members: [a@example.com, b@example.com\n  - displayName: b\n",
@@ -50,16 +51,16 @@ func TestSyntaxErrorPositions(t *testing.T) {
 		// node positions too.
 		{"unclosed quote after a line separator", "spaces:\n  - displayName: \"a\u2028b\"\n  - displayName: \"c\n",
 			[]string{`f.yaml:4:18: invalid YAML: found unexpected end of stream`}},
-		// yaml.v3 said line 1 for the next two.
+		// yaml.v3 says line 1 for the next two.
 		{"unclosed [ on line 2", "defaults:\n  members: [a@example.com, b@example.com\nspaces:\n  - displayName: a\n",
 			[]string{`f.yaml:2:12: invalid YAML: did not find expected ',' or ']'`}},
 		{"unclosed { over a block scalar", "spaces:\n  - {displayName: a\n  - displayName: c\n    description: |\n      x\n",
-			[]string{`f.yaml:2:5: invalid YAML: found character that cannot start any token`}},
+			[]string{`f.yaml:2:5: invalid YAML: did not find expected ',' or '}'`}},
 		{"unclosed {", "spaces:\n  - {displayName: a, description: b\n  - displayName: c\n",
 			[]string{`f.yaml:2:5: invalid YAML: did not find expected ',' or '}'`}},
 		{"a multi-line list with a bad item", "spaces:\n  - displayName: a\n    members: [\n      a@example.com,\n      \"b@example.com\" c,\n    ]\n",
 			[]string{`f.yaml:5:23: invalid YAML: did not find expected ',' or ']'`}},
-		// yaml.v3 said line 1.
+		// yaml.v3 says line 1.
 		{"key indented less", "spaces:\n  - displayName: a\n   description: x\n",
 			[]string{`f.yaml:3:4: invalid YAML: did not find expected '-' indicator`}},
 		// "a" runs on into the next line as a plain scalar; the key
@@ -70,12 +71,12 @@ func TestSyntaxErrorPositions(t *testing.T) {
 			[]string{`f.yaml:3:2: invalid YAML: did not find expected key`}},
 		{"key: value: more", "spaces:\n  - displayName: Onboarding: Platform\n",
 			[]string{`f.yaml:2:28: invalid YAML: mapping values are not allowed in this context`}},
-		// yaml.v3 said line 1 for the next two.
+		// yaml.v3 says line 1 for the next two.
 		{"stray dash", "spaces:\n  - displayName: a\n    members:\n      - a@example.com\n    - b@example.com\n",
 			[]string{`f.yaml:5:5: invalid YAML: did not find expected key`}},
 		{"dash in a mapping", "defaults:\n  history: on\n  - a@example.com\nspaces:\n  - displayName: a\n",
 			[]string{`f.yaml:3:3: invalid YAML: did not find expected key`}},
-		// yaml.v3 said line 3, where it meets the next colon.
+		// yaml.v3 says line 3, where it meets the next colon.
 		{"missing colon", "defaults:\n  history on\n  members: [a@example.com]\nspaces:\n  - displayName: a\n",
 			[]string{`f.yaml:2:3: invalid YAML: mapping values are not allowed in this context`}},
 		{"text after a quoted value", "spaces:\n  - displayName: \"Platform\" team\n",
@@ -94,7 +95,7 @@ func TestSyntaxErrorPositions(t *testing.T) {
 			[]string{`f.yaml:3:14: invalid YAML: did not find expected node content`}},
 		{"] once too often", "spaces:\n  - displayName: a\n    members: [a@example.com]]\n",
 			[]string{`f.yaml:3:29: invalid YAML: did not find expected key`}},
-		// yaml.v3 said line 2.
+		// yaml.v3 says line 2.
 		{"} alone", "spaces:\n  - displayName: a\n    members: }\n",
 			[]string{`f.yaml:3:14: invalid YAML: did not find expected node content`}},
 		{"unknown escape", "spaces:\n  - displayName: \"a\\qb\"\n",
@@ -112,6 +113,32 @@ func TestSyntaxErrorPositions(t *testing.T) {
 		// column past the end of the line: not believed either.
 		{"a tab in a quoted string, then an error", "spaces:\n  - displayName: \"a\tb\"\n    description: x\n    members:\n      - a@example.com\n     - b@example.com\n",
 			[]string{`f.yaml:6:6: invalid YAML: did not find expected key`}},
+		// The parser reads YAML 1.1, where a '?' ends a plain scalar
+		// in a flow collection.
+		{"? in a flow list", "spaces:\n  - displayName: a\n    members: [groups/x?y=1]\n",
+			[]string{`f.yaml:3:23: invalid YAML: did not find expected ',' or ']'`}},
+		// A tab may not indent a comment either; here the scanner is
+		// still reading the plain scalar "a".
+		{"tab before a comment", "spaces:\n  - displayName: a\n\t# note\n",
+			[]string{`f.yaml:3:1: invalid YAML: found a tab character that violates indentation`}},
+		{"tab in a block scalar's indentation", "spaces:\n- displayName: a\n  description: |\n    x\n\ty\n",
+			[]string{`f.yaml:5:1: invalid YAML: found a tab character where an indentation space is expected`}},
+		// Valid YAML to the parser: where a token may start, '#' starts a
+		// comment.
+		{"comment right after a quoted value", "spaces:\n  - displayName: \"a\"# note\n", nil},
+		{"alias to no anchor", "spaces:\n  - displayName: a\n    description: *intro\n",
+			[]string{`f.yaml:3:18: invalid YAML: unknown anchor 'intro' referenced`}},
+		{"bad block scalar header", "spaces:\n  - displayName: a\n    description: |x\n",
+			[]string{`f.yaml:3:19: invalid YAML: did not find expected comment or line break`}},
+		// A string left open at a key, where a list's entry belongs.
+		{"unclosed quote at a key in a list", "spaces:\n  - displayName: a\n  \"description: x\n  - displayName: \"b\"\n",
+			[]string{`f.yaml:3:3: invalid YAML: could not find expected ':'`}},
+		// Where the lexer finds nothing that agrees with the parser, the
+		// report has the parser's line alone.
+		{"bad tag", "spaces:\n  - displayName: !<x y\n",
+			[]string{`f.yaml:2: invalid YAML: did not find the expected '>'`}},
+		{"unknown directive", "%FOO\n---\nspaces: []\n",
+			[]string{`f.yaml:1: invalid YAML: found unknown directive name`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,7 +163,9 @@ func TestSyntaxErrorDeepNesting(t *testing.T) {
 		{"deep flow nesting", strings.Repeat("[", 9000), `f.yaml:1:9000: invalid YAML: did not find expected node content`},
 		{"deeper than the parser allows", strings.Repeat("{a: ", 20000), `f.yaml:1:40001: invalid YAML: exceeded max depth of 10000`},
 		{"deep block nesting", strings.Repeat("- ", 9000) + "]", `f.yaml:1:18001: invalid YAML: did not find expected node content`},
-		{"long keys", longKeys, `f.yaml:1:130042: invalid YAML: did not find expected node content`},
+		// The parser looks no further than 1,024 characters back for a
+		// key: the first ':' follows no key.
+		{"long keys", longKeys, `f.yaml:1:5002: invalid YAML: did not find expected ',' or '}'`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -185,5 +214,26 @@ func TestSyntaxErrorInLargeFile(t *testing.T) {
 				t.Errorf("Parse(%d bytes, then %q) = %q, want %q", len(base), tt.tail, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestYAMLError checks how a parser error's message and line are read.
+func TestYAMLError(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err  string
+		msg  string
+		line int
+	}{
+		{"yaml: line 12: did not find expected key", "did not find expected key", 12},
+		{"yaml: found character that cannot start any token", "found character that cannot start any token", 0},
+		{"yaml: unknown anchor 'a' referenced", "unknown anchor 'a' referenced", 0},
+		{"yaml: line x: odd", "line x: odd", 0},
+	}
+	for _, tt := range tests {
+		msg, line := yamlError(errors.New(tt.err))
+		if msg != tt.msg || line != tt.line {
+			t.Errorf("yamlError(%q) = %q, %d, want %q, %d", tt.err, msg, line, tt.msg, tt.line)
+		}
 	}
 }

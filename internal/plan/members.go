@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode"
 
-	"go.yaml.in/yaml/v4"
+	"go.yaml.in/yaml/v3"
 )
 
 // The members of a space: the syntax of members, owners and managers, and

@@ -5,10 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"unicode/utf8"
 
-	"go.yaml.in/yaml/v4"
+	"go.yaml.in/yaml/v3"
 )
 
 // Limits of the Chat API, in characters (runes), as the API counts them.
@@ -139,21 +138,17 @@ func (p *parser) decode(data []byte) (doc *yaml.Node) {
 	return &first
 }
 
-// syntax reports a YAML syntax error at the position locate finds, exact
-// at any size of file, with the parser's message: its wording is libyaml's,
-// the one YAML users meet elsewhere.
+// syntax reports a YAML syntax error at the position locate finds, with the
+// parser's message: its wording is libyaml's, the one YAML users meet
+// elsewhere.
 func (p *parser) syntax(data []byte, err error) {
-	var e *yaml.LoadError
-	if !errors.As(err, &e) {
-		p.addAt(0, 0, "invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	msg, line := yamlError(err)
+	at := locate(data, msg, line)
+	if at.runsTo > 0 {
+		p.addAt(at.line, at.col, "invalid YAML: the string quoted here runs on to line %d (is its closing quote missing?): %s", at.runsTo, msg)
 		return
 	}
-	line, col := locate(data, e)
-	if l, c, ok := runawayQuote(data, line, col); ok {
-		p.addAt(l, c, "invalid YAML: the string quoted here runs on to line %d (is its closing quote missing?): %s", line, e.Message)
-		return
-	}
-	p.addAt(line, col, "invalid YAML: %s", e.Message)
+	p.addAt(at.line, at.col, "invalid YAML: %s", msg)
 }
 
 // config walks the document.

@@ -3,7 +3,7 @@ package plan
 import (
 	"strings"
 
-	"go.yaml.in/yaml/v4"
+	"go.yaml.in/yaml/v3"
 )
 
 // The settings of a space: the permissions key (a preset or a mapping of

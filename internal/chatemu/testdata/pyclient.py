@@ -37,6 +37,14 @@ def main():
                                                           body={"role": "ROLE_ASSISTANT_MANAGER"})),
         ("search", lambda: chat.spaces().search(useAdminAccess=True, pageSize=10,
                                                 query='customer = "customers/my_customer" AND space_type = "SPACE"')),
+        # The field names as GAM7 and the reference's examples write them.
+        ("search camelCase", lambda: chat.spaces().search(
+            useAdminAccess=True, orderBy="createTime",
+            query='customer = "customers/my_customer" AND spaceType = "SPACE" AND displayName:"pyth"')),
+        ("search as a member", lambda: chat.spaces().search(query='spaceType = "SPACE" AND displayName:"Python"')),
+        ("patch permission", lambda: chat.spaces().patch(name=NAME[0], updateMask="permission_settings.manageApps",
+                                                         body={"permissionSettings": {"manageApps": {"managersAllowed": True}}})),
+        ("get", lambda: chat.spaces().get(name=NAME[0])),
     ]
     for step, request in steps:
         out = {"step": step}
