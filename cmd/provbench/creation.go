@@ -16,8 +16,8 @@ import (
 // minute plus an hourly cap (SPEC §1). Windows are scaled down (a "minute"
 // of a few seconds, an "hour" of tens of seconds) so that a run spans
 // several long windows in a minute or two; the client's waits are in real
-// seconds, so the windows are chosen long enough for a wait of a second or
-// two to be small beside them.
+// seconds (its policy is the command line's), so the windows are chosen
+// long enough for a wait of a second or two to be small beside them.
 
 // creationRow is one run against the space-creation limit.
 type creationRow struct {
@@ -29,6 +29,7 @@ type creationRow struct {
 	longWindow  time.Duration
 	rate        float64 // the tool's --rate, a minute
 	concurrency int
+	run         int // 1, 2, 3: the repeats of one scenario
 
 	elapsed              time.Duration // the provision process, start to exit
 	created              int           // spaces the server made
@@ -43,16 +44,15 @@ func (c creationRow) sustained() float64 {
 	return min(float64(c.short)/c.window.Seconds(), float64(c.long)/c.longWindow.Seconds())
 }
 
-// greedy returns how many creates the fastest possible client could make
-// in d under both limits: one that creates each space the instant both
-// sliding windows allow it (at most short in any window, long in any long
-// window). No schedule does better: by induction each of its creates is no
-// later than the same create of any other schedule.
-func (c creationRow) greedy(d time.Duration) int {
-	var t []time.Duration
-	for {
+// fastest returns when the fastest possible client makes its n-th create,
+// the first at 0: each create the instant both sliding windows allow it
+// (at most short in any window, long in any long window). No schedule
+// does better: by induction each of its creates is no later than the same
+// create of any other schedule.
+func (c creationRow) fastest(n int) time.Duration {
+	t := make([]time.Duration, 0, n)
+	for k := range n {
 		var next time.Duration
-		k := len(t)
 		if k > 0 {
 			next = t[k-1]
 		}
@@ -62,27 +62,54 @@ func (c creationRow) greedy(d time.Duration) int {
 		if k >= c.long {
 			next = max(next, t[k-c.long]+c.longWindow)
 		}
-		if next > d {
-			return k
-		}
 		t = append(t, next)
 	}
+	return t[n-1]
 }
 
-// throttled runs the scenarios of this file side by side: each has its own
-// emulator and waits on quotas of a few calls a second, so they barely
-// touch the machine, and together they take as long as the longest.
-func (b *bench) throttled(ctx context.Context) error {
-	server := creationRow{short: 10, window: 5 * time.Second, long: 30, longWindow: 30 * time.Second, n: 100, concurrency: 4}
-	if b.quick {
-		server.n = 50
+// used is the share of the creation quota the run used: the time the
+// fastest possible client takes for the same spaces, over the run's.
+func (c creationRow) used() float64 {
+	return c.fastest(c.created).Seconds() / c.elapsed.Seconds()
+}
+
+// perSpace is the 429s of the run per space created.
+func (c creationRow) perSpace() float64 {
+	return float64(c.throttled) / float64(max(1, c.created))
+}
+
+// creationScenarios are the limits of the issue that asked for 90% of the
+// creation quota: a "minute" and an "hour" scaled down, the tool's --rate
+// above the short limit (a user who set it too high, or a project whose
+// short limit is lower than documented), so that both windows refuse.
+func (b *bench) creationScenarios() []creationRow {
+	rows := []creationRow{
+		{short: 10, window: 5 * time.Second, long: 30, longWindow: 30 * time.Second, n: 100, rate: 240},
+		{short: 10, window: 5 * time.Second, long: 30, longWindow: time.Minute, n: 70, rate: 240},
+		{short: 6, window: 2 * time.Second, long: 20, longWindow: 30 * time.Second, n: 40, rate: 600},
 	}
-	// --rate 100 stands where the default --rate 30 stands against the
-	// documented 35 a minute: just under the short limit, so only the
-	// "hourly" cap refuses. --rate 240 is a user who set it too high.
-	rows := []creationRow{server, server}
-	rows[0].label, rows[0].rate = "under the short limit", 100
-	rows[1].label, rows[1].rate = "twice the short limit", 240
+	for i := range rows {
+		rows[i].concurrency = 4
+		rows[i].label = fmt.Sprintf("%d/%v + %d/%v", rows[i].short, rows[i].window, rows[i].long, rows[i].longWindow)
+		if b.quick {
+			rows[i].n = min(rows[i].n, 50)
+		}
+	}
+	return rows
+}
+
+// throttled runs the scenarios of this file side by side, each scenario
+// b.repeat times: each run has its own emulator and waits on quotas of a
+// few calls a second, so they barely touch the machine, and together they
+// take as long as the longest.
+func (b *bench) throttled(ctx context.Context) error {
+	var rows []creationRow
+	for _, c := range b.creationScenarios() {
+		for run := 1; run <= max(b.repeat, 1); run++ {
+			c.run = run
+			rows = append(rows, c)
+		}
+	}
 	roles := rolesRow{
 		n: 30, members: 60, owners: 2, managers: 2,
 		spaceQuota: 3, memberQuota: 40, window: 5 * time.Second,
@@ -131,11 +158,11 @@ func (b *bench) creationLimit(c *creationRow, i int) error {
 	}
 	c.elapsed, c.code, c.created = res.elapsed, res.code, st.SpacesCreated
 	c.throttled, c.limited, c.limitedLong = st.Throttled, st.CreateLimited, st.CreateLimitedLong
-	b.stepf("creation limit, --rate %.0f: %d spaces in %v, %d 429s (%d window, %d long window)", c.rate, c.created,
-		res.elapsed.Round(time.Millisecond), c.throttled, c.limited, c.limitedLong)
+	b.stepf("creation limit %s, --rate %.0f, run %d: %d spaces in %v, %d 429s (%d window, %d long window)", c.label, c.rate, c.run,
+		c.created, res.elapsed.Round(time.Millisecond), c.throttled, c.limited, c.limitedLong)
 	if res.code != 0 || res.summary.Created != c.n || st.SpacesCreated != c.n {
-		return fmt.Errorf("creation limit, --rate %.0f: exit %d, %d created by the tool, %d by the server, want %d\n%s",
-			c.rate, res.code, res.summary.Created, st.SpacesCreated, c.n, tail(res.stderr))
+		return fmt.Errorf("creation limit %s, --rate %.0f, run %d: exit %d, %d created by the tool, %d by the server, want %d\n%s",
+			c.label, c.rate, c.run, res.code, res.summary.Created, st.SpacesCreated, c.n, tail(res.stderr))
 	}
 	return nil
 }
@@ -219,35 +246,42 @@ func (b *bench) roles(r *rolesRow) error {
 }
 
 // creationReport prints the sections of this file and returns their goals.
+// A goal of the creation limit is judged on the worst of the repeats.
 func (r *report) creationReport(p func(string, ...any)) []goal {
 	var goals []goal
-	for i, c := range r.creation {
-		if i == 0 {
-			p("## Creation limit: 429s without Retry-After, a \"minute\" and an \"hour\" scaled down")
-			p("")
-			p("The server allows at most %d creates (spaces.create, spaces.setup) in any %v and %d in any %v (sliding windows),",
-				c.short, c.window, c.long, c.longWindow)
-			p("and sends no `Retry-After`; other quotas are off. %d spaces without members, `--concurrency %d --max-attempts 3`.", c.n, c.concurrency)
-			p("Binding limit: the one with the lower rate over its window, here %.2f creates a second. **Quota used** = spaces created", c.sustained())
-			p("÷ (elapsed × that rate). **Burst allowance**: the most any client could have created in the elapsed time, each")
-			p("create the instant both windows allow it (a window's worth at once, again each long window): stricter, since a")
-			p("client that spreads its creates evenly forgoes the bursts.")
-			p("")
-			p("| tool `--rate` | spaces | exit | elapsed | allowed (elapsed × %.2f/s) | quota used | burst allowance | created ÷ burst allowance | 429s (window / long window) | 429s/space |", c.sustained())
-			p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	if len(r.creation) > 0 {
+		c := r.creation[0]
+		p("## Creation limit: 429s without Retry-After, a \"minute\" and an \"hour\" scaled down")
+		p("")
+		p("The server allows at most S creates (spaces.create, spaces.setup) in any short window and L in any long one")
+		p("(sliding windows), and sends no `Retry-After`; other quotas are off. Spaces without members, `--concurrency %d`", c.concurrency)
+		p("`--max-attempts 3`, the tool's `--rate` above the short limit, its waiting policy the command line's. Each scenario")
+		p("runs %d times, side by side. **Fastest possible**: when the fastest possible client makes its last create, each", r.repeats())
+		p("create the instant both windows allow it (no schedule does better). **Quota used** = fastest possible ÷ elapsed,")
+		p("elapsed being the `provision` process's, start to exit. **Sustained** = spaces created ÷ (elapsed × the binding")
+		p("limit's rate), the figure this table gave before (a short run can exceed 100%% of it, since both windows start empty).")
+		p("")
+		p("| limits (S/short + L/long) | tool `--rate` | run | spaces | exit | elapsed | fastest possible | quota used | sustained | 429s (window / long window) | 429s/space |")
+		p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+		for _, c := range r.creation {
+			sus := float64(c.created) / (c.sustained() * c.elapsed.Seconds())
+			p("| %s | %.0f/min | %d | %d | %d | %s | %s | %.0f%% | %.0f%% | %d (%d / %d) | %.3f |", c.label, c.rate, c.run, c.created, c.code,
+				ms(c.elapsed), ms(c.fastest(c.created)), 100*c.used(), 100*sus, c.throttled, c.limited, c.limitedLong, c.perSpace())
 		}
-		sus := c.sustained() * c.elapsed.Seconds()
-		burst := c.greedy(c.elapsed)
-		used := float64(c.created) / sus
-		per := float64(c.throttled) / float64(max(1, c.created))
-		p("| %.0f/min (%s) | %d | %d | %s | %.1f | %.0f%% | %d | %.0f%% | %d (%d / %d) | %.3f |", c.rate, c.label, c.created, c.code,
-			ms(c.elapsed), sus, 100*used, burst, 100*float64(c.created)/float64(burst), c.throttled, c.limited, c.limitedLong, per)
-		if i == len(r.creation)-1 {
-			p("")
+		p("")
+		p("Spread over the runs (min–max):")
+		p("")
+		p("| limits | tool `--rate` | runs | quota used | 429s/space |")
+		p("|---|---:|---:|---:|---:|")
+		for _, s := range r.creationSpreads() {
+			p("| %s | %.0f/min | %d | %.0f–%.0f%% | %.3f–%.3f |", s.label, s.rate, s.runs, 100*s.usedMin, 100*s.usedMax, s.perMin, s.perMax)
+			goals = append(goals,
+				goal{fmt.Sprintf("≥ 90%% of the creation quota, worst of %d runs (%s, `--rate %.0f`)", s.runs, s.label, s.rate),
+					fmt.Sprintf("%.0f–%.0f%%", 100*s.usedMin, 100*s.usedMax), s.usedMin >= 0.9},
+				goal{fmt.Sprintf("≤ 0.5 429s per space, worst of %d runs (%s, `--rate %.0f`)", s.runs, s.label, s.rate),
+					fmt.Sprintf("%.3f–%.3f", s.perMin, s.perMax), s.perMax <= 0.5})
 		}
-		goals = append(goals,
-			goal{fmt.Sprintf("≥ 85%% of the creation quota (`--rate %.0f`, %s)", c.rate, c.label), fmt.Sprintf("%.0f%%", 100*used), used >= 0.85},
-			goal{fmt.Sprintf("≤ 0.25 429s per space under the creation limit (`--rate %.0f`)", c.rate), fmt.Sprintf("%.3f", per), per <= 0.25})
+		p("")
 	}
 	if x := r.roles; x != nil {
 		is, im := x.ideal()
@@ -273,4 +307,38 @@ func (r *report) creationReport(p func(string, ...any)) []goal {
 			fmt.Sprintf("%.0f%%", 100*ideal.Seconds()/x.elapsed.Seconds()), ideal.Seconds()/x.elapsed.Seconds() >= 0.85})
 	}
 	return goals
+}
+
+// creationSpread is one scenario's figures over its repeats.
+type creationSpread struct {
+	label            string
+	rate             float64
+	runs             int
+	usedMin, usedMax float64
+	perMin, perMax   float64
+}
+
+// creationSpreads groups the creation runs by scenario, in their order.
+func (r *report) creationSpreads() []creationSpread {
+	var out []creationSpread
+	for _, c := range r.creation {
+		k := len(out) - 1
+		if k < 0 || out[k].label != c.label || out[k].rate != c.rate {
+			out = append(out, creationSpread{label: c.label, rate: c.rate, usedMin: c.used(), usedMax: c.used(), perMin: c.perSpace(), perMax: c.perSpace()})
+			k++
+		}
+		s := &out[k]
+		s.runs++
+		s.usedMin, s.usedMax = min(s.usedMin, c.used()), max(s.usedMax, c.used())
+		s.perMin, s.perMax = min(s.perMin, c.perSpace()), max(s.perMax, c.perSpace())
+	}
+	return out
+}
+
+// repeats is how many runs each creation scenario had.
+func (r *report) repeats() int {
+	if s := r.creationSpreads(); len(s) > 0 {
+		return s[0].runs
+	}
+	return 0
 }

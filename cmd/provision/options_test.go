@@ -24,7 +24,7 @@ func defaults() options {
 		concurrency:    4,
 		maxAttempts:    6,
 		timeout:        30 * time.Second,
-		maxWait:        30 * time.Minute,
+		maxWait:        65 * time.Minute, // longer than the hourly creation window
 		maxDeletions:   10,
 		maxRemovals:    100,
 	}
@@ -65,6 +65,7 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"--refresh", "-v"}, func(o *options) { o.refresh, o.verbose = true, true }},
 		{[]string{"--max-wait", "2h", "--adopt"}, func(o *options) { o.maxWait, o.adopt = 2*time.Hour, true }},
 		{[]string{"--max-wait", "1s"}, func(o *options) { o.maxWait = time.Second }},
+		{[]string{"--max-wait", "30m"}, func(o *options) { o.maxWait = 30 * time.Minute }},
 		{[]string{"--plan", "--refresh"}, func(o *options) { o.plan, o.refresh = true, true }},
 		{[]string{"--prune", "--prune-members", "--admin"}, func(o *options) { o.prune, o.pruneMembers, o.admin = true, true, true }},
 		{[]string{"--prune", "--max-deletions", "12"}, func(o *options) { o.prune, o.maxDeletions = true, 12 }},

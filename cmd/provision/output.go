@@ -106,7 +106,17 @@ func (pr *progress) waiting() string {
 	if longest <= 0 {
 		return ""
 	}
-	return fmt.Sprintf("waiting for the server's quota (%s), resuming in %s", class, roundWait(longest))
+	return fmt.Sprintf("waiting for the server's quota (%s), %s", class, resuming(longest, time.Now()))
+}
+
+// resuming says when a wait of d from now ends: "resuming in 4m10s, at
+// about 17:42 UTC" (to the second under a minute), for a log read later.
+func resuming(d time.Duration, now time.Time) string {
+	layout := "15:04"
+	if d < time.Minute {
+		layout = "15:04:05"
+	}
+	return fmt.Sprintf("resuming in %s, at about %s UTC", roundWait(d), now.Add(d).UTC().Format(layout))
 }
 
 // roundWait shows a wait to the second, or to the tenth under ten seconds.

@@ -263,7 +263,7 @@ func (e *env) refresh(ctx context.Context, o *options, opts apply.Options, svc *
 			case <-t.C:
 				line := fmt.Sprintf("refresh: %d/%d recorded spaces read", done.Load(), len(targets))
 				if d := opts.Reads.Pause(); d > 0 {
-					line += fmt.Sprintf("; waiting for the server's quota (reads), resuming in %s", roundWait(d))
+					line += "; waiting for the server's quota (reads), " + resuming(d, time.Now())
 				}
 				fmt.Fprintln(e.stderr, line)
 			}

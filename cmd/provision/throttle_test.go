@@ -62,6 +62,7 @@ func TestQuotaNeverComesBack(t *testing.T) {
 		"provision: stopped: the server refused space writes for ",
 		"Nothing failed",
 		"waiting for the server's quota (space writes), resuming in",
+		", at about ",
 	} {
 		if !strings.Contains(out.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, out.stderr)
@@ -84,5 +85,22 @@ func TestQuotaNeverComesBack(t *testing.T) {
 	}
 	if st := emu.Stats(); st.SpacesCreated != 8 || st.Duplicates != 0 {
 		t.Fatalf("server created %d spaces (%d duplicates), want 8", st.SpacesCreated, st.Duplicates)
+	}
+}
+
+func TestResuming(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2025, 3, 4, 17, 37, 50, 0, time.FixedZone("CET", 3600))
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{4*time.Minute + 10*time.Second, "resuming in 4m10s, at about 16:42 UTC"},
+		{58*time.Minute + 3*time.Second, "resuming in 58m3s, at about 17:35 UTC"},
+		{2500 * time.Millisecond, "resuming in 2.5s, at about 16:37:52 UTC"},
+	} {
+		if got := resuming(tc.d, now); got != tc.want {
+			t.Errorf("resuming(%v, %v) = %q, want %q", tc.d, now, got, tc.want)
+		}
 	}
 }

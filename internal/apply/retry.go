@@ -38,11 +38,11 @@ func (r *runner) do(ctx context.Context, lim *Limiter, method, target string, c 
 	failures := 0
 	bo := newBackoff(r.opts.Backoff.Base, r.opts.Backoff.Cap)
 	for attempt := 1; ; attempt++ {
-		if d := lim.Pause(); d > 0 {
+		turn, err := lim.Wait(ctx)
+		if d := turn.Held(); d > 0 {
 			r.log.Debug("wait", "method", method, "target", target, "for", d.Round(time.Millisecond), "why", "the server's quota")
 			r.waited(lim, d)
 		}
-		gen, err := lim.Wait(ctx)
 		if err != nil {
 			return err
 		}
@@ -52,7 +52,7 @@ func (r *runner) do(ctx context.Context, lim *Limiter, method, target string, c 
 		cancel()
 		r.called(method, err)
 		if err == nil {
-			lim.Succeeded()
+			lim.Succeeded(turn)
 			r.log.Debug("call", "method", method, "target", target, "attempt", attempt, "result", "ok")
 			return nil
 		}
@@ -61,12 +61,12 @@ func (r *runner) do(ctx context.Context, lim *Limiter, method, target string, c 
 		r.log.Debug("call", "method", method, "target", target, "attempt", attempt, "result", e.Error())
 		if e.kind != throttled && e.code != 0 {
 			// The server answered: whatever it said, its quota is back.
-			lim.Answered()
+			lim.Answered(turn)
 		}
 		switch e.kind {
 		case throttled:
 			r.stats.throttled.Add(1)
-			if qerr := lim.Throttled(gen, e.retryAfter); qerr != nil {
+			if qerr := lim.Throttled(turn, e.retryAfter); qerr != nil {
 				r.stop(qerr)
 				return qerr
 			}
@@ -110,16 +110,16 @@ func (r *runner) called(method string, err error) {
 }
 
 // waited adds to the time the run spent held by the server's quota: the
-// pauses of each limiter, counted once however many workers wait them out.
+// wait of d that a call of lim just ended, counted once however many
+// workers waited it out together.
 func (r *runner) waited(lim *Limiter, d time.Duration) {
 	r.callsMu.Lock()
 	defer r.callsMu.Unlock()
 	if r.pausedTo == nil {
 		r.pausedTo = make(map[*Limiter]time.Time)
 	}
-	now := time.Now()
-	until := now.Add(d)
-	from := now
+	until := time.Now()
+	from := until.Add(-d)
 	if to := r.pausedTo[lim]; to.After(from) {
 		from = to
 	}
