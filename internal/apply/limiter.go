@@ -48,7 +48,7 @@ func (e *QuotaWaitError) Unwrap() error { return ErrQuotaWait }
 //     Throttle.Cap). A quota that comes back at any moment is found at most
 //     that fraction of the wait late, whether the wait is seconds or an
 //     hour, for a number of probes that grows with the logarithm of the
-//     wait: about 60 for an hour, with the defaults.
+//     wait: about 70 for an hour, with the defaults.
 //
 // Answers to calls that were already in flight when a pause began belong to
 // the same wave and do not lengthen it: only a probe does. If the episode
