@@ -559,7 +559,7 @@ func (r *runner) converge(ctx context.Context, k string, entry *results.Entry, i
 	if entry.Name == "" || (len(it.RemoveMembers) == 0 && len(it.Patches) == 0 && !it.Welcome) {
 		return nil
 	}
-	err := r.removeMembers(ctx, k, entry, it.RemoveMembers)
+	err := r.removeMembers(ctx, k, entry, it.RemoveMembers, it.Space.Members)
 	if isStop(ctx, err) {
 		return err
 	}

@@ -21,7 +21,7 @@ import (
 // is gone does it count as removed; if it is still there, that member
 // fails with the server's message. The caller is never removed, nor a Chat
 // app. Each removal is recorded as it succeeds.
-func (r *runner) removeMembers(ctx context.Context, k string, entry *results.Entry, members []string) error {
+func (r *runner) removeMembers(ctx context.Context, k string, entry *results.Entry, members, config []string) error {
 	admin := r.admin(entry)
 	// The space is listed once, when a removal first needs it.
 	var in listing
@@ -41,6 +41,23 @@ func (r *runner) removeMembers(ctx context.Context, k string, entry *results.Ent
 			firstErr = fmt.Errorf("removing %s: %w", strings.TrimPrefix(m, "users/"), err)
 		}
 	}
+	// The memberships the config's members have: a removal that resolves
+	// to one of them (the same person or group written another way, by
+	// email or by ID) is not a removal. Without knowing them all, nothing
+	// is removed.
+	var wanted map[membershipName]string
+	if len(members) > 0 {
+		var err error
+		if wanted, err = r.configMemberships(ctx, k, entry, list, config); err != nil {
+			if isStop(ctx, err) {
+				return err
+			}
+			for _, m := range members {
+				fail(m, fmt.Errorf("not removed: %w; it may be one of the config's own", err))
+			}
+			return firstErr
+		}
+	}
 	for _, m := range members {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
@@ -49,6 +66,16 @@ func (r *runner) removeMembers(ctx context.Context, k string, entry *results.Ent
 			continue
 		}
 		l, found, err := r.membershipOf(ctx, entry, list, m)
+		if cm, ok := wanted[l.name]; err == nil && found && ok {
+			// The record's name for a member the config now writes
+			// another way: the membership stays, and the record forgets
+			// the old spelling.
+			r.log.Info("member kept", "space", k, "member", m, "as", cm)
+			if err := r.record(results.Event{Space: k, Member: m, Removed: true}); err != nil {
+				return err
+			}
+			continue
+		}
 		switch {
 		case err != nil && isStop(ctx, err):
 			return err
@@ -160,6 +187,54 @@ func (r *runner) membershipOf(ctx context.Context, entry *results.Entry, list fu
 	}
 	l, found = in[id]
 	return l, found, nil
+}
+
+// configMemberships resolves the config's members of the space to the
+// memberships the server gave them, by name: people by the ID recorded or
+// a members.get of their email, groups named by email by a Cloud Identity
+// lookup made in this run (never the ID recorded, which may be of a group
+// deleted since). Members not in the space are left out.
+func (r *runner) configMemberships(ctx context.Context, k string, entry *results.Entry, list func() (listing, error), config []string) (map[membershipName]string, error) {
+	out := make(map[membershipName]string, len(config))
+	for _, cm := range config {
+		if r.isCaller(cm) {
+			continue
+		}
+		var l listed
+		var found bool
+		var err error
+		learnt := ""
+		if ref := r.opts.Refreshed; ref != nil {
+			learnt = ref.IDs[k][cm] // the refresh found the person so
+		}
+		switch {
+		case learnt != "" && !strings.HasPrefix(cm, plan.GroupPrefix):
+			var in listing
+			if in, err = list(); err == nil {
+				l, found = in[learnt]
+			}
+		case strings.HasPrefix(cm, plan.GroupPrefix):
+			var id string
+			if id, err = r.groupID(ctx, cm, nil); err == nil {
+				var in listing
+				if in, err = list(); err == nil {
+					l, found = in[id]
+				}
+			}
+		default:
+			l, found, err = r.membershipOf(ctx, entry, list, cm)
+		}
+		if err != nil {
+			if isStop(ctx, err) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%s of the config could not be matched to the space's memberships (%v)", strings.TrimPrefix(cm, "users/"), err)
+		}
+		if found {
+			out[l.name] = cm
+		}
+	}
+	return out, nil
 }
 
 // deleteSpace deletes an orphan this tool created (--prune: plan.Delete
