@@ -78,69 +78,6 @@ type Options struct {
 // Backoff bounds the waits between attempts.
 type Backoff struct{ Base, Cap time.Duration }
 
-// Outcome is what happened to one space of the plan.
-type Outcome struct {
-	Key    string
-	Action plan.Action
-	Entry  results.Entry
-	// Err is the failure of the space or of one of its members, if any.
-	Err error
-	// Interrupted is set when the run stopped before the space was done.
-	Interrupted bool
-	// Deleted is set when a Delete item's space was deleted (or confirmed
-	// gone) and its entry moved to the deleted section.
-	Deleted bool
-}
-
-// Summary counts what a run did.
-type Summary struct {
-	Planned     int `json:"planned"` // spaces to create, retry or update
-	Created     int `json:"created"`
-	Existing    int `json:"existing"` // adopted after ALREADY_EXISTS
-	Updated     int `json:"updated"`
-	Failed      int `json:"failed"`
-	Skipped     int `json:"skipped"` // already present, nothing to do
-	Interrupted int `json:"interrupted"`
-
-	MembersAdded   int `json:"membersAdded"`
-	MembersInvited int `json:"membersInvited"`
-	MembersFailed  int `json:"membersFailed"`
-	MembersMissing int `json:"membersMissing"`
-	RolesSet       int `json:"rolesSet"` // owners and managers made, people demoted
-	MembersRemoved int `json:"membersRemoved"`
-	Deleted        int `json:"deleted"` // spaces deleted (--prune)
-	Renamed        int `json:"renamed"` // spaces renamed in place
-	// Unreachable counts spaces this caller lost access to (kept, nothing
-	// sent): found so in this run, or recorded so.
-	Unreachable     int `json:"unreachable"`
-	SettingsPatched int `json:"settingsPatched"` // spaces.patch calls that succeeded
-	WelcomesPosted  int `json:"welcomesPosted"`  // welcome messages posted
-
-	// DeletionsWithheld counts the spaces --prune was to delete that the
-	// run did not, and the reason says why: the plan is over
-	// --max-deletions, or something else failed or stopped in the run.
-	// RemovalsWithheld is the same for the members of --prune-members
-	// (over --max-removals).
-	DeletionsWithheld       int    `json:"deletionsWithheld"`
-	DeletionsWithheldReason string `json:"deletionsWithheldReason,omitempty"`
-	RemovalsWithheld        int    `json:"removalsWithheld"`
-	RemovalsWithheldReason  string `json:"removalsWithheldReason,omitempty"`
-
-	SpaceWrites   int64 `json:"spaceWrites"`
-	MessageWrites int64 `json:"messageWrites"`
-	MemberWrites  int64 `json:"memberWrites"`
-	Reads         int64 `json:"reads"`
-	Retries       int64 `json:"retries"`
-	Throttled     int64 `json:"throttled"`
-
-	// Calls counts attempts by method and HTTP status (0: no answer).
-	Calls map[string]map[int]int `json:"calls"`
-	// QuotaWait is how long the server's quota held the run.
-	QuotaWait time.Duration `json:"-"`
-
-	Elapsed time.Duration `json:"-"`
-}
-
 // ErrStopped is returned when a run stops on its own before the end: an
 // authentication failure that would fail every call, or a state file that
 // cannot be written.
@@ -389,33 +326,6 @@ feed:
 	return failed
 }
 
-func (s *Summary) add(o Outcome) {
-	if o.Interrupted {
-		return // counted at the end, with those never started
-	}
-	switch {
-	case o.Action == plan.Delete && o.Err != nil:
-		s.Failed++
-	case o.Action == plan.Delete && o.Deleted:
-		s.Deleted++
-	case o.Entry.Status == results.Unreachable && o.Err == nil:
-		// A create's ALREADY_EXISTS, or a delete's NOT_FOUND with no
-		// administrator's read to confirm it, left the space kept.
-		s.Unreachable++
-		s.Planned--
-	case o.Entry.Status == results.Failed:
-		s.Failed++
-	case o.Action == plan.Update && o.Err != nil:
-		s.Failed++ // the space is there, but what it was to receive failed
-	case o.Action == plan.Update:
-		s.Updated++
-	case o.Entry.Status == results.Created:
-		s.Created++
-	case o.Entry.Status == results.Existing:
-		s.Existing++
-	}
-}
-
 // key is the results entry of an item: the one already recorded, if any.
 func key(it plan.Item) string {
 	if it.RecordedKey != "" {
@@ -612,27 +522,4 @@ func (r *runner) unauthenticated(e *apiError) {
 	if (e.kind == denied && e.code == 401) || e.kind == noApp {
 		r.fatal(e)
 	}
-}
-
-// Recorded turns the results file into the planner's view of it, with
-// what a Refresh read of the live spaces when ref is not nil.
-func Recorded(f *results.File, ref *Refreshed) map[string]plan.Recorded {
-	m := make(map[string]plan.Recorded, len(f.Spaces))
-	for k, en := range f.Spaces {
-		r := plan.Recorded{Status: string(en.Status), Was: string(en.Was), Name: en.Name, DisplayName: en.DisplayName,
-			RequestID: en.RequestID, Principal: en.Principal}
-		if en.Applied != nil {
-			r.Welcome, r.WelcomeHash, r.Found = en.Applied.Welcome, en.Applied.WelcomeHash, en.Applied.Found
-			r.Members, r.Owners, r.Managers = en.Applied.Members, en.Applied.Owners, en.Applied.Managers
-			r.IDs = en.Applied.IDs
-			if en.Applied.Settings != nil {
-				r.Settings = en.Applied.Settings.Flat()
-			}
-		}
-		if ref != nil {
-			r.Gone, r.Lost, r.Unreachable, r.Live = ref.Gone[k], ref.Lost[k], ref.Unreachable[k], ref.Live[k]
-		}
-		m[k] = r
-	}
-	return m
 }
