@@ -103,7 +103,7 @@ func (e *env) provision(ctx context.Context, o *options) error {
 	if err != nil {
 		return usagef("reading the config: %w", err)
 	}
-	cfg, err := plan.Parse(o.config, data, plan.Options{App: o.auth == string(auth.App)})
+	cfg, err := plan.Parse(o.config, data, plan.Options{App: o.auth == string(auth.App), Include: os.ReadFile})
 	if err != nil {
 		return usageError{err}
 	}
