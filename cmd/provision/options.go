@@ -49,6 +49,8 @@ type options struct {
 	maxRemovals    int    // most members --prune-members removes in a run; over it, none
 	admin          bool   // use the caller's administrator privilege
 	verbose        bool
+	importing      bool   // provision import FILE
+	query          string // import: only spaces whose display name matches
 }
 
 // usageError is a problem with the command line or the inputs it names;
@@ -87,6 +89,9 @@ Exit status:
 // file and no environment, so it can be tested as a table.
 func parseArgs(args []string, help io.Writer) (*options, error) {
 	o := &options{}
+	if len(args) > 0 && args[0] == "import" {
+		o.importing, args = true, args[1:]
+	}
 	fs := flag.NewFlagSet("provision", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.BoolVar(&o.plan, "plan", false, "dry run: print the plan and exit; nothing written, and no API call but the reads of --refresh")
@@ -116,6 +121,7 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 	fs.IntVar(&o.maxDeletions, "max-deletions", plan.DefaultMaxDeletions, "the most spaces --prune deletes in a run: a plan that would delete more deletes none (exit 1); 0 allows none, a large number lifts the bound")
 	fs.IntVar(&o.maxRemovals, "max-removals", plan.DefaultMaxRemovals, "the most members --prune-members removes in a run, over all spaces: a plan that would remove more removes none (exit 1); 0 allows none, a large number lifts the bound")
 	fs.BoolVar(&o.admin, "admin", false, "use your Workspace administrator privilege where the API allows it: find spaces anywhere in the organization, manage spaces you are not in")
+	fs.StringVar(&o.query, "query", "", "import: only the spaces whose display name matches `TEXT` (each word the start of a word of the name, case apart)")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging on stderr: each call, attempt and wait (never a credential)")
 
 	// Flags may come after the config too (provision spaces.yaml --plan):
@@ -135,10 +141,12 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 		pos = append(pos, fs.Arg(0))
 		rest = fs.Args()[1:]
 	}
-	switch len(pos) {
-	case 0:
+	switch {
+	case o.importing && len(pos) != 1:
+		return nil, usagef("provision import FILE: one file to write expected, got %d arguments", len(pos))
+	case len(pos) == 0:
 		o.config = "spaces.yaml"
-	case 1:
+	case len(pos) == 1:
 		o.config = pos[0]
 	default:
 		return nil, usagef("one config file expected, got %d arguments: %q", len(pos), pos)
@@ -150,6 +158,9 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 		o.results = strings.TrimSuffix(o.config, filepath.Ext(o.config)) + ".results.json"
 	}
 	if err := o.check(); err != nil {
+		return nil, usageError{err}
+	}
+	if err := o.checkImport(); err != nil {
 		return nil, usageError{err}
 	}
 	return o, nil

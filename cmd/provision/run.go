@@ -80,6 +80,8 @@ func (e *env) run(ctx context.Context, args []string) int {
 	case err == nil && o.version:
 		fmt.Fprintln(e.stdout, readBuildInfo())
 		return exitOK
+	case err == nil && o.importing:
+		err = e.importSpaces(ctx, o)
 	case err == nil:
 		err = e.provision(ctx, o)
 	}
