@@ -67,10 +67,16 @@ func usagef(format string, args ...any) error {
 var authModes = []string{"user", "service-account", "app", "adc", "token", "none"}
 
 const usageText = `Usage: provision [flags] [CONFIG]
+       provision import [flags] FILE
 
-Creates the Google Chat named spaces listed in CONFIG (default spaces.yaml)
-and records each one's ID and URL in the results file, which later runs read
-to skip what is done. Run with --plan first to see what would happen.
+Creates the Google Chat named spaces listed in CONFIG (default spaces.yaml;
+a .csv file is read as CSV) and records each one's ID and URL in the results
+file, which later runs read to skip what is done. Run with --plan first to
+see what would happen.
+
+provision import writes FILE, a new YAML config, and its results file from
+the named spaces you own or manage (with --admin, the organization's), so
+that they are managed from then on; it never overwrites a file.
 
 Flags:
 `

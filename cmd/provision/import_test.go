@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"provision/internal/chatemu"
+	"provision/internal/plan"
+)
+
+// TestImportThrottledAndFailing: an import's reads go through the run's
+// limiter and retries: against a server that throttles (429, no
+// Retry-After) and fails a fifth of its calls (503), every space is still
+// imported, and the config written reads back to them.
+func TestImportThrottledAndFailing(t *testing.T) {
+	t.Parallel()
+	const n = 12
+	emu, url := newEmu(t, chatemu.WithReadQuota(6), chatemu.WithWindow(300*time.Millisecond), chatemu.WithFailureRate(0.2), chatemu.WithSeed(3))
+	for i := range n {
+		name, err := emu.AddSpace(fmt.Sprintf("Team %02d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		emu.AddMember(name, fmt.Sprintf("person%d@example.com", i), "ROLE_MEMBER")
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "imported.yaml")
+	out := provision(t, "import", "--auth", "none", "--endpoint", url, "--caller", chatemu.DefaultCaller, file)
+	if out.code != exitOK {
+		t.Fatalf("provision import = exit %d; stderr:\n%s", out.code, out.stderr)
+	}
+	if !strings.Contains(out.stdout, fmt.Sprintf("Imported: %d spaces into", n)) {
+		t.Errorf("stdout = %q, want %d spaces imported", out.stdout, n)
+	}
+	st := emu.Stats()
+	if st.Throttled == 0 || st.Unavailable == 0 {
+		t.Errorf("the emulator throttled %d and failed %d calls; want some of each for this test to mean anything", st.Throttled, st.Unavailable)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := plan.Parse(file, data, plan.Options{})
+	if err != nil {
+		t.Fatalf("Parse(imported) = %v", err)
+	}
+	if len(cfg.Spaces) != n {
+		t.Fatalf("imported config has %d spaces, want %d", len(cfg.Spaces), n)
+	}
+	for _, s := range cfg.Spaces {
+		if len(s.Members) != 2 || len(s.Owners) != 1 || !s.Adopt {
+			t.Errorf("imported space %q: members %v, owners %v, adopt %v; want the caller as owner and one member", s.DisplayName, s.Members, s.Owners, s.Adopt)
+		}
+	}
+}
