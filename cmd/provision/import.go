@@ -15,6 +15,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	cloudidentity "google.golang.org/api/cloudidentity/v1"
+	"google.golang.org/api/option"
+
 	"provision/internal/apply"
 	"provision/internal/auth"
 	"provision/internal/plan"
@@ -81,6 +84,16 @@ func (e *env) importSpaces(ctx context.Context, o *options) error {
 	creds, svc, err := e.connect(ctx, &ro, &plan.Config{}, log)
 	if err != nil {
 		return err
+	}
+	// Groups by their emails, where Cloud Identity may be asked: the
+	// credentials go there too, so as for a run, never to a host they
+	// may not be sent to; else by their IDs.
+	check := e.authConfig(o, &plan.Config{}, nil, nil)
+	check.Endpoint = o.groupsEndpoint
+	if err := auth.Check(check); err != nil {
+		fmt.Fprintf(e.stderr, "groups are written as groups/ID, not by email: --groups-endpoint: %v\n", err)
+	} else if e.groups, err = cloudidentity.NewService(ctx, option.WithEndpoint(o.groupsEndpoint), option.WithHTTPClient(creds.HTTPClient)); err != nil {
+		return usagef("setting up the Cloud Identity client: %w", err)
 	}
 	opts := e.options(o, creds, log)
 	if !o.admin && !strings.Contains(opts.Caller, "@") {
@@ -206,12 +219,18 @@ func imported(found []apply.Found, caller string, admin bool) ([]plan.Written, [
 				w.Settings[plan.SetPermissionPrefix+p] = v
 			}
 		}
-		var ids map[string]string
+		ids := make(map[string]string)
 		for _, m := range f.Members {
 			who := m.Member
-			if who == f.CallerID && strings.Contains(caller, "@") {
+			switch {
+			case who == f.CallerID && strings.Contains(caller, "@"):
 				// The caller, by the email it is known by.
-				who, ids = caller, map[string]string{caller: m.Member}
+				who = caller
+				ids[who] = m.Member
+			case m.Email != "":
+				// A group Cloud Identity told the email of.
+				who = plan.GroupPrefix + m.Email
+				ids[who] = m.Member
 			}
 			w.Members = append(w.Members, who)
 			switch m.Role {
@@ -220,6 +239,9 @@ func imported(found []apply.Found, caller string, admin bool) ([]plan.Written, [
 			case plan.RoleManager:
 				w.Managers = append(w.Managers, who)
 			}
+		}
+		if len(ids) == 0 {
+			ids = nil
 		}
 		en := results.Entry{
 			Name:      f.Name,

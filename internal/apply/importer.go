@@ -13,6 +13,7 @@ import (
 	"time"
 
 	chat "google.golang.org/api/chat/v1"
+	cloudidentity "google.golang.org/api/cloudidentity/v1"
 
 	"provision/internal/plan"
 )
@@ -40,6 +41,8 @@ type Found struct {
 type FoundMember struct {
 	Member string // users/ID or groups/ID
 	Role   plan.Role
+	// Email is a group's email, when Cloud Identity told it.
+	Email string
 }
 
 // Imported is what Import read, and what it cost.
@@ -235,8 +238,60 @@ func (r *runner) importSpace(ctx context.Context, name string) (Found, error) {
 			f.CallerRole = l.role
 		}
 	}
+	for i, m := range f.Members {
+		if !strings.HasPrefix(m.Member, "groups/") || r.opts.Groups == nil {
+			continue
+		}
+		email, err := r.groupEmail(ctx, m.Member)
+		if err != nil && isStop(ctx, err) {
+			return Found{}, err
+		}
+		f.Members[i].Email = email
+	}
 	slices.SortFunc(f.Members, func(a, b FoundMember) int { return strings.Compare(a.Member, b.Member) })
 	return f, nil
+}
+
+// groupEmail asks Cloud Identity for the email of the group groups/ID
+// (groups.get: the Group's groupKey.id, Cloud Identity API reference; the
+// Chat API names groups by the same ID: DD, Group.name), once per group
+// in a run, through the Reads limiter as lookups are. A group it does not
+// tell (refused, unknown, not an email) has "" and no error: it is named
+// by its ID. Only a stop (interrupt, 401, quota wait over) is an error.
+func (r *runner) groupEmail(ctx context.Context, id string) (string, error) {
+	v, err, _ := r.groups.flight.Do("get "+id, func() (any, error) {
+		r.groups.mu.Lock()
+		email, known := r.groups.emails[id]
+		r.groups.mu.Unlock()
+		if known {
+			return email, nil
+		}
+		var got *cloudidentity.Group
+		err := r.do(ctx, r.opts.Reads, "groups.get", id, func(cctx context.Context) error {
+			var err error
+			got, err = r.opts.Groups.Groups.Get(id).Context(cctx).Do()
+			return err
+		})
+		switch {
+		case err != nil && isStop(ctx, err):
+			return "", err
+		case err != nil:
+			r.unauthenticated(classify(err))
+			r.log.Debug("group not resolved", "group", id, "error", err)
+		case got.GroupKey != nil && got.GroupKey.Namespace == "" && strings.Contains(got.GroupKey.Id, "@"):
+			if name, why := plan.Member(plan.GroupPrefix + got.GroupKey.Id); why == "" {
+				email = strings.TrimPrefix(name, plan.GroupPrefix)
+			}
+		}
+		r.groups.mu.Lock()
+		if r.groups.emails == nil {
+			r.groups.emails = make(map[string]string)
+		}
+		r.groups.emails[id] = email
+		r.groups.mu.Unlock()
+		return email, nil
+	})
+	return v.(string), err
 }
 
 // importCaller is the users/ID of the caller: learnt once, by a get of the
