@@ -243,6 +243,17 @@ func imported(found []apply.Found, caller string, admin bool) ([]plan.Written, [
 		if len(ids) == 0 {
 			ids = nil
 		}
+		// A space the config could not state (a name Chat allowed once
+		// that a config refuses) is named, not written.
+		one, err := plan.MarshalConfig("", []plan.Written{w})
+		if err == nil {
+			_, err = plan.Parse("config", one, plan.Options{})
+		}
+		if err != nil {
+			skipped = append(skipped, fmt.Sprintf("skipped %q (%s): a config cannot state it as it is: %s", f.DisplayName, f.Name, strings.ReplaceAll(err.Error(), "\n", "; ")))
+			delete(first, k)
+			continue
+		}
 		en := results.Entry{
 			Name:      f.Name,
 			ID:        strings.TrimPrefix(f.Name, "spaces/"),

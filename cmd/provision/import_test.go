@@ -57,3 +57,22 @@ func TestImportThrottledAndFailing(t *testing.T) {
 		}
 	}
 }
+
+// TestImportSkipsWhatAConfigCannotState: a space whose name a config
+// refuses (only invisible characters, which Chat took once) is named on
+// stderr and left out; the others are imported.
+func TestImportSkipsWhatAConfigCannotState(t *testing.T) {
+	t.Parallel()
+	emu, url := newEmu(t)
+	if _, err := emu.AddSpace("\u200b\u200b"); err != nil {
+		t.Skipf("the emulator refuses the name: %v", err)
+	}
+	if _, err := emu.AddSpace("Fine"); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "imported.yaml")
+	out := provision(t, "import", "--auth", "none", "--endpoint", url, "--caller", "caller@example.com", file)
+	if out.code != exitOK || !strings.Contains(out.stdout, "Imported: 1 space into") || !strings.Contains(out.stderr, "a config cannot state it as it is: config:") {
+		t.Fatalf("provision import = exit %d\nstdout:\n%s\nstderr:\n%s", out.code, out.stdout, out.stderr)
+	}
+}
