@@ -76,3 +76,21 @@ func TestImportSkipsWhatAConfigCannotState(t *testing.T) {
 		t.Fatalf("provision import = exit %d\nstdout:\n%s\nstderr:\n%s", out.code, out.stdout, out.stderr)
 	}
 }
+
+// TestImportSkipsASecondSpaceOfAName: spaces made before Chat made names
+// unique may share one; the config names each space once, so the second
+// (by name, then ID) is named on stderr and left out.
+func TestImportSkipsASecondSpaceOfAName(t *testing.T) {
+	t.Parallel()
+	emu, url := newEmu(t, chatemu.WithDuplicateNames())
+	for _, name := range []string{"Twin", "twin"} {
+		if _, err := emu.AddSpace(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "imported.yaml")
+	out := provision(t, "import", "--auth", "none", "--endpoint", url, "--caller", "caller@example.com", file)
+	if out.code != exitOK || !strings.Contains(out.stdout, "Imported: 1 space into") || !strings.Contains(out.stderr, "has the same name, and a config names each space once") {
+		t.Fatalf("provision import = exit %d\nstdout:\n%s\nstderr:\n%s", out.code, out.stdout, out.stderr)
+	}
+}
