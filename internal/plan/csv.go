@@ -9,6 +9,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
+	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
@@ -26,15 +27,7 @@ const maxCSVSyntax = 50
 // IsCSV reports whether a config file is read as CSV: its name ends in
 // .csv, in any case.
 func IsCSV(file string) bool {
-	return strings.EqualFold(fileExt(file), ".csv")
-}
-
-func fileExt(file string) string {
-	i := strings.LastIndexAny(file, `./\`)
-	if i < 0 || file[i] != '.' {
-		return ""
-	}
-	return file[i:]
+	return strings.EqualFold(filepath.Ext(file), ".csv")
 }
 
 // ParseCSV reads and validates a config written as CSV (RFC 4180, UTF-8
