@@ -142,6 +142,11 @@ func TestIncludeCSV(t *testing.T) {
 	if _, err := Parse("conf/spaces.yaml", []byte("include: [/etc/teams.csv, ../teams.csv, sub/../../teams.csv]\n"), Options{Include: read}); err == nil || strings.Count(err.Error(), "the path must be relative to the config's directory, and stay in it") != 3 {
 		t.Fatalf("Parse with includes outside the config's directory = %v", err)
 	}
+	for _, empty := range []string{"include: []\n", "include:\n", "include: []\nspaces: []\n"} {
+		if _, err := Parse("spaces.yaml", []byte(empty), Options{Include: read}); err == nil || !strings.Contains(err.Error(), "include is empty") {
+			t.Errorf("Parse(%q) = %v, want include is empty", empty, err)
+		}
+	}
 	if _, err := Parse("spaces.yaml", []byte("include: [teams.csv]\n"), Options{}); err == nil || !strings.Contains(err.Error(), "spaces.yaml:1:11: include \"teams.csv\": this config cannot include files here") {
 		t.Fatalf("Parse with include and no reader = %v", err)
 	}

@@ -28,11 +28,15 @@ func (p *parser) where(first identity) string {
 // name used in two files, or in a file and the config, is reported with
 // both places.
 func (p *parser) includes(n *yaml.Node, defaults *settings, seen map[Key]identity) {
-	if n = p.resolve(n); n == nil || isNull(n) {
+	if n = p.resolve(n); n == nil {
 		return
 	}
-	if n.Kind != yaml.SequenceNode {
+	if n.Kind != yaml.SequenceNode && !isNull(n) {
 		p.add(n, "include must be a list of CSV files, not %s", describe(n))
+		return
+	}
+	if len(n.Content) == 0 {
+		p.add(n, "include is empty: list the CSV files whose rows are spaces, or leave it out")
 		return
 	}
 	dir := filepath.Dir(p.file)
