@@ -162,6 +162,15 @@ func (p *parser) csvRows(data []byte) []*yaml.Node {
 // a column reported as unknown, empty or repeated), or nil when the header
 // cannot be used at all.
 func (p *parser) csvHeader(r *csv.Reader, rec []string) []string {
+	if len(rec) == 1 {
+		// Spreadsheets set to some locales save with ";" or tabs.
+		for _, sep := range []string{";", "\t"} {
+			if strings.Contains(rec[0], sep) {
+				p.addAt(1, 1, "the header is one cell, %s: the file is separated by %q, not commas; save it as comma-separated CSV", quote(rec[0]), sep)
+				return nil
+			}
+		}
+	}
 	keys := make([]string, len(rec))
 	firstAt := make(map[string]int, len(rec))
 	hasName, unknown := false, false

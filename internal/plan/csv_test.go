@@ -75,6 +75,11 @@ func TestParseCSV(t *testing.T) {
 			problems: []string{"t.csv:1:1: empty file: expected a header row (displayName, members, …) and a row for each space"},
 		},
 		{
+			name:     "separated by semicolons",
+			data:     "displayName;members\nA;a@example.com\n",
+			problems: []string{`t.csv:1:1: the header is one cell, "displayName;members": the file is separated by ";", not commas; save it as comma-separated CSV`},
+		},
+		{
 			name:     "no rows",
 			data:     "displayName\n",
 			problems: []string{"t.csv:1:1: the file has a header and no rows: list at least one space"},
