@@ -80,6 +80,11 @@ func TestParseCSV(t *testing.T) {
 			problems: []string{`t.csv:1:1: the header is one cell, "displayName;members": the file is separated by ";", not commas; save it as comma-separated CSV`},
 		},
 		{
+			name:     "separated by tabs",
+			data:     "displayName\tmembers\nA\ta@example.com\n",
+			problems: []string{`t.csv:1:1: the header is one cell, "displayName\tmembers": the file is separated by "\t", not commas; save it as comma-separated CSV`},
+		},
+		{
 			name:     "no rows",
 			data:     "displayName\n",
 			problems: []string{"t.csv:1:1: the file has a header and no rows: list at least one space"},
