@@ -130,6 +130,10 @@ func (e *env) importSpaces(ctx context.Context, o *options) error {
 		return e.stoppedReading(err, creds)
 	}
 	spaces, entries, skipped := imported(got.Spaces, opts.Caller, o.admin)
+	for name, display := range got.Gone {
+		skipped = append(skipped, fmt.Sprintf("skipped %q (%s): listed, then answered 404 or 403 when read (deleted, or you were removed from it, meanwhile)", display, name))
+	}
+	slices.Sort(skipped)
 	for _, s := range skipped {
 		fmt.Fprintln(e.stderr, s)
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,6 +93,38 @@ func TestImportSkipsASecondSpaceOfAName(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "imported.yaml")
 	out := provision(t, "import", "--auth", "none", "--endpoint", url, "--caller", "caller@example.com", file)
 	if out.code != exitOK || !strings.Contains(out.stdout, "Imported: 1 space into") || !strings.Contains(out.stderr, "has the same name, and a config names each space once") {
+		t.Fatalf("provision import = exit %d\nstdout:\n%s\nstderr:\n%s", out.code, out.stdout, out.stderr)
+	}
+}
+
+// TestImportSpaceGoneMeanwhile: a space listed that answers 404 when read
+// (deleted between the list and the read) is named on stderr and left
+// out; the rest is imported.
+func TestImportSpaceGoneMeanwhile(t *testing.T) {
+	t.Parallel()
+	emu := chatemu.New(chatemu.WithSpaceQuota(0), chatemu.WithMemberQuota(0), chatemu.WithReadQuota(0))
+	gone, err := emu.AddSpace("Gone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := emu.AddSpace("Kept"); err != nil {
+		t.Fatal(err)
+	}
+	// A one-off oddity: the space is deleted right after the list.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/v1/"+gone {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"error":{"code":404,"message":"Space not found.","status":"NOT_FOUND"}}`)
+			return
+		}
+		emu.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	file := filepath.Join(t.TempDir(), "imported.yaml")
+	out := provision(t, "import", "--auth", "none", "--endpoint", srv.URL, "--caller", "caller@example.com", file)
+	if out.code != exitOK || !strings.Contains(out.stdout, "Imported: 1 space into") ||
+		!strings.Contains(out.stderr, `skipped "Gone" (`+gone+`): listed, then answered 404 or 403 when read`) {
 		t.Fatalf("provision import = exit %d\nstdout:\n%s\nstderr:\n%s", out.code, out.stdout, out.stderr)
 	}
 }

@@ -47,7 +47,11 @@ type FoundMember struct {
 
 // Imported is what Import read, and what it cost.
 type Imported struct {
-	Spaces    []Found // sorted by display name, then name
+	Spaces []Found // sorted by display name, then name
+	// Gone are the spaces listed that answered 404 or 403 when read
+	// (deleted, or the caller removed, since the list), by name, with
+	// their display names: left out, not a failure of the import.
+	Gone      map[string]string
 	Reads     int64
 	Calls     map[string]map[int]int
 	QuotaWait time.Duration
@@ -76,7 +80,7 @@ func Import(ctx context.Context, svc *chat.Service, query string, o Options, pro
 	var out Imported
 	spaces, err := r.importList(ctx, query)
 	if err == nil {
-		out.Spaces, err = r.importRead(ctx, spaces, progress)
+		out.Spaces, out.Gone, err = r.importRead(ctx, spaces, progress)
 	}
 	out.Reads = r.stats.reads.Load()
 	r.callsMu.Lock()
@@ -166,8 +170,9 @@ func WordsMatch(query, name string) bool {
 }
 
 // importRead reads each listed space and its members.
-func (r *runner) importRead(ctx context.Context, spaces []*chat.Space, progress func(done, total int)) ([]Found, error) {
+func (r *runner) importRead(ctx context.Context, spaces []*chat.Space, progress func(done, total int)) ([]Found, map[string]string, error) {
 	out := make([]Found, 0, len(spaces))
+	gone := make(map[string]string)
 	var mu sync.Mutex
 	var firstErr error
 	var done atomic.Int64
@@ -180,9 +185,23 @@ func (r *runner) importRead(ctx context.Context, spaces []*chat.Space, progress 
 			for s := range todo {
 				f, err := r.importSpace(ctx, s.Name)
 				mu.Lock()
-				if err == nil {
+				switch {
+				case err == nil:
 					out = append(out, f)
-				} else if firstErr == nil && !isStop(ctx, err) {
+				case isStop(ctx, err):
+				case lostAccess(classify(err)) != 0:
+					// Deleted, or out of reach, since the list: a
+					// space no config could manage now (a 403 to an
+					// administrator's read is not about the space,
+					// and fails the import).
+					if r.opts.Admin && lostAccess(classify(err)) == 403 {
+						if firstErr == nil {
+							firstErr = fmt.Errorf("reading %q (%s) with --admin: the API refused administrator access (403): is the account a Workspace administrator with the Chat privilege? %w", s.DisplayName, s.Name, err)
+						}
+						break
+					}
+					gone[s.Name] = s.DisplayName
+				case firstErr == nil:
 					r.unauthenticated(classify(err))
 					firstErr = fmt.Errorf("reading %q (%s): %w", s.DisplayName, s.Name, err)
 				}
@@ -209,7 +228,7 @@ feed:
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
-	return out, firstErr
+	return out, gone, firstErr
 }
 
 // importSpace reads one space: spaces.get (as a refresh does, so that the
