@@ -30,9 +30,12 @@
 //
 // Exit status: 0 every space is present, 1 a space or member failed, the
 // run stopped waiting for quota, or it withheld deletions or member
-// removals, 2 a usage, config or credentials error
-// (nothing applied), 130 interrupted. See README.md for the config
-// reference and authentication set-up.
+// removals, 2 a usage, config or credentials error, refused before any
+// write (nothing applied), 3 stopped mid-way by a fatal condition (the lock
+// lost, the state moved, the credentials refused) after the run began
+// writing: what was done is recorded and a person must look, 130
+// interrupted. See README.md for the config reference and authentication
+// set-up.
 package main
 
 import (

@@ -79,12 +79,18 @@ Exit status:
   1    at least one space failed (see the results file and stderr), or the
        run stopped waiting for the server's quota (nothing failed; run again),
        or deletions or member removals were withheld (the summary says why)
-  2    usage, config or credentials error; nothing was applied
+  2    refused before any write: usage, config or credentials error, or
+       another run holds the lock; nothing was applied
+  3    stopped mid-way by a fatal condition (the lock lost, the results
+       directory moved, the credentials refused after the run began
+       writing): what was done is recorded; a person must look
   130  interrupted; everything that finished is recorded, run again to resume
 `
 
 // parseArgs turns the command line into options. It is pure: it reads no
-// file and no environment, so it can be tested as a table.
+// file and no environment, so it can be tested as a table. A refused
+// command line still returns the options read so far, so that the run's
+// metrics can say it was refused (--metrics, once read).
 func parseArgs(args []string, help io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("provision", flag.ContinueOnError)
@@ -127,7 +133,7 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 				printUsage(help, fs)
 				return nil, flag.ErrHelp
 			}
-			return nil, usageError{err}
+			return o, usageError{err}
 		}
 		if fs.NArg() == 0 {
 			break
@@ -141,16 +147,16 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 	case 1:
 		o.config = pos[0]
 	default:
-		return nil, usagef("one config file expected, got %d arguments: %q", len(pos), pos)
+		return o, usagef("one config file expected, got %d arguments: %q", len(pos), pos)
 	}
 	if o.config == "" {
-		return nil, usagef("the config file name is empty")
+		return o, usagef("the config file name is empty")
 	}
 	if o.results == "" {
 		o.results = strings.TrimSuffix(o.config, filepath.Ext(o.config)) + ".results.json"
 	}
 	if err := o.check(); err != nil {
-		return nil, usageError{err}
+		return o, usageError{err}
 	}
 	return o, nil
 }

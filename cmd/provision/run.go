@@ -28,6 +28,7 @@ const (
 	exitOK          = 0
 	exitFailed      = 1
 	exitUsage       = 2
+	exitStopped     = 3 // stopped mid-way by a fatal condition (fatal.go)
 	exitInterrupted = 130
 )
 
@@ -58,6 +59,9 @@ type env struct {
 	// What the run did, for its metrics.
 	summary *apply.Summary
 	counts  plan.Counts
+	// recorded counts the events this run recorded that say something
+	// was done (fatal.go).
+	recorded atomic.Int64
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -74,6 +78,7 @@ func (e *env) run(ctx context.Context, args []string) int {
 	e.stderr = &lockedWriter{w: e.stderr}
 	start := time.Now()
 	o, err := parseArgs(args, e.stdout)
+	refused := err != nil // the command line itself
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
@@ -84,9 +89,11 @@ func (e *env) run(ctx context.Context, args []string) int {
 		err = e.provision(ctx, o)
 	}
 	code := e.exit(err)
-	if o != nil && o.metrics != "" && !o.plan {
+	if o != nil && o.metrics != "" && !o.plan && (!refused || replaceableMetrics(o.metrics)) {
 		// Written whatever the outcome: a monitor reads the exit status
-		// and the time of the last success from it.
+		// and the time of the last success from it. For a refused
+		// command line, only over a file that is absent or a metrics
+		// file already: its name was not checked against the others.
 		r := runReport{sum: e.summary, counts: e.counts, exit: code, start: start, end: time.Now(), build: readBuildInfo()}
 		if err := writeMetrics(o.metrics, r); err != nil {
 			fmt.Fprintf(e.stderr, "provision: %v\n", err)
@@ -184,7 +191,7 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		fmt.Fprintf(e.stderr, "provision: the results file: %v\n", cerr)
 		switch {
 		case stateLost(cerr):
-			err = usageError{cerr}
+			err = e.fatal(cerr)
 		case err == nil:
 			err = errFailed{}
 		}
@@ -290,6 +297,7 @@ func (e *env) refresh(ctx context.Context, o *options, opts apply.Options, svc *
 
 func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *chat.Service, store *results.Store, creds *auth.Credentials, log *slog.Logger) error {
 	opts := e.options(o, creds, log)
+	rec := countingRecorder{Store: store, done: &e.recorded}
 	var ref *apply.Refreshed
 	if o.refresh {
 		r, err := e.refresh(ctx, o, opts, svc, cfg, store.Snapshot())
@@ -309,7 +317,7 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 				if !slices.Contains(en.Applied.Members, m) {
 					continue
 				}
-				if err := store.Record(results.Event{Space: k, Member: m, ID: id}); err != nil {
+				if err := rec.Record(results.Event{Space: k, Member: m, ID: id}); err != nil {
 					return e.stopped(fmt.Errorf("recording %q: %w", k, err), creds)
 				}
 			}
@@ -326,7 +334,7 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 	prog := newProgress(e, p, map[string]*apply.Limiter{"space writes": opts.Spaces, "membership writes": opts.Members, "reads": opts.Reads})
 	prog.callerUnknown = opts.Caller == "" && !opts.App
 	opts.OnDone = prog.done
-	sum, err := apply.Run(ctx, svc, store, p, opts)
+	sum, err := apply.Run(ctx, svc, rec, p, opts)
 	if ref != nil {
 		// The refresh's reads are the run's too.
 		sum.Reads += ref.Reads
