@@ -189,6 +189,17 @@ func (pr *progress) done(o apply.Outcome) {
 	}
 }
 
+// warning is apply's OnWarning: what a space kept as it was though the
+// plan asked otherwise; not a failure.
+func (pr *progress) warning(key, msg string) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if pr.bar != nil {
+		pr.bar.Clear()
+	}
+	fmt.Fprintf(pr.e.stderr, "warning: %s\n", msg)
+}
+
 // failed tells whether anything of the run failed: a space, or a member,
 // setting or removal of one.
 func (pr *progress) failed() bool {

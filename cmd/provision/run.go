@@ -334,6 +334,7 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 	prog := newProgress(e, p, map[string]*apply.Limiter{"space writes": opts.Spaces, "membership writes": opts.Members, "reads": opts.Reads})
 	prog.callerUnknown = opts.Caller == "" && !opts.App
 	opts.OnDone = prog.done
+	opts.OnWarning = prog.warning
 	sum, err := apply.Run(ctx, svc, rec, p, opts)
 	if ref != nil {
 		// The refresh's reads are the run's too.

@@ -73,6 +73,9 @@ type Options struct {
 	Now func() time.Time
 	// OnDone is called once per space as it finishes, from the workers.
 	OnDone func(Outcome)
+	// OnWarning is told, from the workers, what a space's run kept as it
+	// was though the plan asked otherwise (your own role); nil logs it.
+	OnWarning func(key, msg string)
 }
 
 // Backoff bounds the waits between attempts.
