@@ -138,7 +138,11 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		// A plan from the record alone: no credentials, no call; but the
 		// checks a run makes before its first call, so that a plan never
 		// passes where the run would be refused.
-		if err := auth.Check(e.authConfig(o, cfg, nil, nil)); err != nil {
+		// The credentials are checked for what the run would ask of
+		// them (its scopes), not for the plan's reads.
+		run := *o
+		run.plan = false
+		if err := auth.Check(e.authConfig(&run, cfg, nil, nil)); err != nil {
 			return usageError{err}
 		}
 		if err := e.checkGroupsEndpoint(o, cfg); err != nil {
