@@ -329,7 +329,9 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 		ref = &r
 		opts.Refreshed = ref
 	}
-	p := plan.Diff(cfg, apply.Recorded(store.Snapshot(), ref))
+	snap := store.Snapshot()
+	opts.RecordedGroups = apply.RecordedGroups(snap)
+	p := plan.Diff(cfg, apply.Recorded(snap, ref))
 	if !o.json {
 		if err := plan.WriteTextOptions(e.stdout, p, plan.TextOptions{Verbose: o.verbose}); err != nil {
 			return err
