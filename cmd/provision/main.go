@@ -12,9 +12,10 @@
 // with optional defaults; it is validated whole before anything is called,
 // and every problem is reported as FILE:LINE:COL. owners become ROLE_MANAGER
 // ("Owner" in Chat), managers ROLE_ASSISTANT_MANAGER ("Manager"). The
-// results file (default CONFIG.results.json) maps each display name to its
-// space; its journal (FILE.journal) makes progress durable as it happens,
-// and its lock (FILE.lock) keeps two runs apart.
+// results file (default CONFIG.results.json) maps each space's key (its
+// key:, or its display name; trimmed, in NFC) to its space; its journal
+// (FILE.journal) makes progress durable as it happens, and its lock
+// (FILE.lock) keeps two runs apart.
 //
 // Every create carries a requestId recorded before the call, with the
 // principal that sends it, so retries, lost answers and crashes never make
