@@ -11,8 +11,8 @@ import (
 
 // TestPlanMakesTheRunsCredentialChecks: "--plan makes the checks a run
 // makes": where the run is refused for want of credentials (exit 2), so is
-// the plan, and neither calls the Chat API. (The metadata server is
-// 127.0.0.1:1 for every test: see TestMain.)
+// the plan, and neither calls the Chat API. No metadata server: a closed
+// loopback port.
 func TestPlanMakesTheRunsCredentialChecks(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -42,11 +42,12 @@ func TestPlanMakesTheRunsCredentialChecks(t *testing.T) {
 			sub := t.TempDir()
 			config := writeConfig(t, sub, 1, nil)
 			args := append(append([]string{}, tc.args...), "--endpoint", srv.URL+"/", config)
-			run := provision(t, args...)
+			in := invocation{vars: map[string]string{"GCE_METADATA_HOST": "127.0.0.1:1"}}
+			run := in.run(t.Context(), t, args...)
 			if run.code != exitUsage {
 				t.Fatalf("provision %q = exit %d, want 2; stderr:\n%s", args, run.code, run.stderr)
 			}
-			plan := provision(t, append([]string{"--plan"}, args...)...)
+			plan := in.run(t.Context(), t, append([]string{"--plan"}, args...)...)
 			if plan.code != exitUsage || !strings.Contains(plan.stderr, tc.want) {
 				t.Fatalf("provision --plan %q = exit %d, stderr:\n%s\nwant exit 2 saying %q, as the run is refused", args, plan.code, plan.stderr, tc.want)
 			}

@@ -59,7 +59,8 @@ func checkADC(cfg Config) error {
 // Google's libraries take GCE_METADATA_HOST, when it is set, for a server
 // that is there without asking it (their OnGCE); the run then fails at its
 // first token. Here it is asked, so that a plan fails where the run would.
-// Unset, the libraries' own probe decides, as in the run.
+// Unset, the libraries' own probe decides, as in the run. (Read through
+// cfg.Getenv first, then the process environment the libraries read.)
 func metadataServer(cfg Config, params google.CredentialsParams) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -67,7 +68,10 @@ func metadataServer(cfg Config, params google.CredentialsParams) error {
 		_, err := cfg.findDefault(ctx, params)
 		return err
 	}
-	host := os.Getenv("GCE_METADATA_HOST")
+	host := cfg.Getenv("GCE_METADATA_HOST")
+	if host == "" {
+		host = os.Getenv("GCE_METADATA_HOST")
+	}
 	if host == "" {
 		_, err := google.FindDefaultCredentialsWithParams(ctx, params)
 		return err
