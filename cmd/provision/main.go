@@ -20,7 +20,9 @@
 // Every create carries a requestId recorded before the call, with the
 // principal that sends it, so retries, lost answers and crashes never make
 // a second space. A space of the same name that already exists is adopted
-// only with adopt (--adopt) and only if the caller owns or manages it.
+// only with adopt (--adopt) and only if the caller owns or manages it
+// (with --admin, whatever the caller's role in it; each such adoption is
+// said).
 // Calls are paced per quota class (--rate, --member-rate); throttling
 // pauses them (never failing a space) until --max-wait; transient failures
 // are retried with capped exponential backoff and full jitter. Members are

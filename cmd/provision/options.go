@@ -112,7 +112,7 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 	fs.IntVar(&o.maxAttempts, "max-attempts", 6, "attempts per call, the first one included")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-call timeout")
 	fs.DurationVar(&o.maxWait, "max-wait", apply.DefaultThrottle.MaxWait, "the longest the run waits for the server's quota to come back before it stops (exit 1, nothing failed); the default outlasts the hourly cap on creating spaces")
-	fs.BoolVar(&o.adopt, "adopt", false, "as adopt: true on every space: a space of that name that already exists is taken over if you are its owner or manager")
+	fs.BoolVar(&o.adopt, "adopt", false, "as adopt: true on every space: a space of that name that already exists is taken over if you are its owner or manager (with --admin: whatever your role, said for each)")
 	fs.BoolVar(&o.refresh, "refresh", false, "read the recorded spaces (and, where members are managed, their members) before planning, so changes made in Chat show up and are corrected; with --plan, reads only")
 	fs.BoolVar(&o.version, "version", false, "print the version (module version, VCS revision, Go version) and exit")
 	fs.StringVar(&o.metrics, "metrics", "", "write the run's metrics to `FILE` in the Prometheus text format (node_exporter's textfile collector), atomically")
