@@ -43,7 +43,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -55,7 +54,7 @@ func main() {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-sigs
-		fmt.Fprintln(os.Stderr, "provision: interrupted: finishing the calls in flight and recording them (interrupt again to quit at once)")
+		// run says so, in the format of its logs.
 		cancel()
 		<-sigs
 		// The journal already holds everything that finished.

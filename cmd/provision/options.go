@@ -49,6 +49,7 @@ type options struct {
 	maxRemovals    int    // most members --prune-members removes in a run; over it, none
 	admin          bool   // use the caller's administrator privilege
 	verbose        bool
+	logFormat      string // text or json (logformat.go)
 }
 
 // usageError is a problem with the command line or the inputs it names;
@@ -123,6 +124,7 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 	fs.IntVar(&o.maxRemovals, "max-removals", plan.DefaultMaxRemovals, "the most members --prune-members removes in a run, over all spaces: a plan that would remove more removes none (exit 1); 0 allows none, a large number lifts the bound")
 	fs.BoolVar(&o.admin, "admin", false, "use your Workspace administrator privilege where the API allows it: find spaces anywhere in the organization, manage spaces you are not in")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging on stderr: each call, attempt and wait (never a credential)")
+	fs.StringVar(&o.logFormat, "log-format", "text", "`FORMAT` of stderr: text, or json (one object a line, with Cloud Logging's severity and message)")
 
 	// Flags may come after the config too (provision spaces.yaml --plan):
 	// parse again after each positional argument.
@@ -191,6 +193,9 @@ func (o *options) check() error {
 		return fmt.Errorf("--max-removals must be 0 (none allowed) or more, got %d", o.maxRemovals)
 	case o.admin && o.auth == "app":
 		return errors.New("--admin is a Workspace administrator's privilege; a Chat app (--auth app) has none")
+	}
+	if !slices.Contains(logFormats, o.logFormat) {
+		return fmt.Errorf("--log-format %q is not a format; use one of %s", o.logFormat, strings.Join(logFormats, ", "))
 	}
 	if !slices.Contains(authModes, o.auth) {
 		return fmt.Errorf("--auth %q is not a mode; use one of %s", o.auth, strings.Join(authModes, ", "))

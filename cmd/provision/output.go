@@ -48,7 +48,8 @@ func newProgress(e *env, p *plan.Plan, limiters map[string]*apply.Limiter) *prog
 	if pr.total == 0 {
 		return pr
 	}
-	if e.terminal {
+	if e.terminal && !e.jsonLog {
+		// (In json mode, a line every tick: a bar is no JSON.)
 		pr.wg.Add(1)
 		go pr.watchQuota()
 		pr.bar = progressbar.NewOptions(pr.total,

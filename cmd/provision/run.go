@@ -51,6 +51,13 @@ type env struct {
 	throttle apply.Throttle
 	// tick is how often progress is logged when stderr is not a terminal.
 	tick time.Duration
+	// jsonLog is set by --log-format json: stderr is one JSON object a
+	// line, and rawStderr is what the objects are written to.
+	jsonLog   bool
+	rawStderr io.Writer
+	// announce says a first interrupt (main's signal context) is said on
+	// stderr as it comes.
+	announce bool
 
 	// groups is the Cloud Identity client, when the config names groups by
 	// email.
@@ -65,7 +72,7 @@ type env struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv, tick: 5 * time.Second}
+	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv, tick: 5 * time.Second, announce: true}
 	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
 		e.terminal = true
 		e.openBrowser = auth.SystemBrowser
@@ -79,6 +86,19 @@ func (e *env) run(ctx context.Context, args []string) int {
 	start := time.Now()
 	o, err := parseArgs(args, e.stdout)
 	refused := err != nil // the command line itself
+	if o != nil && o.logFormat == "json" {
+		// Every line of stderr from here on, a refusal of the command
+		// line included (once --log-format was read), is a JSON object.
+		lines := &jsonLines{h: jsonHandler(e.stderr, slog.LevelDebug)}
+		e.jsonLog, e.rawStderr, e.stderr = true, e.stderr, lines
+		defer lines.flush()
+	}
+	if e.announce {
+		stop := context.AfterFunc(ctx, func() {
+			fmt.Fprintln(e.stderr, "provision: interrupted: finishing the calls in flight and recording them (interrupt again to quit at once)")
+		})
+		defer stop()
+	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
