@@ -118,6 +118,10 @@ func (e *env) stopped(err error, creds *auth.Credentials) error {
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(e.stderr, "provision: interrupted; everything that finished is recorded, run again to resume")
 		return errInterrupted
+	case errors.Is(err, apply.ErrStopped):
+		// The state could not be written (a full disk, say): the run
+		// stopped, as it must not go on doing what it cannot record.
+		return e.fatal(err)
 	}
 	return err
 }
