@@ -129,6 +129,14 @@ func TestMetricsOnRefusedFlag(t *testing.T) {
 			t.Errorf("provision %q: the time of the last success was lost:\n%s", args, data)
 		}
 	}
+	// No metrics file yet: one is written, saying 2.
+	fresh := filepath.Join(dir, "fresh.prom")
+	if out := provision(t, "--metrics", fresh, "--concurrency", "0", config); out.code != exitUsage {
+		t.Fatalf("exit %d, want 2", out.code)
+	}
+	if got := exitMetric(t, fresh); got != exitUsage {
+		t.Errorf("a new metrics file says provision_exit_status %v, want 2", got)
+	}
 	// A refused command line whose --metrics names the config: the config
 	// is left as it was.
 	before, _ := os.ReadFile(config)
