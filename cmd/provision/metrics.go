@@ -143,11 +143,11 @@ func previousSuccess(path string) float64 {
 // of a refused command line, whose other file names were not checked
 // against it: only if nothing is there, or a metrics file of provision.
 func replaceableMetrics(path string) bool {
-	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
-		return true
-	}
 	fi, err := os.Lstat(path)
-	if err != nil || !fi.Mode().IsRegular() {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return true
+	case err != nil || !fi.Mode().IsRegular():
 		return false
 	}
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
