@@ -49,6 +49,9 @@ func (e *env) logger(o *options) *slog.Logger {
 	if o.verbose {
 		level = slog.LevelDebug
 	}
+	if e.jsonLog {
+		return slog.New(jsonHandler(e.rawStderr, level))
+	}
 	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 }
 

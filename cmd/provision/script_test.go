@@ -7,9 +7,11 @@ import (
 	"io"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -56,6 +58,9 @@ var updateScripts = flag.Bool("update", false, "rewrite the files that scripts c
 //	               the group EMAIL was deleted and made again: Cloud
 //	               Identity now knows it as groups/ID
 //	json FILE      FILE (or stdout) is exactly one JSON document
+//	jsonlines FILE every line of FILE (or stderr) is one JSON object with
+//	               Cloud Logging's severity, a message and a time, and
+//	               no escape sequence or carriage return
 func TestScript(t *testing.T) {
 	t.Parallel()
 	testscript.Run(t, testscript.Params{
@@ -77,8 +82,9 @@ func TestScript(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"emu":  cmdEmu,
-			"json": cmdJSON,
+			"emu":       cmdEmu,
+			"json":      cmdJSON,
+			"jsonlines": cmdJSONLines,
 		},
 	})
 }
@@ -242,5 +248,34 @@ func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s is one JSON document", args[0])
 	case !neg && err != nil:
 		ts.Fatalf("%s is not one JSON document: %v", args[0], err)
+	}
+}
+
+func cmdJSONLines(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: jsonlines FILE")
+	}
+	text := ts.ReadFile(args[0])
+	if text == "" {
+		ts.Fatalf("%s is empty", args[0])
+	}
+	if strings.ContainsAny(text, "\x1b\r") {
+		ts.Fatalf("%s holds an escape sequence or a carriage return", args[0])
+	}
+	severities := []string{"DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY"}
+	for i, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			ts.Fatalf("%s line %d is not a JSON object: %v\n%s", args[0], i+1, err, line)
+		}
+		sev, _ := v["severity"].(string)
+		msg, _ := v["message"].(string)
+		at, _ := v["time"].(string)
+		if !slices.Contains(severities, sev) || msg == "" {
+			ts.Fatalf("%s line %d has no Cloud Logging severity and message: %s", args[0], i+1, line)
+		}
+		if _, err := time.Parse(time.RFC3339Nano, at); err != nil {
+			ts.Fatalf("%s line %d has no RFC 3339 time: %s", args[0], i+1, line)
+		}
 	}
 }

@@ -60,6 +60,11 @@ type Options struct {
 	// Groups resolves members named group:EMAIL (Cloud Identity); nil when
 	// the config names no group by email.
 	Groups *cloudidentity.Service
+	// RecordedGroups are the groups/IDs the results file records for
+	// groups named by email, whichever space recorded them
+	// (RecordedGroups), so that a space naming a known group does not
+	// look it up again.
+	RecordedGroups map[string]string
 	// Refreshed is what a Refresh read before this run, if one did: its
 	// lists of members give the names removals delete by, so that a space
 	// is not listed twice.
@@ -73,6 +78,9 @@ type Options struct {
 	Now func() time.Time
 	// OnDone is called once per space as it finishes, from the workers.
 	OnDone func(Outcome)
+	// OnWarning is told, from the workers, what a space's run kept as it
+	// was though the plan asked otherwise (your own role); nil logs it.
+	OnWarning func(key, msg string)
 }
 
 // Backoff bounds the waits between attempts.

@@ -69,6 +69,12 @@ func (r *runner) groupID(ctx context.Context, m string, known map[string]string)
 		r.groups.record(email, id)
 		return id, nil
 	}
+	if id := r.opts.RecordedGroups[m]; id != "" {
+		// Recorded for another space: one lookup per group, not per
+		// space.
+		r.groups.record(email, id)
+		return id, nil
+	}
 	if r.opts.Groups == nil {
 		return "", fmt.Errorf("group %s: resolving a group's email needs Cloud Identity, which this run has no client for", email)
 	}
@@ -210,4 +216,31 @@ func idProblem(id string) bool {
 	return id == "" || strings.ContainsFunc(id, func(c rune) bool {
 		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.')
 	})
+}
+
+// RecordedGroups returns the groups/ID that f records for each group named
+// by email (group:EMAIL), over every space, for Options.RecordedGroups. A
+// group recorded with two IDs (deleted and made again, seen by one space's
+// refresh only) is left out: it is looked up again.
+func RecordedGroups(f *results.File) map[string]string {
+	out := make(map[string]string)
+	seen := make(map[string]bool)
+	for _, en := range f.Spaces {
+		if en == nil || en.Applied == nil {
+			continue
+		}
+		for m, id := range en.Applied.IDs {
+			if !strings.HasPrefix(m, plan.GroupPrefix) || !strings.HasPrefix(id, "groups/") {
+				continue
+			}
+			if was, ok := out[m]; ok && was != id {
+				seen[m] = true
+			}
+			out[m] = id
+		}
+	}
+	for m := range seen {
+		delete(out, m)
+	}
+	return out
 }

@@ -108,6 +108,7 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			} else {
 				it.AddMembers, it.Roles = converge(s, rec)
 			}
+			it.Roles = keepOwnRole(cfg.Caller, it.Roles)
 			if cfg.PruneMembers {
 				var w string
 				if it.RemoveMembers, w = removals(s, rec, cfg.Caller); w != "" {

@@ -68,7 +68,7 @@ func lockPath(path string) string    { return path + ".lock" }
 
 // readFile reads and checks the results file; a missing file is empty.
 func readFile(path string) (*File, int64, error) {
-	data, _, err := readFileNoFollow(path, "results file", false)
+	data, _, err := readFileNoFollow(path, "results file", true)
 	if errors.Is(err, fs.ErrNotExist) {
 		return newFile(), 0, nil
 	}
