@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -126,5 +128,22 @@ func TestImportSpaceGoneMeanwhile(t *testing.T) {
 	if out.code != exitOK || !strings.Contains(out.stdout, "Imported: 1 space into") ||
 		!strings.Contains(out.stderr, `skipped "Gone" (`+gone+`): listed, then answered 404 or 403 when read`) {
 		t.Fatalf("provision import = exit %d\nstdout:\n%s\nstderr:\n%s", out.code, out.stdout, out.stderr)
+	}
+}
+
+// TestImportProgress: an import says how far it is on stderr, a plain line
+// every tick, as a run does when stderr is no terminal.
+func TestImportProgress(t *testing.T) {
+	t.Parallel()
+	emu, url := newEmu(t, chatemu.WithLatency(5*time.Millisecond))
+	for i := range 20 {
+		if _, err := emu.AddSpace(fmt.Sprintf("Team %02d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "imported.yaml")
+	out := invocation{tick: 10 * time.Millisecond}.run(context.Background(), t, "import", "--auth", "none", "--endpoint", url, "--caller", "caller@example.com", "--concurrency", "1", file)
+	if out.code != exitOK || !regexp.MustCompile(`(?m)^import: \d+/20 spaces read$`).MatchString(out.stderr) {
+		t.Fatalf("provision import = exit %d\nstderr:\n%s", out.code, out.stderr)
 	}
 }
