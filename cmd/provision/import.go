@@ -180,7 +180,7 @@ func (e *env) importSpaces(ctx context.Context, o *options) error {
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "provision: %s was written, but not its results file %s: %v. Its spaces are adopt: true, so a run adopts each again (reads, no create); or remove %s and import again\n",
+		fmt.Fprintf(e.stderr, "provision: %s was written, but not its results file %s: %v. Its spaces are adopt: true, so a run adopts each (its create is answered ALREADY_EXISTS; nothing is created); or remove %s and import again\n",
 			o.config, o.results, err, o.config)
 		return errFailed{}
 	}
