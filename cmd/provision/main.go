@@ -15,7 +15,17 @@
 // results file (default CONFIG.results.json) maps each space's key (its
 // key:, or its display name; trimmed, in NFC) to its space; its journal
 // (FILE.journal) makes progress durable as it happens, and its lock
-// (FILE.lock) keeps two runs apart.
+// (FILE.lock) keeps two runs apart. A config may also be a CSV file (a
+// header row of those keys, one space a row, lists split by ";", problems
+// at FILE:LINE:COL with COL the cell's column number), and a YAML config
+// may include: CSV files, its defaults applied to their rows.
+//
+//	provision import --caller you@example.com teams.yaml
+//
+// writes teams.yaml and its results file from the named spaces the caller
+// owns or manages (with --admin, the organization's, narrowed by --query),
+// each adopt: true and recorded as existing, so that a plan right after has
+// nothing to do and --prune never deletes one; it never overwrites a file.
 //
 // Every create carries a requestId recorded before the call, with the
 // principal that sends it, so retries, lost answers and crashes never make

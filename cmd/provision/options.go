@@ -50,6 +50,8 @@ type options struct {
 	admin          bool   // use the caller's administrator privilege
 	verbose        bool
 	logFormat      string // text or json (logformat.go)
+	importing      bool   // provision import FILE
+	query          string // import: only spaces whose display name matches
 }
 
 // usageError is a problem with the command line or the inputs it names;
@@ -66,10 +68,16 @@ func usagef(format string, args ...any) error {
 var authModes = []string{"user", "service-account", "app", "adc", "token", "none"}
 
 const usageText = `Usage: provision [flags] [CONFIG]
+       provision import [flags] FILE
 
-Creates the Google Chat named spaces listed in CONFIG (default spaces.yaml)
-and records each one's ID and URL in the results file, which later runs read
-to skip what is done. Run with --plan first to see what would happen.
+Creates the Google Chat named spaces listed in CONFIG (default spaces.yaml;
+a .csv file is read as CSV) and records each one's ID and URL in the results
+file, which later runs read to skip what is done. Run with --plan first to
+see what would happen.
+
+provision import writes FILE, a new YAML config, and its results file from
+the named spaces you own or manage (with --admin, the organization's), so
+that they are managed from then on; it never overwrites a file.
 
 Flags:
 `
@@ -94,6 +102,9 @@ Exit status:
 // metrics can say it was refused (--metrics, once read).
 func parseArgs(args []string, help io.Writer) (*options, error) {
 	o := &options{}
+	if len(args) > 0 && args[0] == "import" {
+		o.importing, args = true, args[1:]
+	}
 	fs := flag.NewFlagSet("provision", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.BoolVar(&o.plan, "plan", false, "dry run: print the plan and exit; nothing written, and no API call but the reads of --refresh")
@@ -123,6 +134,7 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 	fs.IntVar(&o.maxDeletions, "max-deletions", plan.DefaultMaxDeletions, "the most spaces --prune deletes in a run: a plan that would delete more deletes none (exit 1); 0 allows none, a large number lifts the bound")
 	fs.IntVar(&o.maxRemovals, "max-removals", plan.DefaultMaxRemovals, "the most members --prune-members removes in a run, over all spaces: a plan that would remove more removes none (exit 1); 0 allows none, a large number lifts the bound")
 	fs.BoolVar(&o.admin, "admin", false, "use your Workspace administrator privilege where the API allows it: find spaces anywhere in the organization, manage spaces you are not in")
+	fs.StringVar(&o.query, "query", "", "import: only the spaces whose display name matches `TEXT` (each word the start of a word of the name, case apart)")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging on stderr: each call, attempt and wait (never a credential)")
 	fs.StringVar(&o.logFormat, "log-format", "text", "`FORMAT` of stderr: text, or json (one object a line, with Cloud Logging's severity and message)")
 
@@ -143,10 +155,12 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 		pos = append(pos, fs.Arg(0))
 		rest = fs.Args()[1:]
 	}
-	switch len(pos) {
-	case 0:
+	switch {
+	case o.importing && len(pos) != 1:
+		return o, usagef("provision import FILE: one file to write expected, got %d arguments", len(pos))
+	case len(pos) == 0:
 		o.config = "spaces.yaml"
-	case 1:
+	case len(pos) == 1:
 		o.config = pos[0]
 	default:
 		return o, usagef("one config file expected, got %d arguments: %q", len(pos), pos)
@@ -158,6 +172,9 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 		o.results = strings.TrimSuffix(o.config, filepath.Ext(o.config)) + ".results.json"
 	}
 	if err := o.check(); err != nil {
+		return o, usageError{err}
+	}
+	if err := o.checkImport(); err != nil {
 		return o, usageError{err}
 	}
 	return o, nil

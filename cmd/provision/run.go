@@ -105,6 +105,8 @@ func (e *env) run(ctx context.Context, args []string) int {
 	case err == nil && o.version:
 		fmt.Fprintln(e.stdout, readBuildInfo())
 		return exitOK
+	case err == nil && o.importing:
+		err = e.importSpaces(ctx, o)
 	case err == nil:
 		err = e.provision(ctx, o)
 	}
@@ -130,7 +132,7 @@ func (e *env) provision(ctx context.Context, o *options) error {
 	if err != nil {
 		return usagef("reading the config: %w", err)
 	}
-	cfg, err := plan.Parse(o.config, data, plan.Options{App: o.auth == string(auth.App)})
+	cfg, err := plan.Parse(o.config, data, plan.Options{App: o.auth == string(auth.App), Include: os.ReadFile})
 	if err != nil {
 		return usageError{err}
 	}

@@ -29,6 +29,9 @@ var updateScripts = flag.Bool("update", false, "rewrite the files that scripts c
 //
 //	emu spaces N   the emulator holds N spaces, none a duplicate
 //	emu messages N the emulator holds N messages
+//	emu writes N   the emulator was sent N write calls (creates, patches,
+//	               deletes of spaces and members, messages), whatever
+//	               their answers
 //	emu add NAME   a space named NAME exists already, made outside provision
 //	emu hide NAME  someone else owns a space named NAME, invisible to us
 //	emu foreign NAME ROLE
@@ -177,6 +180,21 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: emu spaces N | emu add NAME | emu hide NAME | emu foreign NAME ROLE | emu delete NAME")
 	}
 	switch args[0] {
+	case "writes":
+		want, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		got := 0
+		for method, byCode := range emu.Stats().Calls {
+			switch method {
+			case "spaces.create", "spaces.setup", "spaces.patch", "spaces.delete", "members.create", "members.patch", "members.delete", "spaces.messages.create":
+				for _, n := range byCode {
+					got += n
+				}
+			}
+		}
+		if got != want {
+			ts.Fatalf("emulator was sent %d write calls, want %d (%v)", got, want, emu.Stats().Calls)
+		}
 	case "messages":
 		want, err := strconv.Atoi(args[1])
 		ts.Check(err)

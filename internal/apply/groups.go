@@ -27,6 +27,9 @@ type groupCache struct {
 	// recorded are groups/IDs taken from the results file rather than
 	// looked up, for apiName.
 	recorded map[string]string
+	// emails are the emails of groups/IDs an import asked for ("" for
+	// one Cloud Identity did not tell).
+	emails map[string]string
 }
 
 // groupAnswer is one email's lookup: its groups/ID, or why there is none.
