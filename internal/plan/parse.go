@@ -211,18 +211,23 @@ func (p *parser) config(doc *yaml.Node) {
 	}
 	p.spaces = make([]Space, 0, len(list.Content))
 	seen := make(map[Key]identity, len(list.Content))
-	for _, item := range list.Content {
+	for i, item := range list.Content {
 		if p.tooDeep {
 			return
 		}
 		p.space(item, &defaults, seen)
+		// The space is decoded: its nodes are no longer needed (problems
+		// and identities keep positions, not nodes), so the tree shrinks
+		// as the spaces grow rather than both being held whole. An alias
+		// to an anchor in it still reaches the anchor through the alias.
+		list.Content[i] = nil
 	}
 }
 
-// identity is where a Key was first met in the config: the node of the
+// identity is where a Key was first met in the config: the line of the
 // display name or key it came from, and which of the two it was.
 type identity struct {
-	node  *yaml.Node
+	line  int
 	field string // "displayName" or "key"
 	text  string
 }
@@ -265,22 +270,22 @@ func (p *parser) space(item *yaml.Node, defaults *settings, seen map[Key]identit
 		id := KeyOf(text)
 		first, dup := seen[id]
 		if !dup {
-			seen[id] = identity{node: node, field: field, text: text}
+			seen[id] = identity{line: node.Line, field: field, text: text}
 			return
 		}
 		switch {
 		case field == "displayName" && first.field == "displayName":
 			p.add(node, "displayName %s is already used by the space at line %d (%s): names that differ only in case, Unicode form or surrounding white space are the same space",
-				quote(text), first.node.Line, quote(first.text))
+				quote(text), first.line, quote(first.text))
 		case field == "key" && first.field == "key":
 			p.add(node, "key %s is already the key of the space at line %d (%s): each space's key is its own",
-				quote(text), first.node.Line, quote(first.text))
+				quote(text), first.line, quote(first.text))
 		case field == "key":
 			p.add(node, "key %s is the displayName of the space at line %d (%s): a key names the space whose display name it was, so it may not be another space's name",
-				quote(text), first.node.Line, quote(first.text))
+				quote(text), first.line, quote(first.text))
 		default:
 			p.add(node, "displayName %s is the key of the space at line %d (%s): a key names the space whose display name it was, so it may not be another space's name",
-				quote(text), first.node.Line, quote(first.text))
+				quote(text), first.line, quote(first.text))
 		}
 	}
 	if name != "" {
