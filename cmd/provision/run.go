@@ -317,7 +317,12 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 		ref = &r
 		opts.Refreshed = ref
 	}
-	p := plan.Diff(cfg, apply.Recorded(store.Snapshot(), ref))
+	// The planner's view of the state, read in place rather than from a
+	// copy of the whole state.
+	var recorded map[string]plan.Recorded
+	store.View(func(f *results.File) { recorded = apply.Recorded(f, ref) })
+	p := plan.Diff(cfg, recorded)
+	recorded = nil
 	if !o.json {
 		if err := plan.WriteTextOptions(e.stdout, p, plan.TextOptions{Verbose: o.verbose}); err != nil {
 			return err
