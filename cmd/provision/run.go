@@ -141,7 +141,15 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		if err != nil {
 			return usagef("reading the results file: %w", err)
 		}
-		if err := e.printPlan(o, plan.Diff(cfg, apply.Recorded(f, nil))); err != nil {
+		recorded := apply.Recorded(f, nil)
+		if o.export == "" {
+			// The planner's view holds what the plan needs: the file is
+			// not kept beside it and the plan.
+			f = nil
+		}
+		p := plan.Diff(cfg, recorded)
+		recorded = nil
+		if err := e.printPlan(o, p); err != nil {
 			return err
 		}
 		return e.export(o, cfg, f)
