@@ -141,7 +141,7 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		if err != nil {
 			return usagef("reading the results file: %w", err)
 		}
-		recorded := apply.Recorded(f, nil)
+		recorded := apply.RecordedFor(f, nil, cfg.Spaces)
 		if o.export == "" {
 			// The planner's view holds what the plan needs: the file is
 			// not kept beside it and the plan.
@@ -328,7 +328,7 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 	// The planner's view of the state, read in place rather than from a
 	// copy of the whole state.
 	var recorded map[string]plan.Recorded
-	store.View(func(f *results.File) { recorded = apply.Recorded(f, ref) })
+	store.View(func(f *results.File) { recorded = apply.RecordedFor(f, ref, cfg.Spaces) })
 	p := plan.Diff(cfg, recorded)
 	recorded = nil
 	if !o.json {
