@@ -174,7 +174,15 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		if err != nil {
 			return usagef("reading the results file: %w", err)
 		}
-		if err := e.printPlan(o, plan.Diff(cfg, apply.Recorded(f, nil))); err != nil {
+		recorded := apply.RecordedFor(f, nil, cfg.Spaces)
+		if o.export == "" {
+			// The planner's view holds what the plan needs: the file is
+			// not kept beside it and the plan.
+			f = nil
+		}
+		p := plan.Diff(cfg, recorded)
+		recorded = nil
+		if err := e.printPlan(o, p); err != nil {
 			return err
 		}
 		return e.export(o, cfg, f)
@@ -351,9 +359,15 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 		ref = &r
 		opts.Refreshed = ref
 	}
-	snap := store.Snapshot()
-	opts.RecordedGroups = apply.RecordedGroups(snap)
-	p := plan.Diff(cfg, apply.Recorded(snap, ref))
+	// The planner's view of the state, read in place rather than from a
+	// copy of the whole state.
+	var recorded map[string]plan.Recorded
+	store.View(func(f *results.File) {
+		opts.RecordedGroups = apply.RecordedGroups(f)
+		recorded = apply.RecordedFor(f, ref, cfg.Spaces)
+	})
+	p := plan.Diff(cfg, recorded)
+	recorded = nil
 	if !o.json {
 		if err := plan.WriteTextOptions(e.stdout, p, plan.TextOptions{Verbose: o.verbose}); err != nil {
 			return err

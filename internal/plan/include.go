@@ -17,9 +17,9 @@ import (
 // use of it: "line N" in the same file, "FILE:LINE:COL" in another.
 func (p *parser) where(first identity) string {
 	if first.file == p.file {
-		return "line " + strconv.Itoa(first.node.Line)
+		return "line " + strconv.Itoa(first.line)
 	}
-	return first.file + ":" + strconv.Itoa(first.node.Line) + ":" + strconv.Itoa(first.node.Column)
+	return first.file + ":" + strconv.Itoa(first.line) + ":" + strconv.Itoa(first.col)
 }
 
 // includes reads the CSV files listed under include: (paths relative to the

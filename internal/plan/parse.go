@@ -232,19 +232,25 @@ func (p *parser) config(doc *yaml.Node) {
 		return
 	}
 	p.spaces = make([]Space, 0, len(list.Content))
-	for _, item := range list.Content {
+	for i, item := range list.Content {
 		if p.tooDeep {
 			return
 		}
 		p.space(item, &defaults, seen)
+		// The space is decoded: its nodes are no longer needed (problems
+		// and identities keep positions, not nodes), so the tree shrinks
+		// as the spaces grow rather than both being held whole. An alias
+		// to an anchor in it still reaches the anchor through the alias.
+		list.Content[i] = nil
 	}
 }
 
-// identity is where a Key was first met in the config: the node of the
+// identity is where a Key was first met in the config: the line of the
 // display name or key it came from, and which of the two it was.
 type identity struct {
 	file  string // the file it is written in
-	node  *yaml.Node
+	line  int
+	col   int
 	field string // "displayName" or "key"
 	text  string
 }
@@ -287,7 +293,7 @@ func (p *parser) space(item *yaml.Node, defaults *settings, seen map[Key]identit
 		id := KeyOf(text)
 		first, dup := seen[id]
 		if !dup {
-			seen[id] = identity{file: p.file, node: node, field: field, text: text}
+			seen[id] = identity{file: p.file, line: node.Line, col: node.Column, field: field, text: text}
 			return
 		}
 		switch {
