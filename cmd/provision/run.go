@@ -111,11 +111,14 @@ func (e *env) run(ctx context.Context, args []string) int {
 		err = e.provision(ctx, o)
 	}
 	code := e.exit(err)
-	if o != nil && o.metrics != "" && !o.plan && (!refused || replaceableMetrics(o.metrics)) {
+	if o != nil && o.metrics != "" && !o.plan && !o.metricsClash() &&
+		(replaceableMetrics(o.metrics) || (!refused && !foreignFile(o.metrics))) {
 		// Written whatever the outcome: a monitor reads the exit status
-		// and the time of the last success from it. For a refused
-		// command line, only over a file that is absent or a metrics
-		// file already: its name was not checked against the others.
+		// and the time of the last success from it. Never over another
+		// file of the run, nor over a file that is not a metrics file
+		// (an included CSV, a key): for a refused command line, only
+		// over a file that is absent or a metrics file already, its name
+		// not having been checked against the others.
 		r := runReport{sum: e.summary, counts: e.counts, exit: code, start: start, end: time.Now(), build: readBuildInfo()}
 		if err := writeMetrics(o.metrics, r); err != nil {
 			fmt.Fprintf(e.stderr, "provision: %v\n", err)
@@ -150,6 +153,9 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
 			return usagef("%s %q: its directory does not exist", flag, path)
 		}
+	}
+	if o.metrics != "" && !o.plan && foreignFile(o.metrics) {
+		return usagef("--metrics %q is a file that is not a metrics file of provision, and it would be replaced; give the metrics a file of their own", o.metrics)
 	}
 	cfg.Prune, cfg.PruneMembers, cfg.Caller = o.prune, o.pruneMembers, o.caller
 	cfg.MaxDeletions, cfg.MaxRemovals = o.maxDeletions, o.maxRemovals
