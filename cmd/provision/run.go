@@ -135,7 +135,12 @@ func (e *env) provision(ctx context.Context, o *options) error {
 	if err != nil {
 		return usagef("reading the config: %w", err)
 	}
-	cfg, err := plan.Parse(o.config, data, plan.Options{App: o.auth == string(auth.App), Include: os.ReadFile})
+	var included []string // the CSV files the config includes, which no report may replace
+	include := func(path string) ([]byte, error) {
+		included = append(included, path)
+		return os.ReadFile(path)
+	}
+	cfg, err := plan.Parse(o.config, data, plan.Options{App: o.auth == string(auth.App), Include: include})
 	if err != nil {
 		return usageError{err}
 	}
@@ -149,6 +154,9 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		// fail for want of a directory to report in.
 		if path == "" {
 			continue
+		}
+		if samePath(path, included...) {
+			return usagef("%s %q would overwrite a CSV file the config includes", flag, path)
 		}
 		if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
 			return usagef("%s %q: its directory does not exist", flag, path)
