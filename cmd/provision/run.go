@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -130,6 +131,38 @@ func (e *env) run(ctx context.Context, args []string) int {
 	return code
 }
 
+// readIncluded reads a CSV file a config in dir includes. The parser has
+// checked that the path, as written, stays in dir; a symbolic link on the
+// way may not lead out of it either, and only a regular file is read (a
+// named pipe would hang the run, a device never end).
+func readIncluded(dir, path string) ([]byte, error) {
+	real, err := filepath.EvalSymlinks(path)
+	if err == nil {
+		real, err = filepath.Abs(real)
+	}
+	if err != nil {
+		return nil, err
+	}
+	base, err := filepath.EvalSymlinks(dir)
+	if err == nil {
+		base, err = filepath.Abs(base)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rel, err := filepath.Rel(base, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil, errors.New("a symbolic link leads outside the config's directory; an included file must be in it")
+	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	}
+	return os.ReadFile(real)
+}
+
 func (e *env) provision(ctx context.Context, o *options) error {
 	data, err := os.ReadFile(o.config)
 	if err != nil {
@@ -138,7 +171,7 @@ func (e *env) provision(ctx context.Context, o *options) error {
 	var included []string // the CSV files the config includes, which no report may replace
 	include := func(path string) ([]byte, error) {
 		included = append(included, path)
-		return os.ReadFile(path)
+		return readIncluded(filepath.Dir(o.config), path)
 	}
 	cfg, err := plan.Parse(o.config, data, plan.Options{App: o.auth == string(auth.App), Include: include})
 	if err != nil {
