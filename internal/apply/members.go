@@ -417,6 +417,11 @@ func (r *runner) setRole(ctx context.Context, space, principal string, admin boo
 			return false, fmt.Errorf("finding the membership: %w", err)
 		}
 		live := plan.RoleOf(got.Role)
+		if !self && live != rc.To && rc.To.Rank() < live.Rank() {
+			if self, err = r.callerByID(ctx, space, rc.Member, admin); err != nil {
+				return false, err
+			}
+		}
 		switch {
 		case live == rc.To:
 			return false, nil // already so: nothing to write
@@ -432,11 +437,39 @@ func (r *runner) setRole(ctx context.Context, space, principal string, admin boo
 			return false, fmt.Errorf("finding the membership: the server answered %q, which is no membership of %s", got.Name, space)
 		}
 		name = n
-	} else if self && rc.To.Rank() < rc.From.Rank() {
-		return false, ownRoleKept{rc.From}
+	} else if rc.To.Rank() < rc.From.Rank() {
+		if !self {
+			if self, err = r.callerByID(ctx, space, rc.Member, admin); err != nil {
+				return false, err
+			}
+		}
+		if self {
+			return false, ownRoleKept{rc.From}
+		}
 	}
 	err = r.patchRole(ctx, name, rc.To, admin)
 	return err == nil, err
+}
+
+// callerByID says whether m, a member named by its user ID (users/ID), is
+// the caller, known by email: lists and imports name people by ID, so the
+// caller may be listed so in a config. Asked (a get of the caller's own
+// membership by email) only before a role is lowered; a member named by
+// email, or a caller known by ID, is told by isCaller alone.
+func (r *runner) callerByID(ctx context.Context, space, m string, admin bool) (bool, error) {
+	if !strings.HasPrefix(m, "users/") || strings.Contains(m, "@") || !strings.Contains(r.opts.Caller, "@") {
+		return false, nil
+	}
+	me, err := r.getMember(ctx, space, r.opts.Caller, admin)
+	switch {
+	case err == nil:
+		return me.Member != nil && me.State != "NOT_A_MEMBER" && strings.EqualFold(me.Member.Name, m), nil
+	case isStop(ctx, err):
+		return false, err
+	case classify(err).kind == notFound:
+		return false, nil // the caller is not in the space: m is someone else
+	}
+	return false, fmt.Errorf("telling whether %s is you before lowering its role: %w", strings.TrimPrefix(m, "users/"), err)
 }
 
 // without returns list less the elements of drop, compared without case.
