@@ -451,23 +451,28 @@ func (r *runner) setRole(ctx context.Context, space, principal string, admin boo
 	return err == nil, err
 }
 
-// callerByID says whether m, a member named by its user ID (users/ID), is
-// the caller, known by email: lists and imports name people by ID, so the
-// caller may be listed so in a config. Asked (a get of the caller's own
-// membership by email) only before a role is lowered; a member named by
-// email, or a caller known by ID, is told by isCaller alone.
+// callerByID says whether m is the caller, one of them named by email and
+// the other by user ID (users/ID): lists and imports name people by ID,
+// so a config may list the caller so, and --caller may be given as an ID.
+// Asked (a get by email of the one so named) only before a role is
+// lowered; two names of one kind are told apart by isCaller alone.
 func (r *runner) callerByID(ctx context.Context, space, m string, admin bool) (bool, error) {
-	if !strings.HasPrefix(m, "users/") || strings.Contains(m, "@") || !strings.Contains(r.opts.Caller, "@") {
+	c := r.opts.Caller
+	if c == "" || !strings.HasPrefix(m, "users/") || strings.Contains(m, "@") == strings.Contains(c, "@") {
 		return false, nil
 	}
-	me, err := r.getMember(ctx, space, r.opts.Caller, admin)
+	byEmail, id := c, m
+	if !strings.Contains(c, "@") {
+		byEmail, id = m, c
+	}
+	got, err := r.getMember(ctx, space, byEmail, admin)
 	switch {
 	case err == nil:
-		return me.Member != nil && me.State != "NOT_A_MEMBER" && strings.EqualFold(me.Member.Name, m), nil
+		return got.Member != nil && got.State != "NOT_A_MEMBER" && strings.EqualFold(got.Member.Name, id), nil
 	case isStop(ctx, err):
 		return false, err
 	case classify(err).kind == notFound:
-		return false, nil // the caller is not in the space: m is someone else
+		return false, nil // not in the space: not the member whose role is lowered
 	}
 	return false, fmt.Errorf("telling whether %s is you before lowering its role: %w", strings.TrimPrefix(m, "users/"), err)
 }
