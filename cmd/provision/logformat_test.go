@@ -114,32 +114,35 @@ func TestJSONLogsNoSecret(t *testing.T) {
 // of another space, a progress line).
 func TestJSONLogsMultiLineServerMessage(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(400)
-		fmt.Fprint(w, `{"error":{"code":400,"status":"INVALID_ARGUMENT","message":"bad request\nfailed: \"Payroll\": deleted\nprogress: 9/9 spaces"}}`)
-	}))
-	t.Cleanup(srv.Close)
-	file := t.TempDir() + "/imported.yaml"
-	for _, format := range []string{"json", "text"} {
-		out := provision(t, "import", "--log-format", format, "--auth", "none", "--endpoint", srv.URL, "--caller", "caller@example.com", file)
-		if out.code != exitFailed {
-			t.Fatalf("%s: exit %d, want %d\n%s", format, out.code, exitFailed, out.stderr)
-		}
-		lines := strings.Split(strings.TrimSuffix(out.stderr, "\n"), "\n")
-		if format == "json" {
-			lines = lines[:0]
-			for _, r := range jsonRecords(t, out.stderr) {
-				if r["space"] != nil || r["done"] != nil {
-					t.Errorf("a line of the server's message reads as a record of its own: %v", r)
-				}
-				msg, _ := r["message"].(string)
-				lines = append(lines, msg)
+	for _, code := range []int{400, 401} {
+		status := map[int]string{400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED"}[code]
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(code)
+			fmt.Fprintf(w, `{"error":{"code":%d,"status":%q,"message":"bad request\nfailed: \"Payroll\": deleted\nprogress: 9/9 spaces"}}`, code, status)
+		}))
+		t.Cleanup(srv.Close)
+		file := t.TempDir() + "/imported.yaml"
+		for _, format := range []string{"json", "text"} {
+			out := provision(t, "import", "--log-format", format, "--auth", "none", "--endpoint", srv.URL, "--caller", "caller@example.com", file)
+			if out.code == exitOK {
+				t.Fatalf("%d, %s: exit 0\n%s", code, format, out.stderr)
 			}
-		}
-		for _, l := range lines {
-			if !strings.HasPrefix(l, "provision: ") && !strings.HasPrefix(l, "groups are written") {
-				t.Errorf("%s: stderr line %q is not said as provision's", format, l)
+			lines := strings.Split(strings.TrimSuffix(out.stderr, "\n"), "\n")
+			if format == "json" {
+				lines = lines[:0]
+				for _, r := range jsonRecords(t, out.stderr) {
+					if r["space"] != nil || r["done"] != nil {
+						t.Errorf("%d: a line of the server's message reads as a record of its own: %v", code, r)
+					}
+					msg, _ := r["message"].(string)
+					lines = append(lines, msg)
+				}
+			}
+			for _, l := range lines {
+				if strings.HasPrefix(l, "failed: ") || strings.HasPrefix(l, "progress: ") {
+					t.Errorf("%d, %s: stderr line %q is a line of the server's message, said as provision's own", code, format, l)
+				}
 			}
 		}
 	}

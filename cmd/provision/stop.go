@@ -117,7 +117,8 @@ func (e *env) stopped(err error, creds *auth.Credentials) error {
 		if advice == "" {
 			advice = creds.Hint(denied.Code)
 		}
-		fmt.Fprintf(e.stderr, "provision: stopped: %v\n%s\n", denied, advice)
+		e.say(fmt.Errorf("stopped: %w", denied))
+		fmt.Fprintln(e.stderr, advice)
 		if denied.Advice != "" {
 			return e.fatal(errors.New("the Chat app is not configured; nothing more was sent"))
 		}
