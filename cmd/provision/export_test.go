@@ -82,3 +82,48 @@ func TestExportOwnerFormula(t *testing.T) {
 		t.Fatalf("export: %q; want the owner quoted as text", rows)
 	}
 }
+
+// TestExportNeverOverwritesAnIncludedFile: --export names where the list
+// goes; a path that is a CSV file the config includes (the team list kept
+// in a spreadsheet), or the CSV config itself under another spelling, is
+// refused before any call and left as it was.
+func TestExportNeverOverwritesAnIncludedFile(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, config, export string
+	}{
+		{"an included CSV file", "spaces.yaml", "teams.csv"},
+		{"an included CSV file, spelt another way", "spaces.yaml", "./sub/../teams.csv"},
+		{"the CSV config, spelt another way", "teams.csv", "./teams.csv"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			emu, url := newEmu(t)
+			dir := t.TempDir()
+			if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			teams := filepath.Join(dir, "teams.csv")
+			files := map[string]string{
+				"spaces.yaml": "include: [teams.csv]\nspaces:\n  - displayName: Leads\n",
+				"teams.csv":   "displayName\nPlatform\n",
+			}
+			for name, text := range files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out := provision(t, "--auth", "none", "--endpoint", url, "--rate", "0",
+				"--export", filepath.Join(dir, tc.export), filepath.Join(dir, tc.config))
+			if out.code != exitUsage {
+				t.Errorf("exit %d, want 2\n%s", out.code, out.stderr)
+			}
+			if st := emu.Stats(); len(st.Calls) != 0 {
+				t.Errorf("calls were made: %v", st.Calls)
+			}
+			if got, _ := os.ReadFile(teams); string(got) != files["teams.csv"] {
+				t.Errorf("--export %s overwrote teams.csv:\n%s", tc.export, got)
+			}
+		})
+	}
+}

@@ -107,6 +107,47 @@ func TestJSONLogsNoSecret(t *testing.T) {
 	}
 }
 
+// TestJSONLogsMultiLineServerMessage: a server's error message of several
+// lines, which stops an import or a refresh, is said with each of its
+// lines under "provision: ", as a run names each line of a failure with
+// its space: no line of it reads as a record of its own kind (a failure
+// of another space, a progress line).
+func TestJSONLogsMultiLineServerMessage(t *testing.T) {
+	t.Parallel()
+	for _, code := range []int{400, 401} {
+		status := map[int]string{400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED"}[code]
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(code)
+			fmt.Fprintf(w, `{"error":{"code":%d,"status":%q,"message":"bad request\nfailed: \"Payroll\": deleted\nprogress: 9/9 spaces"}}`, code, status)
+		}))
+		t.Cleanup(srv.Close)
+		file := t.TempDir() + "/imported.yaml"
+		for _, format := range []string{"json", "text"} {
+			out := provision(t, "import", "--log-format", format, "--auth", "none", "--endpoint", srv.URL, "--caller", "caller@example.com", file)
+			if out.code == exitOK {
+				t.Fatalf("%d, %s: exit 0\n%s", code, format, out.stderr)
+			}
+			lines := strings.Split(strings.TrimSuffix(out.stderr, "\n"), "\n")
+			if format == "json" {
+				lines = lines[:0]
+				for _, r := range jsonRecords(t, out.stderr) {
+					if r["space"] != nil || r["done"] != nil {
+						t.Errorf("%d: a line of the server's message reads as a record of its own: %v", code, r)
+					}
+					msg, _ := r["message"].(string)
+					lines = append(lines, msg)
+				}
+			}
+			for _, l := range lines {
+				if strings.HasPrefix(l, "failed: ") || strings.HasPrefix(l, "progress: ") {
+					t.Errorf("%d, %s: stderr line %q is a line of the server's message, said as provision's own", code, format, l)
+				}
+			}
+		}
+	}
+}
+
 // TestLineRecord: the severity and fields of stderr's plain lines in json
 // mode.
 func TestLineRecord(t *testing.T) {

@@ -139,6 +139,14 @@ func previousSuccess(path string) float64 {
 	return mf.GetMetric()[0].GetGauge().GetValue()
 }
 
+// foreignFile says whether path is a regular file that is not a metrics
+// file of provision (a config, a results file, an included CSV file under
+// another spelling, a key): the metrics never replace one.
+func foreignFile(path string) bool {
+	fi, err := os.Lstat(path)
+	return err == nil && fi.Mode().IsRegular() && !replaceableMetrics(path)
+}
+
 // replaceableMetrics says whether path may be written as the metrics file
 // of a refused command line, whose other file names were not checked
 // against it: only if nothing is there, or a metrics file of provision.

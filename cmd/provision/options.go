@@ -196,13 +196,13 @@ func (o *options) check() error {
 		return fmt.Errorf("--timeout must be positive, got %v", o.timeout)
 	case o.maxWait < time.Second || o.maxWait > 7*24*time.Hour:
 		return fmt.Errorf("--max-wait must be between 1s and 168h, got %v", o.maxWait)
-	case o.results == o.config:
+	case samePath(o.results, o.config):
 		return fmt.Errorf("--results %q would overwrite the config file", o.results)
 	case o.export != "" && !slices.Contains([]string{".csv", ".md", ".markdown"}, strings.ToLower(filepath.Ext(o.export))):
 		return fmt.Errorf("--export %q: the file name must end in .csv, or .md for a Markdown table", o.export)
-	case o.export != "" && (o.export == o.config || o.export == o.results):
+	case o.export != "" && samePath(o.export, o.config, o.results, o.results+".journal", o.results+".lock"):
 		return fmt.Errorf("--export %q would overwrite the config or the results file", o.export)
-	case o.metrics != "" && (o.metrics == o.config || o.metrics == o.results || o.metrics == o.export):
+	case o.metricsClash():
 		return fmt.Errorf("--metrics %q would overwrite another file of the run", o.metrics)
 	case o.maxDeletions < 0:
 		return fmt.Errorf("--max-deletions must be 0 (none allowed) or more, got %d", o.maxDeletions)
@@ -254,6 +254,41 @@ func (o *options) check() error {
 		o.groupsEndpoint += "/"
 	}
 	return nil
+}
+
+// samePath says whether path names one of others, however each is spelt
+// (./spaces.yaml and spaces.yaml, a relative and an absolute path): by
+// their cleaned absolute paths, so that a file not yet made is compared too.
+func samePath(path string, others ...string) bool {
+	abs := func(p string) string {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return filepath.Clean(p)
+	}
+	if path == "" {
+		return false
+	}
+	p := abs(path)
+	for _, o := range others {
+		if o != "" && abs(o) == p {
+			return true
+		}
+	}
+	return false
+}
+
+// metricsClash says whether --metrics names another file of the run: the
+// config, the results file, its journal or its lock, the export.
+func (o *options) metricsClash() bool {
+	if o.metrics == "" {
+		return false
+	}
+	others := []string{o.config, o.export}
+	if o.results != "" {
+		others = append(others, o.results, o.results+".journal", o.results+".lock")
+	}
+	return samePath(o.metrics, others...)
 }
 
 // minRate is the least rate a run may be paced at, a call a day: below it

@@ -199,3 +199,75 @@ func TestMetricsIntoAPipe(t *testing.T) {
 		t.Fatalf("metrics path after the run: %v, %v; want a regular file", fi, err)
 	}
 }
+
+// TestMetricsNeverOverwritesTheRunsFiles: a --metrics path that names a
+// file of the run (the config, the results file, its journal or its lock,
+// however the path is spelt), or any file that is not a metrics file, is
+// refused before any call and never written: the metrics would replace
+// the config or the state.
+func TestMetricsNeverOverwritesTheRunsFiles(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		metrics func(dir string) string
+	}{
+		{"the config, spelt another way", func(dir string) string { return filepath.Join(dir, ".") + "/./spaces.yaml" }},
+		{"the results file, spelt another way", func(dir string) string { return dir + "//spaces.results.json" }},
+		{"the journal", func(dir string) string { return filepath.Join(dir, "spaces.results.json.journal") }},
+		{"the lock", func(dir string) string { return filepath.Join(dir, "spaces.results.json.lock") }},
+		{"an included CSV file", func(dir string) string { return filepath.Join(dir, "teams.csv") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			emu, url := newEmu(t)
+			dir := t.TempDir()
+			config := filepath.Join(dir, "spaces.yaml")
+			teams := filepath.Join(dir, "teams.csv")
+			if err := os.WriteFile(config, []byte("include: [teams.csv]\nspaces:\n  - displayName: Leads\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(teams, []byte("displayName\nPlatform\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// A first run: the results file exists, as does its lock.
+			if out := provision(t, "--auth", "none", "--endpoint", url, "--rate", "0", config); out.code != exitOK {
+				t.Fatalf("first run: exit %d\n%s", out.code, out.stderr)
+			}
+			cfgBefore, _ := os.ReadFile(config)
+			teamsBefore, _ := os.ReadFile(teams)
+			writes := len(emu.Stats().Calls)
+			if err := os.WriteFile(config, append(cfgBefore, "  - displayName: Sales\n"...), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfgBefore, _ = os.ReadFile(config)
+			out := provision(t, "--auth", "none", "--endpoint", url, "--rate", "0", "--metrics", tc.metrics(dir), config)
+			if out.code != exitUsage {
+				t.Errorf("--metrics %s: exit %d, want 2\n%s", tc.metrics(dir), out.code, out.stderr)
+			}
+			if got := len(emu.Stats().Calls); got != writes {
+				t.Errorf("--metrics %s: calls were made: %v", tc.metrics(dir), emu.Stats().Calls)
+			}
+			if after, _ := os.ReadFile(config); string(after) != string(cfgBefore) {
+				t.Errorf("--metrics %s overwrote the config:\n%s", tc.metrics(dir), after)
+			}
+			if after, _ := os.ReadFile(teams); string(after) != string(teamsBefore) {
+				t.Errorf("--metrics %s overwrote the included CSV file:\n%s", tc.metrics(dir), after)
+			}
+			// The state is whole: the next run reads it.
+			if out := provision(t, "--auth", "none", "--endpoint", url, "--rate", "0", config); out.code != exitOK {
+				t.Errorf("the run after: exit %d\n%s", out.code, out.stderr)
+			}
+		})
+	}
+	// A refused command line whose --metrics names the results file of a
+	// first run leaves no file there for the next run to trip on.
+	dir := t.TempDir()
+	config := writeConfig(t, dir, 1, nil)
+	state := filepath.Join(dir, "spaces.results.json")
+	if out := provision(t, "--metrics", state, "--rate", "-1", config); out.code != exitUsage {
+		t.Fatalf("exit %d, want 2", out.code)
+	}
+	if _, err := os.Lstat(state); err == nil {
+		t.Errorf("a refused command line wrote its metrics where the results file goes")
+	}
+}

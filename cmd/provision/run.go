@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -111,11 +112,14 @@ func (e *env) run(ctx context.Context, args []string) int {
 		err = e.provision(ctx, o)
 	}
 	code := e.exit(err)
-	if o != nil && o.metrics != "" && !o.plan && (!refused || replaceableMetrics(o.metrics)) {
+	if o != nil && o.metrics != "" && !o.plan && !o.metricsClash() &&
+		(replaceableMetrics(o.metrics) || (!refused && !foreignFile(o.metrics))) {
 		// Written whatever the outcome: a monitor reads the exit status
-		// and the time of the last success from it. For a refused
-		// command line, only over a file that is absent or a metrics
-		// file already: its name was not checked against the others.
+		// and the time of the last success from it. Never over another
+		// file of the run, nor over a file that is not a metrics file
+		// (an included CSV, a key): for a refused command line, only
+		// over a file that is absent or a metrics file already, its name
+		// not having been checked against the others.
 		r := runReport{sum: e.summary, counts: e.counts, exit: code, start: start, end: time.Now(), build: readBuildInfo()}
 		if err := writeMetrics(o.metrics, r); err != nil {
 			fmt.Fprintf(e.stderr, "provision: %v\n", err)
@@ -127,12 +131,49 @@ func (e *env) run(ctx context.Context, args []string) int {
 	return code
 }
 
+// readIncluded reads a CSV file a config in dir includes. The parser has
+// checked that the path, as written, stays in dir; a symbolic link on the
+// way may not lead out of it either, and only a regular file is read (a
+// named pipe would hang the run, a device never end).
+func readIncluded(dir, path string) ([]byte, error) {
+	real, err := filepath.EvalSymlinks(path)
+	if err == nil {
+		real, err = filepath.Abs(real)
+	}
+	if err != nil {
+		return nil, err
+	}
+	base, err := filepath.EvalSymlinks(dir)
+	if err == nil {
+		base, err = filepath.Abs(base)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rel, err := filepath.Rel(base, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil, errors.New("a symbolic link leads outside the config's directory; an included file must be in it")
+	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	}
+	return os.ReadFile(real)
+}
+
 func (e *env) provision(ctx context.Context, o *options) error {
 	data, err := os.ReadFile(o.config)
 	if err != nil {
 		return usagef("reading the config: %w", err)
 	}
-	cfg, err := plan.Parse(o.config, data, plan.Options{App: o.auth == string(auth.App), Include: os.ReadFile})
+	var included []string // the CSV files the config includes, which no report may replace
+	include := func(path string) ([]byte, error) {
+		included = append(included, path)
+		return readIncluded(filepath.Dir(o.config), path)
+	}
+	cfg, err := plan.Parse(o.config, data, plan.Options{App: o.auth == string(auth.App), Include: include})
 	if err != nil {
 		return usageError{err}
 	}
@@ -147,9 +188,15 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		if path == "" {
 			continue
 		}
+		if samePath(path, included...) {
+			return usagef("%s %q would overwrite a CSV file the config includes", flag, path)
+		}
 		if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
 			return usagef("%s %q: its directory does not exist", flag, path)
 		}
+	}
+	if o.metrics != "" && !o.plan && foreignFile(o.metrics) {
+		return usagef("--metrics %q is a file that is not a metrics file of provision, and it would be replaced; give the metrics a file of their own", o.metrics)
 	}
 	cfg.Prune, cfg.PruneMembers, cfg.Caller = o.prune, o.pruneMembers, o.caller
 	cfg.MaxDeletions, cfg.MaxRemovals = o.maxDeletions, o.maxRemovals

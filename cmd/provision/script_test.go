@@ -45,6 +45,9 @@ var updateScripts = flag.Bool("update", false, "rewrite the files that scripts c
 //	               NAME's description is TEXT
 //	[!] emu member NAME EMAIL
 //	               EMAIL (or groups/ID) is (not) a member of NAME
+//	[!] emu role NAME EMAIL ROLE
+//	               EMAIL has (not) the role ROLE (member, manager, owner)
+//	               in NAME
 //	emu join NAME EMAIL ROLE
 //	               someone makes EMAIL a ROLE (member, manager, owner) of
 //	               NAME in the Chat UI
@@ -109,6 +112,18 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("%s a member of %q: %v", args[2], args[1], found)
 		}
 		return
+	}
+	if len(args) == 4 && args[0] == "role" {
+		want := map[string]string{"member": "ROLE_MEMBER", "manager": "ROLE_ASSISTANT_MANAGER", "owner": "ROLE_MANAGER"}[args[3]]
+		for _, m := range emu.Members(space(args[1])) {
+			if strings.EqualFold(m.Email, args[2]) {
+				if (m.Role == want) == neg {
+					ts.Fatalf("%s in %q has role %s; want %s", args[2], args[1], m.Role, args[3])
+				}
+				return
+			}
+		}
+		ts.Fatalf("%s is not a member of %q", args[2], args[1])
 	}
 	if neg {
 		ts.Fatalf("unsupported: ! emu %s", args[0])

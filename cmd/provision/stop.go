@@ -27,7 +27,7 @@ func (e *env) exit(err error) int {
 	case errors.Is(err, errInterrupted):
 		return exitInterrupted
 	case errors.As(err, &midway):
-		fmt.Fprintf(e.stderr, "provision: %v\n", err)
+		e.say(err)
 		fmt.Fprintln(e.stderr, "provision: stopped mid-way: what this run did is recorded; a person must look (the lines above say why) before the next run")
 		return exitStopped
 	case errors.As(err, &ue):
@@ -39,14 +39,24 @@ func (e *env) exit(err error) int {
 			fmt.Fprintf(e.stderr, "provision: %d %s in the config; nothing was applied\n", len(problems), plural(len(problems), "problem", "problems"))
 			return exitUsage
 		}
-		fmt.Fprintf(e.stderr, "provision: %v\n", err)
+		e.say(err)
 		if strings.HasPrefix(err.Error(), "flag") || strings.Contains(err.Error(), "flag provided") {
 			fmt.Fprintln(e.stderr, "Run 'provision -h' for usage.")
 		}
 		return exitUsage
 	}
-	fmt.Fprintf(e.stderr, "provision: %v\n", err)
+	e.say(err)
 	return exitFailed
+}
+
+// say prints err under "provision: ", each of its lines so: a message of
+// several lines (a server's, quoted in it) never has a line that reads as
+// another kind of line (a failure of some space, progress), in text or in
+// json logs.
+func (e *env) say(err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(e.stderr, "provision: %s\n", line)
+	}
 }
 
 // errFailed says the run finished with failures it has already reported.
@@ -107,7 +117,8 @@ func (e *env) stopped(err error, creds *auth.Credentials) error {
 		if advice == "" {
 			advice = creds.Hint(denied.Code)
 		}
-		fmt.Fprintf(e.stderr, "provision: stopped: %v\n%s\n", denied, advice)
+		e.say(fmt.Errorf("stopped: %w", denied))
+		fmt.Fprintln(e.stderr, advice)
 		if denied.Advice != "" {
 			return e.fatal(errors.New("the Chat app is not configured; nothing more was sent"))
 		}

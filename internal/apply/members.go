@@ -417,6 +417,11 @@ func (r *runner) setRole(ctx context.Context, space, principal string, admin boo
 			return false, fmt.Errorf("finding the membership: %w", err)
 		}
 		live := plan.RoleOf(got.Role)
+		if !self && live != rc.To && rc.To.Rank() < live.Rank() {
+			if self, err = r.callerByID(ctx, space, rc.Member, admin); err != nil {
+				return false, err
+			}
+		}
 		switch {
 		case live == rc.To:
 			return false, nil // already so: nothing to write
@@ -432,11 +437,44 @@ func (r *runner) setRole(ctx context.Context, space, principal string, admin boo
 			return false, fmt.Errorf("finding the membership: the server answered %q, which is no membership of %s", got.Name, space)
 		}
 		name = n
-	} else if self && rc.To.Rank() < rc.From.Rank() {
-		return false, ownRoleKept{rc.From}
+	} else if rc.To.Rank() < rc.From.Rank() {
+		if !self {
+			if self, err = r.callerByID(ctx, space, rc.Member, admin); err != nil {
+				return false, err
+			}
+		}
+		if self {
+			return false, ownRoleKept{rc.From}
+		}
 	}
 	err = r.patchRole(ctx, name, rc.To, admin)
 	return err == nil, err
+}
+
+// callerByID says whether m is the caller, one of them named by email and
+// the other by user ID (users/ID): lists and imports name people by ID,
+// so a config may list the caller so, and --caller may be given as an ID.
+// Asked (a get by email of the one so named) only before a role is
+// lowered; two names of one kind are told apart by isCaller alone.
+func (r *runner) callerByID(ctx context.Context, space, m string, admin bool) (bool, error) {
+	c := r.opts.Caller
+	if c == "" || !strings.HasPrefix(m, "users/") || strings.Contains(m, "@") == strings.Contains(c, "@") {
+		return false, nil
+	}
+	byEmail, id := c, m
+	if !strings.Contains(c, "@") {
+		byEmail, id = m, c
+	}
+	got, err := r.getMember(ctx, space, byEmail, admin)
+	switch {
+	case err == nil:
+		return got.Member != nil && got.State != "NOT_A_MEMBER" && strings.EqualFold(got.Member.Name, id), nil
+	case isStop(ctx, err):
+		return false, err
+	case classify(err).kind == notFound:
+		return false, nil // not in the space: not the member whose role is lowered
+	}
+	return false, fmt.Errorf("telling whether %s is you before lowering its role: %w", strings.TrimPrefix(m, "users/"), err)
 }
 
 // without returns list less the elements of drop, compared without case.

@@ -162,6 +162,42 @@ func TestIncludeCSV(t *testing.T) {
 	}
 }
 
+// TestIncludeOneRoleAcrossFiles: a person an included row makes an owner
+// whom the config's defaults make a manager is reported at the row's cell
+// in the CSV file, naming the defaults' place in the config: never at the
+// config's line and column under the CSV file's name.
+func TestIncludeOneRoleAcrossFiles(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{
+		"conf/teams.csv": "displayName,owners\nA,ana@example.com\n",
+		"conf/leads.csv": "displayName,managers\nB,bob@example.com\n",
+	}
+	read := func(path string) ([]byte, error) {
+		if s, ok := files[path]; ok {
+			return []byte(s), nil
+		}
+		return nil, os.ErrNotExist
+	}
+	config := "\n\n\n\ndefaults:\n  managers: [ana@example.com]\n  owners: [bob@example.com]\ninclude: [teams.csv, leads.csv]\n"
+	_, err := Parse("conf/spaces.yaml", []byte(config), Options{Include: read})
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("Parse = %v, want problems", err)
+	}
+	want := []string{
+		`conf/leads.csv:2:2: manager "bob@example.com" is also listed as an owner (conf/spaces.yaml:7:12, in defaults): a person has one role`,
+		`conf/teams.csv:2:2: owner "ana@example.com" is also listed as a manager (conf/spaces.yaml:6:14, in defaults): a person has one role`,
+	}
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.String())
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("Parse problems =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // FuzzParseCSV: a CSV config never panics nor hangs; its problems have a
 // position within the file, in order; a config it accepts has a space for
 // each row that is not blank.

@@ -42,6 +42,9 @@ type settings struct {
 	// ownersAt and managersAt are where each of owners and managers is
 	// written, for the message about a person given both roles.
 	ownersAt, managersAt []*yaml.Node
+	// file is the file those nodes are in, when it is not the one being
+	// read: the config's, for the defaults applied to an included file.
+	file string
 }
 
 func boolPtr(own, def opt[bool]) *bool {

@@ -80,8 +80,10 @@ func (p *parser) includes(n *yaml.Node, defaults *settings, seen map[Key]identit
 		}
 		config := p.file
 		p.file = full
+		d := *defaults
+		d.file = config
 		for _, row := range p.csvRows(data) {
-			p.space(row, defaults, seen)
+			p.space(row, &d, seen)
 		}
 		p.file = config
 	}

@@ -22,12 +22,30 @@ func (p *parser) oneRole(defaults, own *settings) {
 	}
 	// Where each owner is first listed: the defaults come first.
 	ownerAt := make(map[string]*yaml.Node, len(defaults.owners)+len(own.owners))
+	inDefaults := make(map[*yaml.Node]bool, len(defaults.owners)+len(defaults.managers))
 	for _, s := range []*settings{defaults, own} {
 		for i, m := range s.owners {
 			if _, ok := ownerAt[m]; !ok {
 				ownerAt[m] = s.ownersAt[i]
 			}
+			inDefaults[s.ownersAt[i]] = s == defaults
 		}
+	}
+	// The defaults applied to an included file are in the config: a
+	// place there is named with its file, and a problem of the defaults
+	// alone is reported in it.
+	other := defaults.file != "" && defaults.file != p.file
+	file := func(n *yaml.Node) string {
+		if other && inDefaults[n] {
+			return defaults.file
+		}
+		return p.file
+	}
+	where := func(n *yaml.Node, from *yaml.Node) string {
+		if file(n) != file(from) {
+			return fmt.Sprintf("%s:%d:%d, in defaults", file(n), n.Line, n.Column)
+		}
+		return fmt.Sprintf("line %d", n.Line)
 	}
 	reported := make(map[string]bool)
 	for _, s := range []*settings{defaults, own} {
@@ -37,13 +55,26 @@ func (p *parser) oneRole(defaults, own *settings) {
 				continue
 			}
 			reported[m] = true
-			if g := s.managersAt[i]; writtenBefore(o, g) {
-				p.add(g, "manager %s is also listed as an owner (line %d): a person has one role", quote(strings.TrimSpace(g.Value)), o.Line)
+			g := s.managersAt[i]
+			inDefaults[g] = s == defaults
+			// At the later of the two places, or, across files, at the
+			// one in the file being read.
+			atManager := writtenBefore(o, g)
+			if file(o) != file(g) {
+				atManager = file(g) == p.file
+			}
+			if atManager {
+				p.addIn(file(g), g, "manager %s is also listed as an owner (%s): a person has one role", quote(strings.TrimSpace(g.Value)), where(o, g))
 			} else {
-				p.add(o, "owner %s is also listed as a manager (line %d): a person has one role", quote(strings.TrimSpace(o.Value)), g.Line)
+				p.addIn(file(o), o, "owner %s is also listed as a manager (%s): a person has one role", quote(strings.TrimSpace(o.Value)), where(g, o))
 			}
 		}
 	}
+}
+
+// addIn is add for a node of the given file.
+func (p *parser) addIn(file string, n *yaml.Node, format string, args ...any) {
+	p.problems = append(p.problems, Problem{File: file, Line: n.Line, Col: n.Column, Msg: fmt.Sprintf(format, args...)})
 }
 
 // writtenBefore reports whether node a is written before node b.
