@@ -56,6 +56,12 @@ type faulty struct {
 	writes atomic.Int64
 }
 
+func (f *faulty) set(fail func(op, name string) error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail = fail
+}
+
 func (f *faulty) pick(op, name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -2,6 +2,7 @@ package results
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -112,10 +113,29 @@ func (g *gcsObjects) classify(name string, err error) error {
 		case http.StatusNotFound:
 			// A write or a list answered 404: the object need not exist
 			// for them, so the bucket does not.
-			return fmt.Errorf("%w: gs://%s (%s)", ErrNoBucket, g.name, ge.Message)
+			return fmt.Errorf("%w: gs://%s (%s)", ErrNoBucket, g.name, message(ge))
 		case http.StatusForbidden, http.StatusUnauthorized:
-			return fmt.Errorf("%w: %s: %s", ErrForbidden, where, ge.Message)
+			return fmt.Errorf("%w: %s: %s", ErrForbidden, where, message(ge))
 		}
 	}
 	return fmt.Errorf("%s: %w", where, err)
+}
+
+// message is the server's message of an error: Message, or where the
+// client left it empty (an error answer to a download), the message in
+// the JSON body. Cloud Storage's messages name the principal and the
+// permission it lacks, never a credential.
+func message(ge *googleapi.Error) string {
+	if ge.Message != "" {
+		return ge.Message
+	}
+	var body struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal([]byte(ge.Body), &body) == nil && body.Error.Message != "" {
+		return body.Error.Message
+	}
+	return http.StatusText(ge.Code)
 }
