@@ -314,12 +314,17 @@ func (r *Remote) commit(b *batch) error {
 		}
 		return fmt.Errorf("writing results journal: %w", err)
 	}
-	r.records = append(r.records, name)
 	// The record is in the bucket; it counts only if the lock was still
-	// this run's once it was there.
+	// this run's once it was there. If not, the run that took the lock
+	// over may or may not have listed it: it is removed, and a copy that
+	// run did not fold is removed by its next fold (strays).
 	if err := r.lease.verify(ctx); err != nil {
+		if derr := r.obj.Delete(ctx, name); derr != nil {
+			slog.Warn("removing a journal record written after the lock was lost", "record", name, "err", derr)
+		}
 		return err
 	}
+	r.records = append(r.records, name)
 	r.mu.Lock()
 	for i := range b.events {
 		r.st.apply(&b.events[i])
@@ -379,7 +384,31 @@ func (r *Remote) fold(ctx context.Context) error {
 	}
 	r.records = r.records[n:]
 	r.folded -= n
+	r.dropStrays(ctx)
 	return nil
+}
+
+// dropStrays deletes the journal records of earlier runs that are still
+// in the bucket after a fold. The run folded every record there was when
+// it took the lock; one of an earlier run that is there now was written
+// after that, by a run that had lost the lock, whose Record failed when
+// it read the lock back: nobody acted on it, and replayed later over
+// newer state it would undo what came after.
+func (r *Remote) dropStrays(ctx context.Context) {
+	names, err := r.obj.List(ctx, r.name+".journal/")
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		if e, ok := epochOf(r.name, n); ok && e < r.lease.me.Epoch {
+			if r.lease.check() != nil {
+				return
+			}
+			if err := r.obj.Delete(ctx, n); err != nil {
+				slog.Warn("deleting a journal record of a run that had lost the lock", "record", n, "err", err)
+			}
+		}
+	}
 }
 
 // Close waits for Records in progress, folds the journal into the results

@@ -219,6 +219,11 @@ func TestGCSTakeoverBetweenWriteAndCheck(t *testing.T) {
 		t.Fatalf("Record: %v, want ErrLockLost saying the lock was taken over", err)
 	}
 	obj.set(nil)
+	// The record written after the takeover is removed: Record failed, so
+	// nobody acted on it, and replayed later it could undo newer state.
+	if got := objectNames(t, inner, stateName+".journal/"); len(got) != 0 {
+		t.Fatalf("journal records after a Record that lost the lock: %v", got)
+	}
 	if err := a.Close(); !errors.Is(err, ErrLockLost) {
 		t.Fatalf("Close: %v", err)
 	}
@@ -366,6 +371,40 @@ func TestGCSRenewalsFail(t *testing.T) {
 
 // Refusals before any Chat call: a missing bucket, no permission, a lock
 // object or a results object this program did not write.
+// A record of an earlier run that appears after the next run took the
+// lock (a run that had lost it, whose Record then failed) is deleted at
+// the next fold, never replayed over newer state.
+func TestGCSStrayRecordDropped(t *testing.T) {
+	t.Parallel()
+	_, obj := fakeGCS(t, "b")
+	a := openRemote(t, obj, RemoteOptions{})
+	if err := a.Record(createdEvent("A", "AAA")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b := openRemote(t, obj, RemoteOptions{})
+	stray := stateName + ".journal/0000000001-0000000099"
+	line, _ := json.Marshal(pendingEvent("A"))
+	if _, err := obj.Write(context.Background(), stray, append(line, '\n'), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Record(createdEvent("B", "BBB")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := LoadRemote(context.Background(), obj, stateName)
+	if err != nil || f.Spaces["A"].Status != Created {
+		t.Fatalf("entry A: %+v, %v; want created, the stray not replayed", f.Spaces["A"], err)
+	}
+	if got := objectNames(t, obj, stateName+".journal/"); len(got) != 0 {
+		t.Fatalf("journal records left: %v", got)
+	}
+}
+
 func TestGCSRefusals(t *testing.T) {
 	t.Parallel()
 	srv, obj := fakeGCS(t, "b")
