@@ -15,6 +15,7 @@ import (
 	"provision/internal/apply"
 	"provision/internal/auth"
 	"provision/internal/plan"
+	"provision/internal/results"
 )
 
 // options is the command line, parsed and checked; nothing in it has been
@@ -49,6 +50,7 @@ type options struct {
 	maxRemovals    int    // most members --prune-members removes in a run; over it, none
 	admin          bool   // use the caller's administrator privilege
 	verbose        bool
+	lockLease      time.Duration // lease of a gs:// state's lock
 }
 
 // usageError is a problem with the command line or the inputs it names;
@@ -116,6 +118,7 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 	fs.IntVar(&o.maxDeletions, "max-deletions", plan.DefaultMaxDeletions, "the most spaces --prune deletes in a run: a plan that would delete more deletes none (exit 1); 0 allows none, a large number lifts the bound")
 	fs.IntVar(&o.maxRemovals, "max-removals", plan.DefaultMaxRemovals, "the most members --prune-members removes in a run, over all spaces: a plan that would remove more removes none (exit 1); 0 allows none, a large number lifts the bound")
 	fs.BoolVar(&o.admin, "admin", false, "use your Workspace administrator privilege where the API allows it: find spaces anywhere in the organization, manage spaces you are not in")
+	fs.DurationVar(&o.lockLease, "lock-lease", results.DefaultLease, "with --results gs://…: how long the lock holds without being renewed (it is renewed every third of it); a run that dies holds it that long at most")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging on stderr: each call, attempt and wait (never a credential)")
 
 	// Flags may come after the config too (provision spaces.yaml --plan):
@@ -171,6 +174,8 @@ func (o *options) check() error {
 		return fmt.Errorf("--timeout must be positive, got %v", o.timeout)
 	case o.maxWait < time.Second || o.maxWait > 7*24*time.Hour:
 		return fmt.Errorf("--max-wait must be between 1s and 168h, got %v", o.maxWait)
+	case o.lockLease < 3*time.Second || o.lockLease > time.Hour:
+		return fmt.Errorf("--lock-lease must be between 3s and 1h, got %v", o.lockLease)
 	case o.results == o.config:
 		return fmt.Errorf("--results %q would overwrite the config file", o.results)
 	case o.export != "" && !slices.Contains([]string{".csv", ".md", ".markdown"}, strings.ToLower(filepath.Ext(o.export))):
@@ -185,6 +190,11 @@ func (o *options) check() error {
 		return fmt.Errorf("--max-removals must be 0 (none allowed) or more, got %d", o.maxRemovals)
 	case o.admin && o.auth == "app":
 		return errors.New("--admin is a Workspace administrator's privilege; a Chat app (--auth app) has none")
+	}
+	if results.IsRemote(o.results) {
+		if _, err := results.ParseRemote(o.results); err != nil {
+			return fmt.Errorf("--results: %w", err)
+		}
 	}
 	if !slices.Contains(authModes, o.auth) {
 		return fmt.Errorf("--auth %q is not a mode; use one of %s", o.auth, strings.Join(authModes, ", "))
