@@ -290,4 +290,3 @@ func exitCode(err error) int {
 	}
 	return -1
 }
-
