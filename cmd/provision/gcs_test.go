@@ -24,7 +24,7 @@ import (
 // gcsEmulator starts a Cloud Storage emulator on a loopback port with the
 // bucket "state", and returns it and the STORAGE_EMULATOR_HOST that
 // points at it.
-func gcsEmulator(t *testing.T) (*fakestorage.Server, string) {
+func gcsEmulator(t testing.TB) (*fakestorage.Server, string) {
 	t.Helper()
 	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{Scheme: "http", Host: "127.0.0.1", Port: 0})
 	if err != nil {
