@@ -107,7 +107,7 @@ func (e *env) bucket(ctx context.Context, o *options, cfg *plan.Config, creds *a
 		base := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: o.timeout + 5*time.Second}
 		scfg := auth.StorageConfig(e.authConfig(o, cfg, base, nil))
 		sc := creds
-		if sc == nil || o.auth != string(auth.User) && o.auth != string(auth.Token) {
+		if sc == nil || o.auth != string(auth.User) {
 			if sc, err = auth.New(ctx, scfg); err != nil {
 				return nil, p, usagef("credentials for Cloud Storage: %w", err)
 			}

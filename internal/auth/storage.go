@@ -12,11 +12,14 @@ const StorageScope = "https://www.googleapis.com/auth/devstorage.read_write"
 //   - service-account and app: the key's own service account, without
 //     impersonation. Domain-wide delegation grants Chat scopes to a
 //     Workspace user; the bucket grants its role to the service account.
-//   - adc: the application default credentials, without --subject: on
-//     Google Cloud the workload's own service account.
+//   - adc and token: the application default credentials, without
+//     --subject: on Google Cloud the workload's own service account; in
+//     CI, the federated identity whose credentials file
+//     GOOGLE_APPLICATION_CREDENTIALS names. A token handed to --auth token
+//     is most often issued through domain-wide delegation for Chat, and
+//     acts as a Workspace user, not as the identity the bucket trusts.
 //   - user: the same person, the storage scope asked for with the Chat
 //     ones (see WithStorage), so one consent covers both.
-//   - token: the same access token, which must carry the storage scope.
 //   - none: no credentials (an emulator, STORAGE_EMULATOR_HOST); the
 //     caller does not ask for any.
 func StorageConfig(cfg Config) Config {
@@ -29,8 +32,8 @@ func StorageConfig(cfg Config) Config {
 	case ServiceAccount, App:
 		s.Mode, s.Subject = App, ""
 		s.Scopes = []string{StorageScope}
-	case ADC:
-		s.Subject = ""
+	case ADC, Token:
+		s.Mode, s.Subject = ADC, ""
 		s.Scopes = []string{StorageScope}
 	case User:
 		s.Scopes = WithStorage(User, cfg.Scopes)
