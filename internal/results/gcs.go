@@ -15,8 +15,10 @@ import (
 
 // GCS returns the Objects of a Cloud Storage bucket, through the official
 // client. The client retries only idempotent calls by default, and a
-// write with a generation precondition is one (Cloud Storage: "Retry
-// strategy", conditionally idempotent operations); the store still reads
+// write with a generation precondition is one (the client's Writer counts
+// GenerationMatch and DoesNotExist as idempotent; Cloud Storage, "Retry
+// strategy": conditionally idempotent operations), for as long as the
+// context lasts, so every call here is given a deadline; the store still reads
 // back an object a retried write found changed (a 412 after a first
 // attempt whose answer was lost), since it may have been its own.
 func GCS(client *storage.Client, bucket string) Objects {

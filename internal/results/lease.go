@@ -195,7 +195,9 @@ func (l *lease) renew() {
 
 // describeNow says who holds the lock now, as far as a read tells.
 func (l *lease) describeNow() string {
-	data, _, err := l.obj.Read(context.Background(), l.name)
+	ctx, cancel := context.WithTimeout(context.Background(), l.dur/3)
+	defer cancel()
+	data, _, err := l.obj.Read(ctx, l.name)
 	var h lockHolder
 	if err != nil || json.Unmarshal(data, &h) != nil {
 		return "its holder could not be read"

@@ -95,6 +95,9 @@ func OpenRemote(ctx context.Context, obj Objects, name string, o RemoteOptions) 
 	if o.FoldEvery == 0 {
 		o.FoldEvery = 500
 	}
+	// The client retries transient failures until the context ends.
+	ctx, cancel := context.WithTimeout(ctx, 2*o.Lease)
+	defer cancel()
 	r := &Remote{obj: obj, name: name, where: obj.String() + "/" + name, opts: o}
 	r.idle = sync.NewCond(&r.qmu)
 	r.lease = &lease{obj: obj, name: lockPath(name), dur: o.Lease, clock: o.Clock, me: lockHolder{
@@ -105,7 +108,9 @@ func OpenRemote(ctx context.Context, obj Objects, name string, o RemoteOptions) 
 		return nil, err
 	}
 	if err := r.open(ctx, prev); err != nil {
-		r.lease.release(context.WithoutCancel(ctx))
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), o.Lease)
+		defer rcancel()
+		r.lease.release(rctx)
 		return nil, err
 	}
 	r.lease.start()
@@ -192,6 +197,9 @@ func loadRemote(ctx context.Context, obj Objects, name string) (*state, int64, [
 // LoadRemote reads the state NAME in obj, read-only and without the lock,
 // as Load does for a local file.
 func LoadRemote(ctx context.Context, obj Objects, name string) (*File, error) {
+	// The client retries transient failures until the context ends.
+	ctx, cancel := context.WithTimeout(ctx, 2*DefaultLease)
+	defer cancel()
 	st, _, _, err := loadRemote(ctx, obj, name)
 	if err != nil {
 		return nil, err
@@ -302,7 +310,11 @@ func (r *Remote) Record(ev Event) error {
 // commit writes one batch as a journal record, checks the lock, and
 // applies the batch.
 func (r *Remote) commit(b *batch) error {
-	ctx := context.Background()
+	// The client retries transient failures for as long as its context
+	// lasts: a record not written within a lease is not written at all,
+	// and the run stops rather than hang.
+	ctx, cancel := context.WithTimeout(context.Background(), r.opts.Lease)
+	defer cancel()
 	if err := r.lease.check(); err != nil {
 		return err
 	}
@@ -427,7 +439,8 @@ func (r *Remote) Close() error {
 	}
 	failed := r.err
 	r.qmu.Unlock()
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*r.opts.Lease)
+	defer cancel()
 	if failed != nil && errors.Is(failed, ErrLockLost) {
 		r.lease.release(ctx)
 		return failed
