@@ -18,6 +18,7 @@ import (
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"google.golang.org/api/option"
 
+	"provision/internal/chatemu"
 	"provision/internal/results"
 )
 
@@ -289,4 +290,62 @@ func exitCode(err error) int {
 		return ee.ExitCode()
 	}
 	return -1
+}
+
+// A run whose lock another run takes over (this one was paused past its
+// lease) stops at its next record: exit 2, saying so, and nothing more
+// is sent or written.
+func TestGCSLockTakenOverMidRun(t *testing.T) {
+	t.Parallel()
+	srv, host := gcsEmulator(t)
+	obj := bucketObjects(t, srv)
+	emu, chatURL := newEmu(t, chatemu.WithLatency(30*time.Millisecond))
+	in := invocation{vars: map[string]string{"STORAGE_EMULATOR_HOST": host}}
+	done := make(chan outcome, 1)
+	go func() {
+		done <- in.run(context.Background(), t, "--auth", "none", "--endpoint", chatURL, "--rate", "0", "--concurrency", "2",
+			"--results", gsResults, writeConfig(t, t.TempDir(), 200, nil))
+	}()
+	ctx := context.Background()
+	lock := "prod/spaces.results.json.lock"
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		names, _ := obj.List(ctx, "prod/spaces.results.json.journal/")
+		if len(names) >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the run wrote no 3 journal records in 20 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Another run takes the lock over, as after a lease that ran out.
+	data, gen, err := obj.Read(ctx, lock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := strings.Replace(string(data), `"run":"`, `"run":"other-`, 1)
+	if _, err := obj.Write(ctx, lock, []byte(other), gen); err != nil {
+		t.Fatal(err)
+	}
+	out := <-done
+	if out.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", out.code, out.stderr)
+	}
+	if !strings.Contains(out.stderr, "taken over by another run") {
+		t.Errorf("stderr does not say the lock was taken over:\n%s", out.stderr)
+	}
+	created := emu.Stats().SpacesCreated
+	if created >= 200 {
+		t.Fatalf("the run went on to create all %d spaces", created)
+	}
+	// Nothing more: the lock is the other run's, unreleased, and the
+	// results object is not written over it.
+	after, _, _ := obj.Read(ctx, lock)
+	if string(after) != other {
+		t.Errorf("the lock was written after the takeover: %s", after)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if got := emu.Stats().SpacesCreated; got != created {
+		t.Errorf("spaces created after the run returned: %d, then %d", created, got)
+	}
 }
