@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"slices"
 	"testing"
 )
@@ -33,5 +34,27 @@ func TestStorageConfig(t *testing.T) {
 	}
 	if got := WithStorage(User, WithStorage(User, chat)); len(got) != 2 {
 		t.Errorf("WithStorage twice = %v", got)
+	}
+}
+
+// Under --auth service-account, the bucket is reached as the key's own
+// service account: the JWT the token endpoint receives has no subject
+// and asks for the storage scope alone.
+func TestStorageServiceAccountActsAsItself(t *testing.T) {
+	t.Parallel()
+	s := newOAuthServer(t)
+	key := s.keyFile(t, t.TempDir())
+	cfg := Config{Mode: ServiceAccount, Credentials: key, Subject: "admin@example.com",
+		Scopes: ScopesFor(ServiceAccount, Needs{}), Getenv: func(string) string { return "" }}
+	c, err := New(context.Background(), StorageConfig(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwt := s.lastJWT(t)
+	if jwt.Sub != "" || jwt.Scope != StorageScope {
+		t.Fatalf("JWT subject %q, scope %q; want none and %q", jwt.Sub, jwt.Scope, StorageScope)
+	}
+	if c.Email != "" {
+		t.Fatalf("storage credentials act as %q, want the service account itself", c.Email)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -101,7 +102,7 @@ func OpenRemote(ctx context.Context, obj Objects, name string, o RemoteOptions) 
 	r := &Remote{obj: obj, name: name, where: obj.String() + "/" + name, opts: o}
 	r.idle = sync.NewCond(&r.qmu)
 	r.lease = &lease{obj: obj, name: lockPath(name), dur: o.Lease, clock: o.Clock, me: lockHolder{
-		Host: hostname(), PID: pidOf(), Since: o.Clock().UTC().Truncate(time.Second), Version: o.Version, Run: newRunID(),
+		Host: hostname(), PID: os.Getpid(), Since: o.Clock().UTC().Truncate(time.Second), Version: o.Version, Run: newRunID(),
 	}}
 	prev, err := r.lease.acquire(ctx)
 	if err != nil {
@@ -143,8 +144,6 @@ func (r *Remote) open(ctx context.Context, prev *lockHolder) error {
 	return nil
 }
 
-func pidOf() int { return osGetpid() }
-
 // loadRemote reads the results object and its journal records, in order,
 // and replays them. It returns the generation of the results object read
 // (0: none) and the names of the records.
@@ -157,9 +156,9 @@ func loadRemote(ctx context.Context, obj Objects, name string) (*state, int64, [
 	if err != nil {
 		return nil, 0, nil, fmt.Errorf("listing the results journal: %w", err)
 	}
-	names = slicesFilter(names, func(n string) bool { _, ok := epochOf(name, n); return ok })
+	names = slices.DeleteFunc(names, func(n string) bool { _, ok := epochOf(name, n); return !ok })
 	sort.Strings(names)
-	journal := bytes.NewBuffer(slicesClip(journalHeader))
+	journal := bytes.NewBuffer(bytes.Clone(journalHeader))
 	var kept []string
 	for _, n := range names {
 		data, _, err := obj.Read(ctx, n)
@@ -455,20 +454,6 @@ func (r *Remote) Close() error {
 	}
 	return err
 }
-
-func slicesFilter(s []string, keep func(string) bool) []string {
-	out := s[:0]
-	for _, x := range s {
-		if keep(x) {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-func slicesClip(b []byte) []byte { return append([]byte(nil), b...) }
-
-var osGetpid = os.Getpid
 
 // abandon stops the renewals and drops the run without releasing or
 // writing anything, as a killed process would: for tests.

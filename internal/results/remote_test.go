@@ -371,6 +371,32 @@ func TestGCSRenewalsFail(t *testing.T) {
 
 // Refusals before any Chat call: a missing bucket, no permission, a lock
 // object or a results object this program did not write.
+// Every FoldEvery records the journal is folded into the results object
+// and its records deleted, so that a long run leaves few for a reader.
+func TestGCSFoldEvery(t *testing.T) {
+	t.Parallel()
+	_, obj := fakeGCS(t, "b")
+	r := openRemote(t, obj, RemoteOptions{FoldEvery: 3})
+	for i := range 7 {
+		if err := r.Record(createdEvent(string(rune('A'+i)), "ID"+string(rune('A'+i)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := objectNames(t, obj, stateName+".journal/"); len(got) != 1 {
+		t.Fatalf("journal records after 7 records, folding every 3: %v, want 1", got)
+	}
+	data, _, err := obj.Read(context.Background(), stateName)
+	if err != nil || !bytes.Contains(data, []byte("IDF")) {
+		t.Fatalf("results object after two folds: %s, %v", data, err)
+	}
+	if f, err := LoadRemote(context.Background(), obj, stateName); err != nil || len(f.Spaces) != 7 {
+		t.Fatalf("LoadRemote during the run: %d spaces, %v; want 7", len(f.Spaces), err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A record of an earlier run that appears after the next run took the
 // lock (a run that had lost it, whose Record then failed) is deleted at
 // the next fold, never replayed over newer state.
