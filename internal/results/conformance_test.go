@@ -56,7 +56,7 @@ func backends(t *testing.T) []func(t *testing.T) backend {
 		},
 		func(t *testing.T) backend {
 			_, obj := fakeGCS(t, "state")
-			const lease = 500 * time.Millisecond
+			const lease = time.Second
 			return backend{
 				name: "gcs",
 				open: func(t *testing.T) (Handle, error) {

@@ -111,7 +111,7 @@ func TestGCSObjectsAfterRun(t *testing.T) {
 func TestGCSStaleLeaseTakenOver(t *testing.T) {
 	t.Parallel()
 	_, obj := fakeGCS(t, "b")
-	const lease = time.Second
+	const lease = 2 * time.Second
 	a := openRemote(t, obj, RemoteOptions{Lease: lease, Version: "v1.2.3"})
 	for _, ev := range []Event{pendingEvent("A"), createdEvent("B", "BBB")} {
 		if err := a.Record(ev); err != nil {
@@ -336,7 +336,7 @@ func TestGCSRenewalPreconditionFailed(t *testing.T) {
 		}
 		return nil
 	})
-	time.Sleep(400 * time.Millisecond) // past the first renewal, at 200 ms
+	time.Sleep(450 * time.Millisecond) // past the first renewal, at 200 ms
 	if err := a.lease.check(); !errors.Is(err, ErrLockLost) {
 		t.Fatalf("after a renewal answered 412: %v, want ErrLockLost", err)
 	}
@@ -361,7 +361,7 @@ func TestGCSRenewalsFail(t *testing.T) {
 		}
 		return nil
 	})
-	time.Sleep(lease * 5 / 6)
+	time.Sleep(lease*5/6 + 50*time.Millisecond)
 	if err := a.Record(pendingEvent("A")); !errors.Is(err, ErrLockLost) || !strings.Contains(err.Error(), "could not be renewed") {
 		t.Fatalf("Record after renewals failed: %v", err)
 	}
