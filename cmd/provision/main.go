@@ -14,7 +14,11 @@
 // ("Owner" in Chat), managers ROLE_ASSISTANT_MANAGER ("Manager"). The
 // results file (default CONFIG.results.json) maps each display name to its
 // space; its journal (FILE.journal) makes progress durable as it happens,
-// and its lock (FILE.lock) keeps two runs apart.
+// and its lock (FILE.lock) keeps two runs apart. With --results
+// gs://BUCKET/PATH.json all three live in Cloud Storage (nothing on local
+// disk), and the lock is a lease (--lock-lease, a minute) renewed while
+// the run lasts and taken over by the next run once a dead holder's lease
+// has run out.
 //
 // Every create carries a requestId recorded before the call, with the
 // principal that sends it, so retries, lost answers and crashes never make
