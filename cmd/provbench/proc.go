@@ -98,10 +98,20 @@ func calls(st chatemu.Stats, method string) int {
 // writeConfig writes a config of n spaces named "PREFIX 000000" onwards,
 // each with members members (none if 0).
 func writeConfig(path, prefix string, n, members int) error {
+	return writeConfigDescribed(path, prefix, n, members, false)
+}
+
+// writeConfigDescribed is writeConfig, each space with a description of its
+// own when describe is set (a name and a description: the shape of the
+// memory goals).
+func writeConfigDescribed(path, prefix string, n, members int, describe bool) error {
 	var buf bytes.Buffer
 	buf.WriteString("defaults:\n  history: on\nspaces:\n")
 	for i := range n {
 		fmt.Fprintf(&buf, "  - displayName: \"%s %06d\"\n", prefix, i)
+		if describe {
+			fmt.Fprintf(&buf, "    description: \"Onboarding space %06d for the platform team\"\n", i)
+		}
 		if members > 0 {
 			buf.WriteString("    members:\n")
 			for j := range members {
@@ -118,6 +128,7 @@ type runResult struct {
 	elapsed time.Duration
 	maxRSS  int64 // bytes
 	summary summary
+	stdout  []byte
 	stderr  string
 	samples []rssSample // when sampled
 }
@@ -172,6 +183,7 @@ func (b *bench) provision(sample bool, args ...string) (*runResult, error) {
 	cancel()
 	wg.Wait()
 	res.stderr = stderr.String()
+	res.stdout = stdout.Bytes()
 	if cmd.ProcessState == nil {
 		return nil, err
 	}

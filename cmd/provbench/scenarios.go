@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -45,9 +46,11 @@ func (b *bench) unitBenchmarks(context.Context) error {
 	return nil
 }
 
-// overhead creates N spaces without members through the provision binary,
-// nothing limiting it: the cost of the tool itself (and of the emulator on
-// the same machine) per space.
+// overhead creates N spaces without members, each with a description,
+// through the provision binary, nothing limiting it: the cost of the tool
+// itself (and of the emulator on the same machine) per space. Then, over
+// the same config and results file, a re-run (everything recorded: nothing
+// to do, no write) and a --plan (--json), each with its peak RSS.
 func (b *bench) overhead(context.Context) error {
 	emu, err := b.startEmulator(quotasOff...)
 	if err != nil {
@@ -56,10 +59,11 @@ func (b *bench) overhead(context.Context) error {
 	defer emu.stop()
 	for _, n := range b.sizes() {
 		config := filepath.Join(b.work, fmt.Sprintf("overhead-%d.yaml", n))
-		if err := writeConfig(config, fmt.Sprintf("Overhead %d", n), n, 0); err != nil {
+		if err := writeConfigDescribed(config, fmt.Sprintf("Overhead %d", n), n, 0, true); err != nil {
 			return err
 		}
-		res, err := b.provision(false, "--endpoint", emu.url, "--rate", "0", "--concurrency", "8", config)
+		args := []string{"--endpoint", emu.url, "--rate", "0", "--concurrency", "8", config}
+		res, err := b.provision(false, args...)
 		if err != nil {
 			return err
 		}
@@ -67,7 +71,33 @@ func (b *bench) overhead(context.Context) error {
 			return fmt.Errorf("%d spaces: exit %d, %d created\n%s", n, res.code, res.summary.Created, tail(res.stderr))
 		}
 		b.stepf("%d spaces: %v, peak RSS %.1f MiB", n, res.elapsed.Round(time.Millisecond), mib(res.maxRSS))
-		b.rep.overhead = append(b.rep.overhead, overheadRow{n: n, elapsed: res.elapsed, maxRSS: res.maxRSS})
+		row := overheadRow{n: n, elapsed: res.elapsed, maxRSS: res.maxRSS}
+
+		again, err := b.provision(false, args...)
+		if err != nil {
+			return err
+		}
+		if again.code != 0 || again.summary.Created != 0 || again.summary.SpaceWrites+again.summary.MemberWrites != 0 {
+			return fmt.Errorf("re-run of %d spaces: exit %d, %d created, %d space writes, want exit 0 and nothing to do\n%s",
+				n, again.code, again.summary.Created, again.summary.SpaceWrites, tail(again.stderr))
+		}
+		b.stepf("%d spaces, re-run: %v, peak RSS %.1f MiB", n, again.elapsed.Round(time.Millisecond), mib(again.maxRSS))
+		row.rerun, row.rerunRSS = again.elapsed, again.maxRSS
+
+		planned, err := b.provision(false, append([]string{"--plan"}, args...)...)
+		if err != nil {
+			return err
+		}
+		var pl struct {
+			Summary struct{ Unchanged int }
+		}
+		if err := json.Unmarshal(planned.stdout, &pl); planned.code != 0 || err != nil || pl.Summary.Unchanged != n {
+			return fmt.Errorf("--plan of %d spaces: exit %d, %d unchanged (%v), want exit 0, %d unchanged\n%s",
+				n, planned.code, pl.Summary.Unchanged, err, n, tail(planned.stderr))
+		}
+		b.stepf("%d spaces, --plan: %v, peak RSS %.1f MiB", n, planned.elapsed.Round(time.Millisecond), mib(planned.maxRSS))
+		row.plan, row.planRSS = planned.elapsed, planned.maxRSS
+		b.rep.overhead = append(b.rep.overhead, row)
 	}
 	return nil
 }

@@ -24,7 +24,8 @@ var benchEndpoint = flag.String("bench.endpoint", "",
 // BenchmarkProvision runs the whole command in-process, as a user would:
 // config parse, plan, apply through the Chat client over loopback HTTP, and
 // the results store with fsync. Each iteration creates N new spaces without
-// members, with --rate 0 --concurrency 8, and reports the cost per space.
+// members, each with a description, with --rate 0 --concurrency 8, and
+// reports the cost per space.
 //
 // With -bench.endpoint the emulator runs in another process (cmd/chatemu
 // with its quotas off), so the allocation figures are the command's alone.
@@ -74,13 +75,15 @@ func BenchmarkProvision(b *testing.B) {
 }
 
 // writeBenchConfig writes a config of n spaces without members, named
-// "PREFIX 000000" onwards.
+// "PREFIX 000000" onwards, each with a description of its own (the
+// config of cmd/provbench's overhead rows).
 func writeBenchConfig(tb testing.TB, path, prefix string, n int) {
 	tb.Helper()
 	var buf strings.Builder
 	buf.WriteString("defaults:\n  history: on\nspaces:\n")
 	for i := range n {
 		fmt.Fprintf(&buf, "  - displayName: %q\n", fmt.Sprintf("%s %06d", prefix, i))
+		fmt.Fprintf(&buf, "    description: \"Onboarding space %06d for the platform team\"\n", i)
 	}
 	if err := os.WriteFile(path, []byte(buf.String()), 0o644); err != nil {
 		tb.Fatal(err)

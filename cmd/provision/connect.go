@@ -49,6 +49,9 @@ func (e *env) logger(o *options) *slog.Logger {
 	if o.verbose {
 		level = slog.LevelDebug
 	}
+	if e.jsonLog {
+		return slog.New(jsonHandler(e.rawStderr, level))
+	}
 	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 }
 
@@ -145,7 +148,8 @@ func (e *env) authConfig(o *options, cfg *plan.Config, base *http.Client, log *s
 func needs(o *options, cfg *plan.Config) auth.Needs {
 	if o.plan {
 		// --plan --refresh reads, and only reads.
-		return auth.Needs{ReadOnly: true, Members: o.refresh, Admin: o.admin, Groups: o.refresh && hasGroupEmails(cfg)}
+		// (provision import too, which tells groups by their emails.)
+		return auth.Needs{ReadOnly: true, Members: o.refresh, Admin: o.admin, Groups: o.refresh && hasGroupEmails(cfg) || o.importing}
 	}
 	n := auth.Needs{Members: hasMembers(cfg) || o.pruneMembers || o.refresh, Delete: o.prune, Admin: o.admin,
 		Messages: hasWelcome(cfg), Groups: hasGroupEmails(cfg)}

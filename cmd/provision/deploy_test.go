@@ -440,7 +440,7 @@ func TestDeploySystemdUnits(t *testing.T) {
 		t.Errorf("provision.service: User=%q, want a user of its own", u)
 	}
 	if f, _ := svc.last("Unit", "OnFailure"); f == "" {
-		t.Error("provision.service: no OnFailure=: a run that exits 1 or 2 would alert no one")
+		t.Error("provision.service: no OnFailure=: a run that exits 1, 2 or 3 would alert no one")
 	}
 	// The state files live in the state directory, the key comes from
 	// LoadCredential=.
@@ -715,6 +715,7 @@ func TestDeployCronWrapper(t *testing.T) {
 		{name: "failed", status: 1, stderr: `failed: "Onboarding: Sales": ALREADY_EXISTS`, want: []string{"exit 1", "retries by itself", "ALREADY_EXISTS"}},
 		{name: "config", status: 2, stderr: "spaces.yaml:3:5: unknown key", earlier: lockMsg, want: []string{"exit 2", "A person must look", "unknown key"}},
 		{name: "locked", status: 2, stderr: lockMsg, want: []string{"another run holds the lock", "pid 41"}},
+		{name: "stopped", status: 3, stderr: `provision: results lock lost: "/var/lib/provision/spaces.results.json.lock" was removed during the run`, want: []string{"exit 3", "stopped mid-way", "A person must look", "results lock lost"}},
 		{name: "interrupted", status: 130, want: []string{"exit 130", "resumes"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -293,8 +293,8 @@ func exitCode(err error) int {
 }
 
 // A run whose lock another run takes over (this one was paused past its
-// lease) stops at its next record: exit 2, saying so, and nothing more
-// is sent or written.
+// lease) stops at its next record: exit 3 (stopped mid-way, after it
+// began writing), saying so, and nothing more is sent or written.
 func TestGCSLockTakenOverMidRun(t *testing.T) {
 	t.Parallel()
 	srv, host := gcsEmulator(t)
@@ -328,8 +328,8 @@ func TestGCSLockTakenOverMidRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := <-done
-	if out.code != 2 {
-		t.Fatalf("exit %d, want 2\n%s", out.code, out.stderr)
+	if out.code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", out.code, out.stderr)
 	}
 	if !strings.Contains(out.stderr, "taken over by another run") {
 		t.Errorf("stderr does not say the lock was taken over:\n%s", out.stderr)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -101,5 +102,53 @@ func TestRecreatedGroup(t *testing.T) {
 				t.Errorf("plan after the run: exit %d\n%s", again.code, again.stdout)
 			}
 		})
+	}
+}
+
+// TestGroupLookedUpOncePerRun: "a group's lookup is recorded, so later runs
+// skip it": one lookup per group per run, whatever the number of spaces
+// naming it, and none in a later run for a new space naming a group
+// already recorded.
+func TestGroupLookedUpOncePerRun(t *testing.T) {
+	t.Parallel()
+	emu, url := newEmu(t, chatemu.WithGroups(map[string]string{"eng@example.com": "groups/03x9eng"}))
+	dir := t.TempDir()
+	config := filepath.Join(dir, "spaces.yaml")
+	write := func(names ...string) {
+		t.Helper()
+		var b strings.Builder
+		b.WriteString("spaces:\n")
+		for _, n := range names {
+			b.WriteString("  - displayName: \"" + n + "\"\n    members: [ana@example.com, group:eng@example.com]\n")
+		}
+		if err := os.WriteFile(config, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lookups := func() int {
+		n := 0
+		for _, c := range emu.Stats().Calls["groups.lookup"] {
+			n += c
+		}
+		return n
+	}
+	args := []string{"--auth", "none", "--endpoint", url, "--groups-endpoint", url, "--rate", "0", "--caller", "caller@example.com", config}
+
+	write("A", "B", "C")
+	if out := provision(t, args...); out.code != exitOK {
+		t.Fatalf("first run: exit %d\n%s", out.code, out.stderr)
+	}
+	if n := lookups(); n != 1 {
+		t.Fatalf("three new spaces naming one group: %d lookups, want 1", n)
+	}
+	write("A", "B", "C", "D")
+	if out := provision(t, args...); out.code != exitOK {
+		t.Fatalf("second run: exit %d\n%s", out.code, out.stderr)
+	}
+	if n := lookups(); n != 1 {
+		t.Errorf("a new space naming a recorded group: %d lookups in all, want still 1", n)
+	}
+	if got := groupsOf(emu, resultsOf(t, filepath.Join(dir, "spaces.results.json")).Spaces["D"].Name); !slices.Equal(got, []string{"groups/03x9eng"}) {
+		t.Errorf("the new space has groups %v, want [groups/03x9eng]", got)
 	}
 }

@@ -87,8 +87,8 @@ func TestRefusedBeforeAnyCall(t *testing.T) {
 }
 
 // TestResultsDirectoryMovedMidRun: the directory of the results file is
-// renamed while the run is creating: the run stops (exit 2) at its next
-// record, and never prints a path that no longer exists; what it recorded
+// renamed while the run is creating: the run stops (exit 3: it had begun
+// writing) at its next record, and never prints a path that no longer exists; what it recorded
 // is where the directory went.
 func TestResultsDirectoryMovedMidRun(t *testing.T) {
 	t.Parallel()
@@ -114,8 +114,8 @@ func TestResultsDirectoryMovedMidRun(t *testing.T) {
 	config := writeConfig(t, dir, 5, nil)
 	out := provision(t, "--auth", "none", "--endpoint", srv.URL+"/", "--rate", "0", "--concurrency", "1",
 		"--results", filepath.Join(state, "spaces.results.json"), config)
-	if out.code != exitUsage || !strings.Contains(out.stderr, "moved") {
-		t.Fatalf("exit %d, stderr:\n%s\nwant exit 2 saying the directory moved", out.code, out.stderr)
+	if out.code != exitStopped || !strings.Contains(out.stderr, "moved") {
+		t.Fatalf("exit %d, stderr:\n%s\nwant exit 3 saying the directory moved", out.code, out.stderr)
 	}
 	for _, line := range strings.Split(out.stdout, "\n") {
 		if rest, ok := strings.CutPrefix(line, "Results: "); ok {
@@ -161,7 +161,7 @@ func TestBasicCredentialsEchoedAreRedacted(t *testing.T) {
 }
 
 // TestLockLostSaidOnce: the lock removed while the run holds it stops the
-// run (exit 2) with one message, and the summary says the results file was
+// run (exit 3: a space was made) with one message, and the summary says the results file was
 // not written.
 func TestLockLostSaidOnce(t *testing.T) {
 	t.Parallel()
@@ -182,8 +182,8 @@ func TestLockLostSaidOnce(t *testing.T) {
 	t.Cleanup(srv.Close)
 	config := writeConfig(t, dir, 5, nil)
 	out := provision(t, "--auth", "none", "--endpoint", srv.URL+"/", "--rate", "0", "--concurrency", "1", config)
-	if out.code != exitUsage || strings.Count(out.stderr, "results lock lost") != 1 || strings.Contains(out.stderr, "run stopped: ") {
-		t.Fatalf("exit %d, stderr:\n%s\nwant exit 2 and the lost lock said once", out.code, out.stderr)
+	if out.code != exitStopped || strings.Count(out.stderr, "results lock lost") != 1 || strings.Contains(out.stderr, "run stopped: ") {
+		t.Fatalf("exit %d, stderr:\n%s\nwant exit 3 and the lost lock said once", out.code, out.stderr)
 	}
 	if !strings.Contains(out.stdout, "Results: not written: the lock was lost") {
 		t.Fatalf("summary:\n%s", out.stdout)

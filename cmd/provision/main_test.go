@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -19,10 +20,21 @@ import (
 )
 
 // TestMain lets the test binary double as the provision command for the
-// scripts under testdata/script, and points the metadata server at a closed
-// loopback port so that nothing here can reach 169.254.169.254.
+// scripts under testdata/script, and points the metadata server at a
+// loopback stand-in so that nothing here can reach 169.254.169.254. The
+// stand-in is there (as on Google Cloud: --plan --auth adc finds it) but
+// gives no token (a run with --auth adc is refused at its first token).
+// A test that wants no metadata server at all sets GCE_METADATA_HOST to a
+// closed port in the environment it hands run.
 func TestMain(m *testing.M) {
-	os.Setenv("GCE_METADATA_HOST", "127.0.0.1:1")
+	meta := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Metadata-Flavor", "Google")
+		if r.URL.Path == "/computeMetadata/v1/" {
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	os.Setenv("GCE_METADATA_HOST", strings.TrimPrefix(meta.URL, "http://"))
 	code := testscript.RunMain(m, map[string]func() int{
 		"provision": func() int {
 			return run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
@@ -31,6 +43,7 @@ func TestMain(m *testing.M) {
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
+	meta.Close()
 	os.Exit(code)
 }
 

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"syscall"
@@ -82,7 +84,7 @@ func writeMetrics(path string, r runReport) error {
 		}
 	}
 	gauge("provision_run_duration_seconds", "How long the last run took.", r.end.Sub(r.start).Seconds())
-	gauge("provision_exit_status", "The exit status of the last run: 0 ok, 1 failures or quota, 2 usage, 130 interrupted.", float64(r.exit))
+	gauge("provision_exit_status", "The exit status of the last run: 0 ok, 1 failures or quota, 2 refused before any write, 3 stopped mid-way (a person must look), 130 interrupted.", float64(r.exit))
 	gauge("provision_last_run_timestamp_seconds", "When the last run ended (Unix time).", float64(r.end.Unix()))
 	last := previousSuccess(path)
 	if r.exit == exitOK {
@@ -135,4 +137,25 @@ func previousSuccess(path string) float64 {
 		return 0
 	}
 	return mf.GetMetric()[0].GetGauge().GetValue()
+}
+
+// replaceableMetrics says whether path may be written as the metrics file
+// of a refused command line, whose other file names were not checked
+// against it: only if nothing is there, or a metrics file of provision.
+func replaceableMetrics(path string) bool {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return true
+	case err != nil || !fi.Mode().IsRegular():
+		return false
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(f)
+	return err == nil && mfs["provision_exit_status"] != nil
 }

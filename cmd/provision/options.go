@@ -50,6 +50,9 @@ type options struct {
 	maxRemovals    int    // most members --prune-members removes in a run; over it, none
 	admin          bool   // use the caller's administrator privilege
 	verbose        bool
+	logFormat      string        // text or json (logformat.go)
+	importing      bool          // provision import FILE
+	query          string        // import: only spaces whose display name matches
 	lockLease      time.Duration // lease of a gs:// state's lock
 }
 
@@ -67,10 +70,16 @@ func usagef(format string, args ...any) error {
 var authModes = []string{"user", "service-account", "app", "adc", "token", "none"}
 
 const usageText = `Usage: provision [flags] [CONFIG]
+       provision import [flags] FILE
 
-Creates the Google Chat named spaces listed in CONFIG (default spaces.yaml)
-and records each one's ID and URL in the results file, which later runs read
-to skip what is done. Run with --plan first to see what would happen.
+Creates the Google Chat named spaces listed in CONFIG (default spaces.yaml;
+a .csv file is read as CSV) and records each one's ID and URL in the results
+file, which later runs read to skip what is done. Run with --plan first to
+see what would happen.
+
+provision import writes FILE, a new YAML config, and its results file from
+the named spaces you own or manage (with --admin, the organization's), so
+that they are managed from then on; it never overwrites a file.
 
 Flags:
 `
@@ -81,14 +90,23 @@ Exit status:
   1    at least one space failed (see the results file and stderr), or the
        run stopped waiting for the server's quota (nothing failed; run again),
        or deletions or member removals were withheld (the summary says why)
-  2    usage, config or credentials error; nothing was applied
+  2    refused before any write: usage, config or credentials error, or
+       another run holds the lock; nothing was applied
+  3    stopped mid-way by a fatal condition (the lock lost, the results
+       directory moved, the credentials refused after the run began
+       writing): what was done is recorded; a person must look
   130  interrupted; everything that finished is recorded, run again to resume
 `
 
 // parseArgs turns the command line into options. It is pure: it reads no
-// file and no environment, so it can be tested as a table.
+// file and no environment, so it can be tested as a table. A refused
+// command line still returns the options read so far, so that the run's
+// metrics can say it was refused (--metrics, once read).
 func parseArgs(args []string, help io.Writer) (*options, error) {
 	o := &options{}
+	if len(args) > 0 && args[0] == "import" {
+		o.importing, args = true, args[1:]
+	}
 	fs := flag.NewFlagSet("provision", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.BoolVar(&o.plan, "plan", false, "dry run: print the plan and exit; nothing written, and no API call but the reads of --refresh")
@@ -108,7 +126,7 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 	fs.IntVar(&o.maxAttempts, "max-attempts", 6, "attempts per call, the first one included")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-call timeout")
 	fs.DurationVar(&o.maxWait, "max-wait", apply.DefaultThrottle.MaxWait, "the longest the run waits for the server's quota to come back before it stops (exit 1, nothing failed); the default outlasts the hourly cap on creating spaces")
-	fs.BoolVar(&o.adopt, "adopt", false, "as adopt: true on every space: a space of that name that already exists is taken over if you are its owner or manager")
+	fs.BoolVar(&o.adopt, "adopt", false, "as adopt: true on every space: a space of that name that already exists is taken over if you are its owner or manager (with --admin: whatever your role, said for each)")
 	fs.BoolVar(&o.refresh, "refresh", false, "read the recorded spaces (and, where members are managed, their members) before planning, so changes made in Chat show up and are corrected; with --plan, reads only")
 	fs.BoolVar(&o.version, "version", false, "print the version (module version, VCS revision, Go version) and exit")
 	fs.StringVar(&o.metrics, "metrics", "", "write the run's metrics to `FILE` in the Prometheus text format (node_exporter's textfile collector), atomically")
@@ -118,8 +136,10 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 	fs.IntVar(&o.maxDeletions, "max-deletions", plan.DefaultMaxDeletions, "the most spaces --prune deletes in a run: a plan that would delete more deletes none (exit 1); 0 allows none, a large number lifts the bound")
 	fs.IntVar(&o.maxRemovals, "max-removals", plan.DefaultMaxRemovals, "the most members --prune-members removes in a run, over all spaces: a plan that would remove more removes none (exit 1); 0 allows none, a large number lifts the bound")
 	fs.BoolVar(&o.admin, "admin", false, "use your Workspace administrator privilege where the API allows it: find spaces anywhere in the organization, manage spaces you are not in")
+	fs.StringVar(&o.query, "query", "", "import: only the spaces whose display name matches `TEXT` (each word the start of a word of the name, case apart)")
 	fs.DurationVar(&o.lockLease, "lock-lease", results.DefaultLease, "with --results gs://…: how long the lock holds without being renewed (it is renewed every third of it); a run that dies holds it that long at most")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging on stderr: each call, attempt and wait (never a credential)")
+	fs.StringVar(&o.logFormat, "log-format", "text", "`FORMAT` of stderr: text, or json (one object a line, with Cloud Logging's severity and message)")
 
 	// Flags may come after the config too (provision spaces.yaml --plan):
 	// parse again after each positional argument.
@@ -130,7 +150,7 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 				printUsage(help, fs)
 				return nil, flag.ErrHelp
 			}
-			return nil, usageError{err}
+			return o, usageError{err}
 		}
 		if fs.NArg() == 0 {
 			break
@@ -138,22 +158,27 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 		pos = append(pos, fs.Arg(0))
 		rest = fs.Args()[1:]
 	}
-	switch len(pos) {
-	case 0:
+	switch {
+	case o.importing && len(pos) != 1:
+		return o, usagef("provision import FILE: one file to write expected, got %d arguments", len(pos))
+	case len(pos) == 0:
 		o.config = "spaces.yaml"
-	case 1:
+	case len(pos) == 1:
 		o.config = pos[0]
 	default:
-		return nil, usagef("one config file expected, got %d arguments: %q", len(pos), pos)
+		return o, usagef("one config file expected, got %d arguments: %q", len(pos), pos)
 	}
 	if o.config == "" {
-		return nil, usagef("the config file name is empty")
+		return o, usagef("the config file name is empty")
 	}
 	if o.results == "" {
 		o.results = strings.TrimSuffix(o.config, filepath.Ext(o.config)) + ".results.json"
 	}
 	if err := o.check(); err != nil {
-		return nil, usageError{err}
+		return o, usageError{err}
+	}
+	if err := o.checkImport(); err != nil {
+		return o, usageError{err}
 	}
 	return o, nil
 }
@@ -191,9 +216,15 @@ func (o *options) check() error {
 	case o.admin && o.auth == "app":
 		return errors.New("--admin is a Workspace administrator's privilege; a Chat app (--auth app) has none")
 	}
+	if !slices.Contains(logFormats, o.logFormat) {
+		return fmt.Errorf("--log-format %q is not a format; use one of %s", o.logFormat, strings.Join(logFormats, ", "))
+	}
 	if results.IsRemote(o.results) {
 		if _, err := results.ParseRemote(o.results); err != nil {
 			return fmt.Errorf("--results: %w", err)
+		}
+		if o.importing {
+			return fmt.Errorf("provision import writes its results file on local disk, not in a bucket: import without --results %s, then copy the file there (gcloud storage cp FILE %s) before the first run", o.results, o.results)
 		}
 	}
 	if !slices.Contains(authModes, o.auth) {

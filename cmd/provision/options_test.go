@@ -27,6 +27,7 @@ func defaults() options {
 		maxWait:        65 * time.Minute, // longer than the hourly creation window
 		maxDeletions:   10,
 		maxRemovals:    100,
+		logFormat:      "text",
 		lockLease:      time.Minute,
 	}
 }
@@ -39,6 +40,7 @@ func TestParseArgs(t *testing.T) {
 	}{
 		{nil, func(o *options) {}},
 		{[]string{"team.yaml"}, func(o *options) { o.config, o.results = "team.yaml", "team.results.json" }},
+		{[]string{"--log-format", "json"}, func(o *options) { o.logFormat = "json" }},
 		{[]string{"dir/cohort.yml"}, func(o *options) { o.config, o.results = "dir/cohort.yml", "dir/cohort.results.json" }},
 		{[]string{"noext"}, func(o *options) { o.config, o.results = "noext", "noext.results.json" }},
 		{[]string{"--plan"}, func(o *options) { o.plan = true }},
@@ -129,6 +131,7 @@ func TestParseArgsRefused(t *testing.T) {
 		{[]string{"--lock-lease", "2h"}, "--lock-lease must be between 3s and 1h, got 2h0m0s"},
 		{[]string{"--results", "gs://Bad_Bucket/x.json"}, `"Bad_Bucket" is not a Cloud Storage bucket name`},
 		{[]string{"--results", "gs://bucket"}, `"gs://bucket" names no object`},
+		{[]string{"import", "--results", "gs://bucket/x.json", "x.yaml"}, "provision import writes its results file on local disk, not in a bucket"},
 		{[]string{"--max-deletions", "-1"}, "--max-deletions must be 0 (none allowed) or more, got -1"},
 		{[]string{"--max-removals", "-5"}, "--max-removals must be 0 (none allowed) or more, got -5"},
 		{[]string{"--max-deletions", "ten"}, `invalid value "ten" for flag -max-deletions`},
@@ -140,6 +143,7 @@ func TestParseArgsRefused(t *testing.T) {
 		{[]string{""}, "the config file name is empty"},
 		{[]string{"--results", "a.yaml", "a.yaml"}, `--results "a.yaml" would overwrite the config file`},
 		{[]string{"--admin", "--auth", "app", "--credentials", "k.json"}, "--admin is a Workspace administrator's privilege; a Chat app (--auth app) has none"},
+		{[]string{"--log-format", "xml"}, `--log-format "xml" is not a format; use one of text, json`},
 		{[]string{"--auth", "password"}, `--auth "password" is not a mode; use one of user, service-account, app, adc, token, none`},
 		{[]string{"--auth", ""}, `--auth "" is not a mode`},
 		{[]string{"--subject", "a@example.com", "--auth", "token"}, `--subject is for --auth service-account (or adc with a service-account key), not "token"`},

@@ -48,7 +48,8 @@ func newProgress(e *env, p *plan.Plan, limiters map[string]*apply.Limiter) *prog
 	if pr.total == 0 {
 		return pr
 	}
-	if e.terminal {
+	if e.terminal && !e.jsonLog {
+		// (In json mode, a line every tick: a bar is no JSON.)
 		pr.wg.Add(1)
 		go pr.watchQuota()
 		pr.bar = progressbar.NewOptions(pr.total,
@@ -187,6 +188,17 @@ func (pr *progress) done(o apply.Outcome) {
 	if pr.bar != nil {
 		pr.bar.Add(1)
 	}
+}
+
+// warning is apply's OnWarning: what a space kept as it was though the
+// plan asked otherwise; not a failure.
+func (pr *progress) warning(key, msg string) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if pr.bar != nil {
+		pr.bar.Clear()
+	}
+	fmt.Fprintf(pr.e.stderr, "warning: %s\n", msg)
 }
 
 // failed tells whether anything of the run failed: a space, or a member,

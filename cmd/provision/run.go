@@ -29,6 +29,7 @@ const (
 	exitOK          = 0
 	exitFailed      = 1
 	exitUsage       = 2
+	exitStopped     = 3 // stopped mid-way by a fatal condition (fatal.go)
 	exitInterrupted = 130
 )
 
@@ -51,6 +52,13 @@ type env struct {
 	throttle apply.Throttle
 	// tick is how often progress is logged when stderr is not a terminal.
 	tick time.Duration
+	// jsonLog is set by --log-format json: stderr is one JSON object a
+	// line, and rawStderr is what the objects are written to.
+	jsonLog   bool
+	rawStderr io.Writer
+	// announce says a first interrupt (main's signal context) is said on
+	// stderr as it comes.
+	announce bool
 
 	// groups is the Cloud Identity client, when the config names groups by
 	// email.
@@ -63,10 +71,13 @@ type env struct {
 	// What the run did, for its metrics.
 	summary *apply.Summary
 	counts  plan.Counts
+	// recorded counts the events this run recorded that say something
+	// was done (fatal.go).
+	recorded atomic.Int64
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv, tick: 5 * time.Second}
+	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv, tick: 5 * time.Second, announce: true}
 	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
 		e.terminal = true
 		e.openBrowser = auth.SystemBrowser
@@ -79,19 +90,37 @@ func (e *env) run(ctx context.Context, args []string) int {
 	e.stderr = &lockedWriter{w: e.stderr}
 	start := time.Now()
 	o, err := parseArgs(args, e.stdout)
+	refused := err != nil // the command line itself
+	if o != nil && o.logFormat == "json" {
+		// Every line of stderr from here on, a refusal of the command
+		// line included (once --log-format was read), is a JSON object.
+		lines := &jsonLines{h: jsonHandler(e.stderr, slog.LevelDebug)}
+		e.jsonLog, e.rawStderr, e.stderr = true, e.stderr, lines
+		defer lines.flush()
+	}
+	if e.announce {
+		stop := context.AfterFunc(ctx, func() {
+			fmt.Fprintln(e.stderr, "provision: interrupted: finishing the calls in flight and recording them (interrupt again to quit at once)")
+		})
+		defer stop()
+	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
 	case err == nil && o.version:
 		fmt.Fprintln(e.stdout, readBuildInfo())
 		return exitOK
+	case err == nil && o.importing:
+		err = e.importSpaces(ctx, o)
 	case err == nil:
 		err = e.provision(ctx, o)
 	}
 	code := e.exit(err)
-	if o != nil && o.metrics != "" && !o.plan {
+	if o != nil && o.metrics != "" && !o.plan && (!refused || replaceableMetrics(o.metrics)) {
 		// Written whatever the outcome: a monitor reads the exit status
-		// and the time of the last success from it.
+		// and the time of the last success from it. For a refused
+		// command line, only over a file that is absent or a metrics
+		// file already: its name was not checked against the others.
 		r := runReport{sum: e.summary, counts: e.counts, exit: code, start: start, end: time.Now(), build: readBuildInfo()}
 		if err := writeMetrics(o.metrics, r); err != nil {
 			fmt.Fprintf(e.stderr, "provision: %v\n", err)
@@ -108,7 +137,7 @@ func (e *env) provision(ctx context.Context, o *options) error {
 	if err != nil {
 		return usagef("reading the config: %w", err)
 	}
-	cfg, err := plan.Parse(o.config, data, plan.Options{App: o.auth == string(auth.App)})
+	cfg, err := plan.Parse(o.config, data, plan.Options{App: o.auth == string(auth.App), Include: os.ReadFile})
 	if err != nil {
 		return usageError{err}
 	}
@@ -136,7 +165,11 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		// A plan from the record alone: no credentials, no call; but the
 		// checks a run makes before its first call, so that a plan never
 		// passes where the run would be refused.
-		if err := auth.Check(e.authConfig(o, cfg, nil, nil)); err != nil {
+		// The credentials are checked for what the run would ask of
+		// them (its scopes), not for the plan's reads.
+		run := *o
+		run.plan = false
+		if err := auth.Check(e.authConfig(&run, cfg, nil, nil)); err != nil {
 			return usageError{err}
 		}
 		if err := e.checkGroupsEndpoint(o, cfg); err != nil {
@@ -146,7 +179,15 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		if err != nil {
 			return usagef("reading the results file: %w", err)
 		}
-		if err := e.printPlan(o, plan.Diff(cfg, apply.Recorded(f, nil))); err != nil {
+		recorded := apply.RecordedFor(f, nil, cfg.Spaces)
+		if o.export == "" {
+			// The planner's view holds what the plan needs: the file is
+			// not kept beside it and the plan.
+			f = nil
+		}
+		p := plan.Diff(cfg, recorded)
+		recorded = nil
+		if err := e.printPlan(o, p); err != nil {
 			return err
 		}
 		return e.export(o, cfg, f)
@@ -189,7 +230,7 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		fmt.Fprintf(e.stderr, "provision: the results file: %v\n", cerr)
 		switch {
 		case stateLost(cerr):
-			err = usageError{cerr}
+			err = e.fatal(cerr)
 		case err == nil:
 			err = errFailed{}
 		}
@@ -295,6 +336,7 @@ func (e *env) refresh(ctx context.Context, o *options, opts apply.Options, svc *
 
 func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *chat.Service, store results.Handle, creds *auth.Credentials, log *slog.Logger) error {
 	opts := e.options(o, creds, log)
+	rec := countingRecorder{Handle: store, done: &e.recorded}
 	var ref *apply.Refreshed
 	if o.refresh {
 		r, err := e.refresh(ctx, o, opts, svc, cfg, store.Snapshot())
@@ -314,7 +356,7 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 				if !slices.Contains(en.Applied.Members, m) {
 					continue
 				}
-				if err := store.Record(results.Event{Space: k, Member: m, ID: id}); err != nil {
+				if err := rec.Record(results.Event{Space: k, Member: m, ID: id}); err != nil {
 					return e.stopped(fmt.Errorf("recording %q: %w", k, err), creds)
 				}
 			}
@@ -322,7 +364,15 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 		ref = &r
 		opts.Refreshed = ref
 	}
-	p := plan.Diff(cfg, apply.Recorded(store.Snapshot(), ref))
+	// The planner's view of the state, read in place rather than from a
+	// copy of the whole state.
+	var recorded map[string]plan.Recorded
+	store.View(func(f *results.File) {
+		opts.RecordedGroups = apply.RecordedGroups(f)
+		recorded = apply.RecordedFor(f, ref, cfg.Spaces)
+	})
+	p := plan.Diff(cfg, recorded)
+	recorded = nil
 	if !o.json {
 		if err := plan.WriteTextOptions(e.stdout, p, plan.TextOptions{Verbose: o.verbose}); err != nil {
 			return err
@@ -331,7 +381,8 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 	prog := newProgress(e, p, map[string]*apply.Limiter{"space writes": opts.Spaces, "membership writes": opts.Members, "reads": opts.Reads})
 	prog.callerUnknown = opts.Caller == "" && !opts.App
 	opts.OnDone = prog.done
-	sum, err := apply.Run(ctx, svc, store, p, opts)
+	opts.OnWarning = prog.warning
+	sum, err := apply.Run(ctx, svc, rec, p, opts)
 	if ref != nil {
 		// The refresh's reads are the run's too.
 		sum.Reads += ref.Reads

@@ -7,9 +7,11 @@ import (
 	"io"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -27,6 +29,9 @@ var updateScripts = flag.Bool("update", false, "rewrite the files that scripts c
 //
 //	emu spaces N   the emulator holds N spaces, none a duplicate
 //	emu messages N the emulator holds N messages
+//	emu writes N   the emulator was sent N write calls (creates, patches,
+//	               deletes of spaces and members, messages), whatever
+//	               their answers
 //	emu add NAME   a space named NAME exists already, made outside provision
 //	emu hide NAME  someone else owns a space named NAME, invisible to us
 //	emu foreign NAME ROLE
@@ -53,6 +58,9 @@ var updateScripts = flag.Bool("update", false, "rewrite the files that scripts c
 //	               the group EMAIL was deleted and made again: Cloud
 //	               Identity now knows it as groups/ID
 //	json FILE      FILE (or stdout) is exactly one JSON document
+//	jsonlines FILE every line of FILE (or stderr) is one JSON object with
+//	               Cloud Logging's severity, a message and a time, and
+//	               no escape sequence or carriage return
 func TestScript(t *testing.T) {
 	t.Parallel()
 	testscript.Run(t, testscript.Params{
@@ -74,8 +82,9 @@ func TestScript(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"emu":  cmdEmu,
-			"json": cmdJSON,
+			"emu":       cmdEmu,
+			"json":      cmdJSON,
+			"jsonlines": cmdJSONLines,
 		},
 	})
 }
@@ -171,6 +180,21 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: emu spaces N | emu add NAME | emu hide NAME | emu foreign NAME ROLE | emu delete NAME")
 	}
 	switch args[0] {
+	case "writes":
+		want, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		got := 0
+		for method, byCode := range emu.Stats().Calls {
+			switch method {
+			case "spaces.create", "spaces.setup", "spaces.patch", "spaces.delete", "members.create", "members.patch", "members.delete", "spaces.messages.create":
+				for _, n := range byCode {
+					got += n
+				}
+			}
+		}
+		if got != want {
+			ts.Fatalf("emulator was sent %d write calls, want %d (%v)", got, want, emu.Stats().Calls)
+		}
 	case "messages":
 		want, err := strconv.Atoi(args[1])
 		ts.Check(err)
@@ -224,5 +248,34 @@ func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s is one JSON document", args[0])
 	case !neg && err != nil:
 		ts.Fatalf("%s is not one JSON document: %v", args[0], err)
+	}
+}
+
+func cmdJSONLines(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: jsonlines FILE")
+	}
+	text := ts.ReadFile(args[0])
+	if text == "" {
+		ts.Fatalf("%s is empty", args[0])
+	}
+	if strings.ContainsAny(text, "\x1b\r") {
+		ts.Fatalf("%s holds an escape sequence or a carriage return", args[0])
+	}
+	severities := []string{"DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY"}
+	for i, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			ts.Fatalf("%s line %d is not a JSON object: %v\n%s", args[0], i+1, err, line)
+		}
+		sev, _ := v["severity"].(string)
+		msg, _ := v["message"].(string)
+		at, _ := v["time"].(string)
+		if !slices.Contains(severities, sev) || msg == "" {
+			ts.Fatalf("%s line %d has no Cloud Logging severity and message: %s", args[0], i+1, line)
+		}
+		if _, err := time.Parse(time.RFC3339Nano, at); err != nil {
+			ts.Fatalf("%s line %d has no RFC 3339 time: %s", args[0], i+1, line)
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 func (e *env) exit(err error) int {
 	var ue usageError
 	var failed errFailed
+	var midway stoppedMidway
 	switch {
 	case err == nil:
 		return exitOK
@@ -25,6 +26,10 @@ func (e *env) exit(err error) int {
 		return exitFailed
 	case errors.Is(err, errInterrupted):
 		return exitInterrupted
+	case errors.As(err, &midway):
+		fmt.Fprintf(e.stderr, "provision: %v\n", err)
+		fmt.Fprintln(e.stderr, "provision: stopped mid-way: what this run did is recorded; a person must look (the lines above say why) before the next run")
+		return exitStopped
 	case errors.As(err, &ue):
 		var problems plan.Problems
 		if errors.As(err, &problems) {
@@ -96,7 +101,7 @@ func (e *env) stopped(err error, creds *auth.Credentials) error {
 		// The lock or the directory of the state went during the run:
 		// nothing more may be recorded there. The message (printed once,
 		// by exit) says where the state is.
-		return usageError{unwrapStopped(err)}
+		return e.fatal(unwrapStopped(err))
 	case errors.As(err, &denied):
 		advice := denied.Advice
 		if advice == "" {
@@ -104,15 +109,19 @@ func (e *env) stopped(err error, creds *auth.Credentials) error {
 		}
 		fmt.Fprintf(e.stderr, "provision: stopped: %v\n%s\n", denied, advice)
 		if denied.Advice != "" {
-			return usageError{errors.New("the Chat app is not configured; nothing more was sent")}
+			return e.fatal(errors.New("the Chat app is not configured; nothing more was sent"))
 		}
-		return usageError{errors.New("the credentials were refused; nothing more was sent")}
+		return e.fatal(errors.New("the credentials were refused; nothing more was sent"))
 	case errors.As(err, &quota):
 		fmt.Fprintf(e.stderr, "provision: stopped: %v.\nNothing failed: what was in flight is recorded as pending, and the next run resumes where this one stopped. Run again later, or raise --max-wait.\n", quota)
 		return errFailed{}
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(e.stderr, "provision: interrupted; everything that finished is recorded, run again to resume")
 		return errInterrupted
+	case errors.Is(err, apply.ErrStopped):
+		// The state could not be written (a full disk, say): the run
+		// stopped, as it must not go on doing what it cannot record.
+		return e.fatal(err)
 	}
 	return err
 }

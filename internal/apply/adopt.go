@@ -76,6 +76,29 @@ func (r *runner) adopt(ctx context.Context, displayName string) (*chat.Space, er
 	return s, nil
 }
 
+// adminAdoption says what the caller is in a space adopted with --admin,
+// when it is not its owner or manager: "you are only a member of it", "you
+// are not a member of it", or that the caller's role is unknown; "" for an
+// owner or manager. --admin adopts whatever the caller's role, which
+// without it would refuse the space: the run says so for each.
+func (r *runner) adminAdoption(ctx context.Context, s *chat.Space) string {
+	if r.opts.Caller == "" {
+		return "your own role in it is unknown (pass --caller YOUR_EMAIL)"
+	}
+	me, err := r.getMember(ctx, s.Name, r.opts.Caller, true)
+	switch {
+	case err != nil && classify(err).kind == notFound:
+		return "you are not a member of it"
+	case err != nil:
+		return "your own role in it could not be read (" + classify(err).Error() + ")"
+	}
+	switch plan.RoleOf(me.Role) {
+	case plan.RoleOwner, plan.RoleManager:
+		return ""
+	}
+	return "you are only a member of it"
+}
+
 // adoptAsAdmin finds the space anywhere in the organization with
 // spaces.search and the caller's administrator privilege (--admin): the
 // search's display_name matches words by prefix, case-insensitively (DD,

@@ -60,6 +60,11 @@ type Options struct {
 	// Groups resolves members named group:EMAIL (Cloud Identity); nil when
 	// the config names no group by email.
 	Groups *cloudidentity.Service
+	// RecordedGroups are the groups/IDs the results file records for
+	// groups named by email, whichever space recorded them
+	// (RecordedGroups), so that a space naming a known group does not
+	// look it up again.
+	RecordedGroups map[string]string
 	// Refreshed is what a Refresh read before this run, if one did: its
 	// lists of members give the names removals delete by, so that a space
 	// is not listed twice.
@@ -73,6 +78,9 @@ type Options struct {
 	Now func() time.Time
 	// OnDone is called once per space as it finishes, from the workers.
 	OnDone func(Outcome)
+	// OnWarning is told, from the workers, what a space's run kept as it
+	// was though the plan asked otherwise (your own role); nil logs it.
+	OnWarning func(key, msg string)
 }
 
 // Backoff bounds the waits between attempts.
@@ -226,17 +234,19 @@ func Run(ctx context.Context, svc *chat.Service, rec Recorder, p *plan.Plan, o O
 		}
 	}
 	// Deletions come last, once everything else is done, and only if
-	// nothing else failed (withhold.go).
-	var rest, deletes []plan.Item
-	for _, it := range p.Items {
-		switch it.Action {
+	// nothing else failed (withhold.go). Items are handed out by index: a
+	// copy of each (an Item holds its Space) would double the plan's
+	// memory for a run of many spaces.
+	var rest, deletes []int
+	for i := range p.Items {
+		switch p.Items[i].Action {
 		case plan.Create, plan.Retry, plan.Update:
-			rest = append(rest, withoutRemovals(p, it))
+			rest = append(rest, i)
 		case plan.Delete:
-			deletes = append(deletes, it)
+			deletes = append(deletes, i)
 		}
 	}
-	failed := r.work(ctx, rest, &sum)
+	failed := r.work(ctx, p, rest, &sum)
 	notRun := 0 // Delete items not handed to a worker, and not interrupted
 	switch why := r.withhold(ctx, failed); {
 	case p.Guard.DeletionsWithheld:
@@ -250,7 +260,7 @@ func Run(ctx context.Context, svc *chat.Service, rec Recorder, p *plan.Plan, o O
 		sum.DeletionsWithheldReason = fmt.Sprintf("%s not deleted: --prune deletes only once everything else in the run has succeeded, and %s",
 			plural(len(deletes), "space", "spaces"), why)
 	default:
-		r.work(ctx, deletes, &sum)
+		r.work(ctx, p, deletes, &sum)
 	}
 	if p.Guard.RemovalsWithheld {
 		sum.RemovalsWithheld, sum.RemovalsWithheldReason = p.Guard.Removals, p.Guard.RemovalsMessage()
@@ -285,10 +295,11 @@ func Run(ctx context.Context, svc *chat.Service, rec Recorder, p *plan.Plan, o O
 	return &sum, ctx.Err()
 }
 
-// work hands items to Concurrency workers and returns when they are all
-// done, or when ctx is cancelled (items not handed out yet are left). It
-// returns how many of the items failed, wholly or in part.
-func (r *runner) work(ctx context.Context, items []plan.Item, sum *Summary) (failed int) {
+// work hands the items of p at the indices given to Concurrency workers
+// (less the member removals the plan withholds from those not deleted) and returns when they are
+// all done, or when ctx is cancelled (items not handed out yet are left).
+// It returns how many of the items failed, wholly or in part.
+func (r *runner) work(ctx context.Context, p *plan.Plan, items []int, sum *Summary) (failed int) {
 	if len(items) == 0 {
 		return 0
 	}
@@ -314,7 +325,11 @@ func (r *runner) work(ctx context.Context, items []plan.Item, sum *Summary) (fai
 		}()
 	}
 feed:
-	for _, it := range items {
+	for _, i := range items {
+		it := p.Items[i]
+		if it.Action != plan.Delete {
+			it = withoutRemovals(p, it)
+		}
 		select {
 		case todo <- it:
 		case <-ctx.Done():

@@ -94,6 +94,9 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 		method = "spaces.setup"
 	}
 	var got *chat.Space
+	// adminNote says, for a space adopted with --admin, that the caller is
+	// not its owner or manager (adminAdoption).
+	var adminNote string
 	// reached: an attempt may have been carried out by the server though
 	// its answer did not say so (lost, timed out, a 500/502/504), so the
 	// answer to a later one may be a replay.
@@ -171,6 +174,9 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 			got, err = r.adopt(ctx, it.Space.DisplayName)
 			if isStop(ctx, err) {
 				return entry, nil, err
+			}
+			if err == nil && r.opts.Admin {
+				adminNote = r.adminAdoption(ctx, got)
 			}
 			status, setup = results.Existing, nil
 		default:
@@ -252,6 +258,9 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 	}
 	if err := r.record(results.Event{Space: k, Entry: &entry}); err != nil {
 		return entry, nil, err
+	}
+	if adminNote != "" && status == results.Existing {
+		r.warn(k, fmt.Sprintf("adopted %q (%s) with --admin, though %s: it is managed with administrator access", k, got.Name, adminNote))
 	}
 	// The settings the space has, of those the config states: what the
 	// create sent, for a space this create made; what the space itself

@@ -27,6 +27,9 @@ type groupCache struct {
 	// recorded are groups/IDs taken from the results file rather than
 	// looked up, for apiName.
 	recorded map[string]string
+	// emails are the emails of groups/IDs an import asked for ("" for
+	// one Cloud Identity did not tell).
+	emails map[string]string
 }
 
 // groupAnswer is one email's lookup: its groups/ID, or why there is none.
@@ -63,6 +66,12 @@ func (r *runner) groupID(ctx context.Context, m string, known map[string]string)
 		}
 	}
 	if id := known[m]; id != "" {
+		r.groups.record(email, id)
+		return id, nil
+	}
+	if id := r.opts.RecordedGroups[m]; id != "" {
+		// Recorded for another space: one lookup per group, not per
+		// space.
 		r.groups.record(email, id)
 		return id, nil
 	}
@@ -207,4 +216,31 @@ func idProblem(id string) bool {
 	return id == "" || strings.ContainsFunc(id, func(c rune) bool {
 		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.')
 	})
+}
+
+// RecordedGroups returns the groups/ID that f records for each group named
+// by email (group:EMAIL), over every space, for Options.RecordedGroups. A
+// group recorded with two IDs (deleted and made again, seen by one space's
+// refresh only) is left out: it is looked up again.
+func RecordedGroups(f *results.File) map[string]string {
+	out := make(map[string]string)
+	seen := make(map[string]bool)
+	for _, en := range f.Spaces {
+		if en == nil || en.Applied == nil {
+			continue
+		}
+		for m, id := range en.Applied.IDs {
+			if !strings.HasPrefix(m, plan.GroupPrefix) || !strings.HasPrefix(id, "groups/") {
+				continue
+			}
+			if was, ok := out[m]; ok && was != id {
+				seen[m] = true
+			}
+			out[m] = id
+		}
+	}
+	for m := range seen {
+		delete(out, m)
+	}
+	return out
 }

@@ -328,6 +328,16 @@ func (r *runner) members(ctx context.Context, k string, entry *results.Entry, ad
 			continue // already counted as failed; the next run tries both again
 		}
 		changed, err := r.setRole(ctx, entry.Name, entry.Principal, r.admin(entry), rc, names[rc.Member])
+		var kept ownRoleKept
+		if errors.As(err, &kept) {
+			// Not a failure: said once, and the role the caller has is
+			// recorded, so that the next plan has nothing to lower.
+			r.warn(k, fmt.Sprintf("your own role in %q is kept (%s); the config lists you as %s", k, kept.live, rc.To))
+			if err := r.record(results.Event{Space: k, Member: rc.Member, Role: string(kept.live)}); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			if isStop(ctx, err) {
 				for _, p := range roles[i:] {
@@ -372,6 +382,21 @@ func article(r plan.Role) string {
 // its hold on the space it manages.
 var errOwnRole = errors.New("that is you (the caller): your own role is not lowered; change it in Chat if you mean it, or list yourself under owners")
 
+// ownRoleKept is setRole's answer when the role to lower is the caller's
+// own, as read from the space: kept, and said, not a failure.
+type ownRoleKept struct{ live plan.Role }
+
+func (e ownRoleKept) Error() string { return errOwnRole.Error() }
+
+// warn says what a space kept as it was though the plan asked otherwise.
+func (r *runner) warn(key, msg string) {
+	if r.opts.OnWarning != nil {
+		r.opts.OnWarning(key, msg)
+		return
+	}
+	r.log.Warn(msg, "space", key)
+}
+
 // setRole gives member rc.Member the role rc.To with one PATCH of its
 // membership (role mask; ROLE_MANAGER is the Chat UI's owner,
 // ROLE_ASSISTANT_MANAGER its manager: DD, Membership.role). The
@@ -396,7 +421,7 @@ func (r *runner) setRole(ctx context.Context, space, principal string, admin boo
 		case live == rc.To:
 			return false, nil // already so: nothing to write
 		case self && rc.To.Rank() < live.Rank():
-			return false, errOwnRole
+			return false, ownRoleKept{live}
 		case live.Rank() > rc.From.Rank() && rc.To.Rank() < live.Rank():
 			// Someone else gave this role (in Chat, or before the space
 			// was adopted): lowering it is not this tool's to do.
@@ -408,7 +433,7 @@ func (r *runner) setRole(ctx context.Context, space, principal string, admin boo
 		}
 		name = n
 	} else if self && rc.To.Rank() < rc.From.Rank() {
-		return false, errOwnRole
+		return false, ownRoleKept{rc.From}
 	}
 	err = r.patchRole(ctx, name, rc.To, admin)
 	return err == nil, err

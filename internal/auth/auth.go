@@ -341,6 +341,9 @@ func Check(cfg Config) error {
 		case cfg.Mode != User:
 			return f.checkKey()
 		}
+		return checkUserCache(cfg, f)
+	case ADC:
+		return checkADC(cfg)
 	}
 	return nil
 }

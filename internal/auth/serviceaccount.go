@@ -87,17 +87,10 @@ func newADC(tsCtx context.Context, cfg Config) (*Credentials, error) {
 	}
 	gc, err := find(tsCtx, params)
 	if err != nil {
-		where := "gcloud's file"
-		if wellKnown != "" {
-			where = fmt.Sprintf("%q", wellKnown)
-		}
-		return nil, &usageError{
-			msg: fmt.Sprintf("no application default credentials found: GOOGLE_APPLICATION_CREDENTIALS is unset, %s does not exist, and no Google Cloud metadata server answered; run gcloud auth application-default login (see docs/auth.md), or choose another --auth mode", where),
-			err: err,
-		}
+		return nil, noADC(wellKnown, err)
 	}
 	if cfg.Subject != "" {
-		return nil, usagef("--subject needs application default credentials that are a service-account key, not the metadata server's")
+		return nil, errSubjectMetadata
 	}
 	c := &Credentials{Scopes: cfg.Scopes, TokenSource: gc.TokenSource, Identity: "the Google Cloud metadata server's service account"}
 	if gc.ProjectID != "" {
@@ -110,38 +103,10 @@ func newADC(tsCtx context.Context, cfg Config) (*Credentials, error) {
 }
 
 func adcFile(tsCtx context.Context, path, from string, params google.CredentialsParams) (*Credentials, error) {
-	f, err := readCredentials(path, from)
+	f, c, err := readADCFile(path, from, params)
 	if err != nil {
 		return nil, err
 	}
-	c := &Credentials{Scopes: params.Scopes}
-	switch f.kind {
-	case kindServiceAccount:
-		if err := f.checkKey(); err != nil {
-			return nil, err
-		}
-		c.Identity = "service account " + f.ClientEmail
-		if params.Subject != "" {
-			c.Identity += " impersonating " + params.Subject
-			c.Email = strings.ToLower(params.Subject)
-		}
-	case kindAuthorizedUser:
-		// Its scopes were fixed by gcloud auth application-default login.
-		c.Identity = "gcloud user credentials"
-		c.Scopes = nil
-	case kindExternal:
-		c.Identity = "workload identity federation"
-	case kindImpersonated:
-		c.Identity = "impersonated service account"
-	case kindInstalled, kindWeb:
-		return nil, usagef("credentials file %q%s is %s, not application default credentials: use --auth user --credentials %s", path, from, f.kind, path)
-	default:
-		return nil, usagef("credentials file %q%s is %s (type %q)", path, from, f.kind, f.Type)
-	}
-	if params.Subject != "" && f.kind != kindServiceAccount {
-		return nil, usagef("--subject needs application default credentials that are a service-account key; %q is %s", path, f.kind)
-	}
-	c.Identity += fmt.Sprintf(" from %q", path)
 	gc, err := google.CredentialsFromJSONWithTypeAndParams(tsCtx, f.data, google.CredentialsType(f.Type), params)
 	if err != nil {
 		return nil, usagef("credentials file %q%s: %w", path, from, err)
@@ -160,6 +125,44 @@ func adcFile(tsCtx context.Context, path, from string, params google.Credentials
 		return nil, err
 	}
 	return c, nil
+}
+
+// readADCFile reads and checks an application default credentials file,
+// as adcFile does before it asks for a token (and --plan does too).
+func readADCFile(path, from string, params google.CredentialsParams) (*credFile, *Credentials, error) {
+	f, err := readCredentials(path, from)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := &Credentials{Scopes: params.Scopes}
+	switch f.kind {
+	case kindServiceAccount:
+		if err := f.checkKey(); err != nil {
+			return nil, nil, err
+		}
+		c.Identity = "service account " + f.ClientEmail
+		if params.Subject != "" {
+			c.Identity += " impersonating " + params.Subject
+			c.Email = strings.ToLower(params.Subject)
+		}
+	case kindAuthorizedUser:
+		// Its scopes were fixed by gcloud auth application-default login.
+		c.Identity = "gcloud user credentials"
+		c.Scopes = nil
+	case kindExternal:
+		c.Identity = "workload identity federation"
+	case kindImpersonated:
+		c.Identity = "impersonated service account"
+	case kindInstalled, kindWeb:
+		return nil, nil, usagef("credentials file %q%s is %s, not application default credentials: use --auth user --credentials %s", path, from, f.kind, path)
+	default:
+		return nil, nil, usagef("credentials file %q%s is %s (type %q)", path, from, f.kind, f.Type)
+	}
+	if params.Subject != "" && f.kind != kindServiceAccount {
+		return nil, nil, usagef("--subject needs application default credentials that are a service-account key; %q is %s", path, f.kind)
+	}
+	c.Identity += fmt.Sprintf(" from %q", path)
+	return f, c, nil
 }
 
 // gcloudADCFile is where gcloud auth application-default login writes its

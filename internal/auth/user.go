@@ -197,6 +197,12 @@ func emailFromIDToken(tok *oauth2.Token) (email, why string) {
 // loadCache reads the token cache at path. When the cached token cannot
 // serve a run with client clientID and scopes need, it says why in reason.
 func loadCache(path, clientID string, need []string, log *slog.Logger) (c *cache, reason string) {
+	return readTokenCache(path, clientID, need, log, true)
+}
+
+// readCache is loadCache; restrict also takes a cache readable by others
+// back to its owner (a run does; a plan, which changes nothing, does not).
+func readTokenCache(path, clientID string, need []string, log *slog.Logger, restrict bool) (c *cache, reason string) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Sprintf("no token is cached in %q", path)
@@ -204,7 +210,7 @@ func loadCache(path, clientID string, need []string, log *slog.Logger) (c *cache
 	if err != nil {
 		return nil, fmt.Sprintf("the token cache %q cannot be read (%v)", path, err)
 	}
-	if runtime.GOOS != "windows" {
+	if runtime.GOOS != "windows" && restrict {
 		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
 			log.Warn("the token cache was readable by others; restricting it to its owner", "cache", path, "mode", fi.Mode().Perm().String())
 			if err := os.Chmod(path, 0o600); err != nil {

@@ -60,6 +60,7 @@ func (s *Server) checkAuth(r *http.Request, rt *route) (who, *apiError) {
 // in ErrorInfo metadata (google.chat.v1.ChatService.CreateSpace).
 var rpcNames = map[string]string{
 	"groups.lookup":          "LookupGroupName", // of Cloud Identity's GroupsService
+	"groups.get":             "GetGroup",        // of Cloud Identity's GroupsService
 	"spaces.create":          "CreateSpace",
 	"spaces.setup":           "SetUpSpace",
 	"spaces.list":            "ListSpaces",

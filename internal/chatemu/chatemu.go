@@ -127,6 +127,7 @@ var routes = []route{
 	// group:EMAIL members resolve without a second server (the real one is
 	// cloudidentity.googleapis.com).
 	{id: "groups.lookup", verb: "GET", path: "groups:lookup", class: classRead, params: []string{"groupKey.id", "groupKey.namespace"}, handle: (*Server).lookupGroup},
+	{id: "groups.get", verb: "GET", path: "groups/*", class: classRead, handle: (*Server).getGroup},
 	{id: "spaces.search", verb: "GET", path: "spaces:search", class: classRead, params: []string{"useAdminAccess", "pageSize", "pageToken", "query", "orderBy"}, handle: (*Server).searchSpaces},
 	{id: "spaces.get", verb: "GET", path: "spaces/*", class: classRead, params: []string{"useAdminAccess"}, handle: (*Server).getSpace},
 	{id: "spaces.patch", verb: "PATCH", path: "spaces/*", class: classSpaceWrite, params: []string{"updateMask", "useAdminAccess"}, perSpace: true, handle: (*Server).patchSpace},

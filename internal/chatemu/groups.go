@@ -31,6 +31,29 @@ func (s *Server) lookupGroup(c *call) (int, any, *apiError) {
 	return http.StatusOK, map[string]string{"name": "groups/" + id}, nil
 }
 
+// getGroup answers Cloud Identity's groups.get: GET /v1/groups/ID → the
+// Group, whose groupKey.id is its email (Cloud Identity API reference,
+// groups.get and Group: "groupKey: The EntityKey of the Group", its id
+// "the ID of the entity … an email address" for a Google Group; the
+// Chat API names a group by the same ID: DD, Group.name "Represents a
+// group in Cloud Identity Groups API. Format: groups/{group}"). A group it
+// does not know is answered as lookup answers one, 403 PERMISSION_DENIED
+// (UNCERTAIN, as for lookup: 404 is as likely).
+func (s *Server) getGroup(c *call) (int, any, *apiError) {
+	id := c.args[0]
+	for email, gid := range s.cfg.groups {
+		if gid == id {
+			return http.StatusOK, map[string]any{
+				"name":     "groups/" + id,
+				"groupKey": map[string]string{"id": email},
+				"parent":   "customers/C00000000",
+				"labels":   map[string]string{"cloudidentity.googleapis.com/groups.discussion_forum": ""},
+			}, nil
+		}
+	}
+	return 0, nil, newError(statusPermissionDenied, "Error(2028): Permission denied for resource groups/%s (or it may not exist).", id)
+}
+
 // SetGroup makes groups.lookup answer groups/ID for email from now on, as
 // Cloud Identity does once a group is deleted and made again under the
 // same email (a new ID); an empty id forgets the group, as if deleted. It

@@ -45,3 +45,19 @@ func TestSetGroup(t *testing.T) {
 		t.Errorf("lookup of a forgotten group = %d %v; want 403", code, body)
 	}
 }
+
+// TestGroupsGet: Cloud Identity's groups.get tells a known group's email as
+// its groupKey.id; an unknown one is refused as lookup refuses it.
+func TestGroupsGet(t *testing.T) {
+	t.Parallel()
+	ts := httptest.NewServer(New(WithGroups(map[string]string{"Eng@Example.com": "groups/03x9abc"})))
+	t.Cleanup(ts.Close)
+	code, body := do(t, ts, "GET", "/v1/groups/03x9abc", "")
+	key, _ := body["groupKey"].(map[string]any)
+	if code != 200 || body["name"] != "groups/03x9abc" || key["id"] != "eng@example.com" {
+		t.Errorf("get groups/03x9abc = %d %v; want groups/03x9abc with groupKey.id eng@example.com", code, body)
+	}
+	if code, _ := do(t, ts, "GET", "/v1/groups/nope", ""); code != 403 {
+		t.Errorf("get groups/nope = %d, want 403", code)
+	}
+}

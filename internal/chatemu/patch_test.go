@@ -1,6 +1,7 @@
 package chatemu
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -182,4 +183,54 @@ func permissionsJSON(sp *chat.Space) string {
 	}
 	b, _ := json.Marshal(sp.PermissionSettings)
 	return string(b)
+}
+
+// TestPermissionSettingsUnpatched checks that a space never patched shows
+// its permission settings in get and list answers, as the preset it was
+// created with sets them: Google populates them at creation.
+func TestPermissionSettingsUnpatched(t *testing.T) {
+	t.Parallel()
+	_, svc, _ := start(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		preset  string
+		members bool // may members post?
+	}{
+		{"", true},
+		{"COLLABORATION_SPACE", true},
+		{"ANNOUNCEMENT_SPACE", false},
+	} {
+		sp := newSpace("Permissions " + tc.preset)
+		sp.PredefinedPermissionSettings = tc.preset
+		created, err := svc.Spaces.Create(sp).Context(ctx).Do()
+		if err != nil {
+			t.Fatalf("create %q: %v", sp.DisplayName, err)
+		}
+		got, err := svc.Spaces.Get(created.Name).Context(ctx).Do()
+		if err != nil {
+			t.Fatalf("get %s: %v", created.Name, err)
+		}
+		list, err := svc.Spaces.List().Context(ctx).Do()
+		if err != nil {
+			t.Fatalf("list: %v", err)
+		}
+		var listed *chat.Space
+		for _, s := range list.Spaces {
+			if s.Name == created.Name {
+				listed = s
+			}
+		}
+		for what, s := range map[string]*chat.Space{"get": got, "list": listed} {
+			if s == nil || s.PermissionSettings == nil {
+				t.Fatalf("%s of a space created with preset %q: no permissionSettings, want the current settings", what, tc.preset)
+			}
+			ps := s.PermissionSettings
+			if ps.ManageApps == nil || !ps.ManageApps.ManagersAllowed || ps.ManageApps.MembersAllowed {
+				t.Errorf("%s (preset %q): manageApps = %+v, want owners and managers only", what, tc.preset, ps.ManageApps)
+			}
+			if ps.PostMessages == nil || ps.PostMessages.MembersAllowed != tc.members {
+				t.Errorf("%s (preset %q): postMessages = %+v, want membersAllowed %v", what, tc.preset, ps.PostMessages, tc.members)
+			}
+		}
+	}
 }

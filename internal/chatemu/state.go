@@ -400,7 +400,16 @@ func (sp *space) out() spaceOut {
 		CreateTime:          timestamp(sp.created),
 		SpaceURI:            spaceURIPrefix + sp.id + "?cls=7",
 		Customer:            sp.customer,
-		PermissionSettings:  sp.perms,
+		// Every space has permission settings, patched or not: "Output
+		// lists current permission settings", and after creation
+		// "settings are populated in the PermissionSettings field"
+		// (chat-api.json beside chat-gen.go of
+		// google.golang.org/api/chat/v1: Space.permissionSettings and
+		// Space.predefinedPermissionSettings). Under app authentication
+		// the same page says they are "only populated … when the Chat
+		// app created the space"; this emulator does not tell callers
+		// apart here and always shows them.
+		PermissionSettings: sp.permissionSettings(),
 	}
 	if o.SpaceHistoryState == "" {
 		o.SpaceHistoryState = "HISTORY_ON"

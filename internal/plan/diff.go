@@ -25,8 +25,16 @@ import (
 // as written (see Match). Diff is linear in the number of spaces and
 // members.
 func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
-	p := &Plan{File: cfg.File, Items: make([]Item, 0, len(cfg.Spaces))}
 	keys := Match(cfg.Spaces, recorded)
+	// Room for the orphans too (the records no space took), so that the
+	// items, hundreds of bytes each, are never copied to grow.
+	matched := 0
+	for _, k := range keys {
+		if k != "" {
+			matched++
+		}
+	}
+	p := &Plan{File: cfg.File, Items: make([]Item, 0, len(cfg.Spaces)+max(0, len(recorded)-matched))}
 	used := make(map[string]bool, len(cfg.Spaces))
 	// The identities of the recorded keys the config's spaces took: a new
 	// space may not be recorded under one of them.
@@ -108,6 +116,7 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			} else {
 				it.AddMembers, it.Roles = converge(s, rec)
 			}
+			it.Roles = keepOwnRole(cfg.Caller, it.Roles)
 			if cfg.PruneMembers {
 				var w string
 				if it.RemoveMembers, w = removals(s, rec, cfg.Caller); w != "" {

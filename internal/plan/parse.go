@@ -25,12 +25,15 @@ type Options struct {
 	// App is set when the run uses Chat app authentication, which can
 	// neither add Google Groups nor set a target audience.
 	App bool
+	// Include reads a CSV file a YAML config names under include:, by
+	// its path joined to the config's directory; nil refuses include:.
+	Include func(path string) ([]byte, error)
 }
 
 // The keys each level of the file accepts, in the order suggestions are
 // tried. settingKeys are shared by defaults and spaces.
 var (
-	rootKeys    = []string{"defaults", "spaces"}
+	rootKeys    = []string{"defaults", "spaces", "include"}
 	settingKeys = []string{"description", "guidelines", "history", "externalUsers", "audience", "permissions", "members", "owners", "managers", "adopt", "welcome"}
 	spaceKeys   = append([]string{"displayName", "key"}, settingKeys...)
 )
@@ -39,7 +42,12 @@ var (
 // is its content. It returns every problem found, as Problems, or the spaces
 // with defaults applied and members normalised. It never panics, and its work
 // is linear in the size of data even when YAML aliases are used.
+//
+// A file whose name ends in .csv is read as CSV (ParseCSV).
 func Parse(file string, data []byte, opts Options) (*Config, error) {
+	if IsCSV(file) {
+		return ParseCSV(file, data, opts)
+	}
 	p := &parser{
 		file: file,
 		opts: opts,
@@ -52,7 +60,7 @@ func Parse(file string, data []byte, opts Options) (*Config, error) {
 		p.config(doc)
 	}
 	if len(p.problems) > 0 {
-		p.problems.sort()
+		p.problems.sort(file)
 		return nil, p.problems.unique()
 	}
 	return &Config{File: file, Spaces: p.spaces, App: opts.App,
@@ -173,7 +181,7 @@ func (p *parser) config(doc *yaml.Node) {
 		return
 	}
 	var defaults settings
-	var spacesKey, spacesNode *yaml.Node
+	var spacesKey, spacesNode, includeNode *yaml.Node
 	p.fields(root, "at top level", rootKeys, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "defaults":
@@ -189,8 +197,18 @@ func (p *parser) config(doc *yaml.Node) {
 			})
 		case "spaces":
 			spacesKey, spacesNode = k, v
+		case "include":
+			includeNode = v
 		}
 	})
+	seen := make(map[Key]identity)
+	if includeNode != nil {
+		// The spaces of included files come after the file's own.
+		defer p.includes(includeNode, &defaults, seen)
+		if spacesKey == nil {
+			return
+		}
+	}
 	if spacesKey == nil {
 		p.add(root, `missing "spaces" list`)
 		return
@@ -199,30 +217,40 @@ func (p *parser) config(doc *yaml.Node) {
 	switch {
 	case list == nil:
 		return
+	case isNull(list) && includeNode != nil:
+		return
 	case isNull(list):
 		p.add(spacesKey, `"spaces" is empty: list at least one space`)
 		return
 	case list.Kind != yaml.SequenceNode:
 		p.add(list, "spaces must be a list, not a %s", kindName(list))
 		return
+	case len(list.Content) == 0 && includeNode != nil:
+		return
 	case len(list.Content) == 0:
 		p.add(list, `"spaces" is empty: list at least one space`)
 		return
 	}
 	p.spaces = make([]Space, 0, len(list.Content))
-	seen := make(map[Key]identity, len(list.Content))
-	for _, item := range list.Content {
+	for i, item := range list.Content {
 		if p.tooDeep {
 			return
 		}
 		p.space(item, &defaults, seen)
+		// The space is decoded: its nodes are no longer needed (problems
+		// and identities keep positions, not nodes), so the tree shrinks
+		// as the spaces grow rather than both being held whole. An alias
+		// to an anchor in it still reaches the anchor through the alias.
+		list.Content[i] = nil
 	}
 }
 
-// identity is where a Key was first met in the config: the node of the
+// identity is where a Key was first met in the config: the line of the
 // display name or key it came from, and which of the two it was.
 type identity struct {
-	node  *yaml.Node
+	file  string // the file it is written in
+	line  int
+	col   int
 	field string // "displayName" or "key"
 	text  string
 }
@@ -265,22 +293,22 @@ func (p *parser) space(item *yaml.Node, defaults *settings, seen map[Key]identit
 		id := KeyOf(text)
 		first, dup := seen[id]
 		if !dup {
-			seen[id] = identity{node: node, field: field, text: text}
+			seen[id] = identity{file: p.file, line: node.Line, col: node.Column, field: field, text: text}
 			return
 		}
 		switch {
 		case field == "displayName" && first.field == "displayName":
-			p.add(node, "displayName %s is already used by the space at line %d (%s): names that differ only in case, Unicode form or surrounding white space are the same space",
-				quote(text), first.node.Line, quote(first.text))
+			p.add(node, "displayName %s is already used by the space at %s (%s): names that differ only in case, Unicode form or surrounding white space are the same space",
+				quote(text), p.where(first), quote(first.text))
 		case field == "key" && first.field == "key":
-			p.add(node, "key %s is already the key of the space at line %d (%s): each space's key is its own",
-				quote(text), first.node.Line, quote(first.text))
+			p.add(node, "key %s is already the key of the space at %s (%s): each space's key is its own",
+				quote(text), p.where(first), quote(first.text))
 		case field == "key":
-			p.add(node, "key %s is the displayName of the space at line %d (%s): a key names the space whose display name it was, so it may not be another space's name",
-				quote(text), first.node.Line, quote(first.text))
+			p.add(node, "key %s is the displayName of the space at %s (%s): a key names the space whose display name it was, so it may not be another space's name",
+				quote(text), p.where(first), quote(first.text))
 		default:
-			p.add(node, "displayName %s is the key of the space at line %d (%s): a key names the space whose display name it was, so it may not be another space's name",
-				quote(text), first.node.Line, quote(first.text))
+			p.add(node, "displayName %s is the key of the space at %s (%s): a key names the space whose display name it was, so it may not be another space's name",
+				quote(text), p.where(first), quote(first.text))
 		}
 	}
 	if name != "" {

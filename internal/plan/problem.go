@@ -44,10 +44,24 @@ func (ps Problems) Error() string {
 	return b.String()
 }
 
-// sort orders problems by position; problems at the same position keep the
-// order in which they were found.
-func (ps Problems) sort() {
+// sort orders problems by file, in the order each file's first problem was
+// found, first those named (a config before the files it includes), then
+// by position; problems at the same position keep the order in which they
+// were found.
+func (ps Problems) sort(first ...string) {
+	rank := make(map[string]int)
+	for _, f := range first {
+		rank[f] = len(rank)
+	}
+	for _, p := range ps {
+		if _, ok := rank[p.File]; !ok {
+			rank[p.File] = len(rank)
+		}
+	}
 	slices.SortStableFunc(ps, func(a, b Problem) int {
+		if a.File != b.File {
+			return rank[a.File] - rank[b.File]
+		}
 		if a.Line != b.Line {
 			return a.Line - b.Line
 		}

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -306,63 +307,96 @@ type jsonRole struct {
 	To     Role   `json:"to"`
 }
 
-// WriteJSON prints the plan as one JSON document, items in plan order.
+// WriteJSON prints the plan as one JSON document, items in plan order. It
+// goes item by item, so that the document of a large plan is never held
+// whole in memory, nor its indented copy: the bytes are those of one
+// json.Encoder (two-space indentation, no HTML escaping) over jsonPlan.
 func WriteJSON(w io.Writer, p *Plan) error {
 	c := p.Counts()
-	out := jsonPlan{
+	head := struct {
+		File    string      `json:"file"`
+		Summary jsonSummary `json:"summary"`
+		Bounds  *jsonBounds `json:"bounds,omitempty"`
+	}{
 		File:    p.File,
 		Summary: jsonSummary{Create: c.Create, Update: c.Update, Retry: c.Retry, Delete: c.Delete, Unchanged: c.Unchanged, Orphan: c.Orphan, Unreachable: c.Unreachable},
-		Spaces:  make([]jsonItem, 0, len(p.Items)),
 		Bounds:  boundsJSON(p.Guard),
 	}
-	for _, it := range p.Items {
-		var roles []jsonRole
-		for _, r := range it.Roles {
-			roles = append(roles, jsonRole(r))
-		}
-		var groups []jsonGroup
-		for _, g := range it.Groups {
-			groups = append(groups, jsonGroup(g))
-		}
-		var patches []jsonPatch
-		for _, pa := range it.Patches {
-			patches = append(patches, jsonPatch(pa))
-		}
-		var rename *jsonRename
-		if it.Rename != nil {
-			rename = &jsonRename{From: it.Rename.From, To: it.Rename.To}
-		}
-		out.Spaces = append(out.Spaces, jsonItem{
-			Action:        it.Action,
-			DisplayName:   it.Key,
-			RecordedKey:   it.RecordedKey,
-			Rename:        rename,
-			Lost:          it.Lost,
-			Name:          it.Name,
-			PreviousName:  it.PreviousName,
-			RequestID:     it.RequestID,
-			Principal:     it.Principal,
-			Members:       len(it.Space.Members),
-			Owners:        len(it.Space.Owners),
-			Managers:      len(it.Space.Managers),
-			AddMembers:    it.AddMembers,
-			RemoveMembers: it.RemoveMembers,
-			Roles:         roles,
-			Changes:       it.Changes,
-			Patches:       patches,
-			Recreate:      it.Recreate,
-			Adopted:       it.Adopted,
-			Withheld:      it.Withheld,
-			Warnings:      it.Warnings,
-			Welcome:       it.Welcome,
-			Groups:        groups,
-		})
-	}
-	enc := json.NewEncoder(w)
+	var scratch bytes.Buffer
+	enc := json.NewEncoder(&scratch)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(out); err != nil {
+	if err := enc.Encode(head); err != nil {
+		return fmt.Errorf("writing plan as JSON: %w", err)
+	}
+	bw := bufio.NewWriter(w)
+	// The head, less its closing brace, then the spaces: jsonPlan's last
+	// field.
+	bw.Write(bytes.TrimSuffix(scratch.Bytes(), []byte("\n}\n")))
+	bw.WriteString(",\n  \"spaces\": [")
+	enc.SetIndent("    ", "  ") // items sit two levels deep
+	for i, it := range p.Items {
+		scratch.Reset()
+		if err := enc.Encode(itemJSON(it)); err != nil {
+			return fmt.Errorf("writing plan as JSON: %w", err)
+		}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n    ")
+		bw.Write(bytes.TrimSuffix(scratch.Bytes(), []byte("\n")))
+	}
+	if len(p.Items) > 0 {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteString("]\n}\n")
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("writing plan as JSON: %w", err)
 	}
 	return nil
+}
+
+// itemJSON is the --json form of one item.
+func itemJSON(it Item) jsonItem {
+	var roles []jsonRole
+	for _, r := range it.Roles {
+		roles = append(roles, jsonRole(r))
+	}
+	var groups []jsonGroup
+	for _, g := range it.Groups {
+		groups = append(groups, jsonGroup(g))
+	}
+	var patches []jsonPatch
+	for _, pa := range it.Patches {
+		patches = append(patches, jsonPatch(pa))
+	}
+	var rename *jsonRename
+	if it.Rename != nil {
+		rename = &jsonRename{From: it.Rename.From, To: it.Rename.To}
+	}
+	return jsonItem{
+		Action:        it.Action,
+		DisplayName:   it.Key,
+		RecordedKey:   it.RecordedKey,
+		Rename:        rename,
+		Lost:          it.Lost,
+		Name:          it.Name,
+		PreviousName:  it.PreviousName,
+		RequestID:     it.RequestID,
+		Principal:     it.Principal,
+		Members:       len(it.Space.Members),
+		Owners:        len(it.Space.Owners),
+		Managers:      len(it.Space.Managers),
+		AddMembers:    it.AddMembers,
+		RemoveMembers: it.RemoveMembers,
+		Roles:         roles,
+		Changes:       it.Changes,
+		Patches:       patches,
+		Recreate:      it.Recreate,
+		Adopted:       it.Adopted,
+		Withheld:      it.Withheld,
+		Warnings:      it.Warnings,
+		Welcome:       it.Welcome,
+		Groups:        groups,
+	}
 }

@@ -143,6 +143,38 @@ func TestWriteJSON(t *testing.T) {
 	golden(t, "plan.json.golden", b.Bytes())
 }
 
+// TestWriteJSONWhole checks that WriteJSON, which writes item by item,
+// writes the bytes of one encoder over the whole jsonPlan, for plans with
+// and without bounds, and with no item.
+func TestWriteJSONWhole(t *testing.T) {
+	t.Parallel()
+	for name, p := range map[string]*Plan{"render": renderPlan(t), "guard": guardPlan(t), "converge": convergePlan(t), "empty": {File: "x.yaml"}} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var got bytes.Buffer
+			if err := WriteJSON(&got, p); err != nil {
+				t.Fatal(err)
+			}
+			c := p.Counts()
+			whole := jsonPlan{File: p.File, Bounds: boundsJSON(p.Guard), Spaces: make([]jsonItem, 0, len(p.Items)),
+				Summary: jsonSummary{Create: c.Create, Update: c.Update, Retry: c.Retry, Delete: c.Delete, Unchanged: c.Unchanged, Orphan: c.Orphan, Unreachable: c.Unreachable}}
+			for _, it := range p.Items {
+				whole.Spaces = append(whole.Spaces, itemJSON(it))
+			}
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(whole); err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != want.String() {
+				t.Errorf("WriteJSON =\n%s\nwant\n%s", got.Bytes(), want.Bytes())
+			}
+		})
+	}
+}
+
 // convergeConfig has spaces whose settings drifted, members to remove and
 // orphans to delete, planned with --prune-members and --prune.
 const convergeConfig = `defaults:

@@ -27,8 +27,10 @@ var ErrSymlink = errors.New("symbolic link refused")
 
 // ErrUnsafeFile is wrapped by the error of Open or Load when a state file
 // is not a regular file (a named pipe would make the run wait for ever, a
-// device is not a file), or when the journal or the lock has another name
-// (a hard link), which writing or emptying it would change too.
+// device is not a file), or when the results file, the journal or the lock
+// has another name (a hard link): writing or emptying the journal or the
+// lock would change the file under its other name too, and replacing the
+// results file would leave its other name behind, silently out of date.
 var ErrUnsafeFile = errors.New("state file refused")
 
 // ErrLockLost is wrapped by the errors of Record and Close when the lock
@@ -279,9 +281,10 @@ func (s *Store) guard() error {
 }
 
 // checkResultsPath refuses to replace a results file that has become a
-// symbolic link or something other than a regular file: renaming over it
-// would not follow the link, but the run would silently put a regular file
-// where someone put a link.
+// symbolic link, something other than a regular file, or a file with a
+// second name: renaming over it would not follow the link, but the run
+// would silently put a regular file where someone put a link, or leave
+// the other name holding the old state.
 func checkResultsPath(path string) error {
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -290,5 +293,5 @@ func checkResultsPath(path string) error {
 	if err != nil {
 		return fmt.Errorf("writing results file: %w", err)
 	}
-	return checkPlain(path, "results file", fi, false)
+	return checkPlain(path, "results file", fi, true)
 }

@@ -9,6 +9,9 @@ type Handle interface {
 	Entry(key string) *Entry
 	// Snapshot returns a copy of the whole state.
 	Snapshot() *File
+	// View calls fn with the state as it would be written, shared, not
+	// copied: fn must not change it nor keep it.
+	View(fn func(*File))
 	// Record makes ev durable, then applies it: a crash after it returns
 	// cannot lose it.
 	Record(ev Event) error

@@ -68,7 +68,7 @@ func lockPath(path string) string    { return path + ".lock" }
 
 // readFile reads and checks the results file; a missing file is empty.
 func readFile(path string) (*File, int64, error) {
-	data, _, err := readFileNoFollow(path, "results file", false)
+	data, _, err := readFileNoFollow(path, "results file", true)
 	if errors.Is(err, fs.ErrNotExist) {
 		return newFile(), 0, nil
 	}
@@ -96,9 +96,11 @@ func parse(path string, data []byte) (*File, error) {
 		return nil, fmt.Errorf("results file %q: empty", path)
 	}
 	// A full syntax check first gives exact offsets for malformed JSON and
-	// trailing data; the walk below can then trust the syntax.
-	var raw json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
+	// trailing data; the walk below can then trust the syntax. It copies
+	// nothing: values are read where they lie in data.
+	if !json.Valid(data) {
+		var raw json.RawMessage
+		err := json.Unmarshal(data, &raw)
 		var syn *json.SyntaxError
 		if errors.As(err, &syn) {
 			// The offset is just past the offending byte.
@@ -107,20 +109,28 @@ func parse(path string, data []byte) (*File, error) {
 		return nil, fmt.Errorf("results file %q: %w", path, err)
 	}
 
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if tok, _ := dec.Token(); tok != json.Delim('{') {
+	off := skipSpace(data, 0)
+	if data[off] != '{' {
 		return nil, at(0, errors.New("not a JSON object"))
 	}
 	f := &File{Spaces: map[string]*Entry{}}
 	seen := map[string]bool{}
 	// The spaces are decoded once the version is known, wherever it is in
 	// the object: how an entry reads depends on it.
-	var spaces, deleted json.RawMessage
+	var spaces, deleted []byte
 	var spacesOff, deletedOff int64
-	for dec.More() {
-		key, raw, keyOff, valOff, err := member(dec)
-		if err != nil {
-			return nil, at(dec.InputOffset(), err)
+	for off = skipSpace(data, off+1); data[off] != '}'; {
+		keyEnd := skipValue(data, off)
+		var key string
+		if err := json.Unmarshal(data[off:keyEnd], &key); err != nil {
+			return nil, at(int64(off), err)
+		}
+		keyOff := int64(keyEnd)
+		valStart := skipSpace(data, skipSpace(data, keyEnd)+1) // past the colon
+		valEnd := skipValue(data, valStart)
+		raw, valOff := data[valStart:valEnd], int64(valStart)
+		if off = skipSpace(data, valEnd); data[off] == ',' {
+			off = skipSpace(data, off+1)
 		}
 		if seen[key] {
 			return nil, at(keyOff, fmt.Errorf("duplicate key %q", key))
@@ -170,44 +180,38 @@ func parse(path string, data []byte) (*File, error) {
 	return f, nil
 }
 
-// member reads the next key and value of an object whose syntax has been
-// checked, with the offsets of the end of the key and the start of the
-// value.
-func member(dec *json.Decoder) (key string, raw json.RawMessage, keyOff, valOff int64, err error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return "", nil, 0, 0, err
-	}
-	key, ok := tok.(string)
-	if !ok {
-		return "", nil, 0, 0, fmt.Errorf("unexpected %v", tok)
-	}
-	keyOff = dec.InputOffset()
-	if err := dec.Decode(&raw); err != nil {
-		return "", nil, 0, 0, err
-	}
-	return key, raw, keyOff, dec.InputOffset() - int64(len(raw)), nil
-}
-
 // parseSpaces decodes the value of "spaces" (an object, or null for none),
-// which starts at offset base of a file of the given version.
+// which starts at offset base of a file of the given version. One decoder
+// reads the whole object, an entry at a time, into the entries it keeps:
+// no entry is copied or buffered on the way.
 func parseSpaces(raw []byte, base int64, version int, spaces map[string]*Entry, at func(int64, error) error) error {
 	if string(raw) == "null" {
 		return nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
 	if tok, _ := dec.Token(); tok != json.Delim('{') {
 		return at(base, errors.New("spaces: not an object"))
 	}
 	for dec.More() {
-		key, raw, keyOff, valOff, err := member(dec)
+		tok, err := dec.Token()
 		if err != nil {
 			return at(base+dec.InputOffset(), fmt.Errorf("spaces: %w", err))
 		}
+		key, ok := tok.(string)
+		if !ok {
+			return at(base+dec.InputOffset(), fmt.Errorf("spaces: unexpected %v", tok))
+		}
+		keyOff := dec.InputOffset()
 		if _, dup := spaces[key]; dup {
 			return at(base+keyOff, fmt.Errorf("spaces: duplicate key %q", key))
 		}
-		e, err := parseEntry(raw, version)
+		valOff := int64(skipSpace(raw, skipSpace(raw, int(keyOff))+1)) // past the colon
+		var e *Entry
+		err = dec.Decode(&e)
+		if err == nil {
+			err = checkParsed(e, version)
+		}
 		if err != nil {
 			off := base + valOff
 			if typ := (*json.UnmarshalTypeError)(nil); errors.As(err, &typ) {
@@ -256,28 +260,18 @@ func parseDeleted(raw []byte, base int64, version int, at func(int64, error) err
 	return out, nil
 }
 
-// parseEntry decodes and checks one entry of a file of the given version,
-// rejecting unknown fields, and upgrades it to the current version.
-func parseEntry(raw []byte, version int) (*Entry, error) {
-	if string(raw) == "null" {
-		return nil, errors.New("null entry")
-	}
-	var e *Entry
-	if err := decodeStrict(raw, &e); err != nil {
-		return nil, err
-	}
+// checkParsed checks one entry decoded from a file of the given version
+// and upgrades it to the current version.
+func checkParsed(e *Entry, version int) error {
 	if e == nil {
-		return nil, errors.New("null entry")
+		return errors.New("null entry")
 	}
 	if version == 1 {
 		if err := upgradeV1(e); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := checkEntry(e); err != nil {
-		return nil, err
-	}
-	return e, nil
+	return checkEntry(e)
 }
 
 // upgradeV1 turns an entry of a version 1 file into the current format.

@@ -238,6 +238,14 @@ func (r *Remote) Snapshot() *File {
 	return r.st.snapshot()
 }
 
+// View calls fn with the state as it would be written, shared rather than
+// copied (see Store.View).
+func (r *Remote) View(fn func(*File)) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	fn(r.st.view())
+}
+
 // Record writes ev to the bucket as a journal record and applies it. It
 // returns once the record is written and the lock read back as this
 // run's; concurrent calls share one record. A lease lost (taken over, or

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -524,5 +525,40 @@ func TestParseRemote(t *testing.T) {
 		if (err == nil) != tc.ok || got != tc.want {
 			t.Errorf("ParseRemote(%q) = %v, %v; want %v, ok %v", tc.in, got, err, tc.want, tc.ok)
 		}
+	}
+}
+
+// A results file written on local disk, copied into the bucket as it is
+// (gcloud storage cp), is the state of the next run there.
+func TestGCSReadsALocalResultsFile(t *testing.T) {
+	t.Parallel()
+	path := t.TempDir() + "/spaces.results.json"
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record(createdEvent("A", "AAA")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, obj := fakeGCS(t, "b")
+	if _, err := obj.Write(context.Background(), stateName, data, 0); err != nil {
+		t.Fatal(err)
+	}
+	r := openRemote(t, obj, RemoteOptions{})
+	if e := r.Entry("A"); e == nil || e.Name != "spaces/AAA" {
+		t.Fatalf("Entry(A) = %+v", e)
+	}
+	if err := r.Record(createdEvent("B", "BBB")); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,7 +1,9 @@
 package results
 
 import (
+	"bytes"
 	"encoding/json"
+	"sync"
 	"time"
 )
 
@@ -181,12 +183,53 @@ type Event struct {
 // says that the entry records its settings (and that the config stated
 // none), which Applied.Settings being nil or not tells apart.
 func (ev Event) MarshalJSON() ([]byte, error) {
-	type plain Event // without this method
+	return json.Marshal(ev.value())
+}
+
+// plainEvent is Event without its MarshalJSON method.
+type plainEvent Event
+
+// value is what Event's JSON is made from (see MarshalJSON).
+func (ev *Event) value() any {
 	if ev.Settings == nil || len(ev.Settings) > 0 {
-		return json.Marshal(plain(ev))
+		return (*plainEvent)(ev)
 	}
-	return json.Marshal(struct {
-		plain
+	return &struct {
+		*plainEvent
 		Settings map[string]string `json:"settings"`
-	}{plain(ev), ev.Settings})
+	}{(*plainEvent)(ev), ev.Settings}
+}
+
+// eventLine is a journal line being rendered, with its encoder: both are
+// reused from one Record to the next (eventLines), so that a run of many
+// events does not allocate a line, and an encoder, for each.
+type eventLine struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var eventLines = sync.Pool{New: func() any {
+	l := &eventLine{}
+	l.enc = json.NewEncoder(&l.buf)
+	return l
+}}
+
+// renderEvent renders ev as a journal line, ending in a newline, as
+// json.Marshal(ev) would plus the newline. Hand the line back with
+// release once its bytes are copied.
+func renderEvent(ev *Event) (*eventLine, error) {
+	l := eventLines.Get().(*eventLine)
+	l.buf.Reset()
+	if err := l.enc.Encode(ev.value()); err != nil {
+		l.release()
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *eventLine) release() {
+	if l.buf.Cap() > 64<<10 {
+		return // an outsized line: not kept
+	}
+	eventLines.Put(l)
 }

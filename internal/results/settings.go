@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -55,6 +56,54 @@ func (s *Settings) Flat() map[string]string {
 		m[settingPermissions+k] = v
 	}
 	return m
+}
+
+// Equal reports whether flat holds exactly what Flat would return for s,
+// without building it: a planner that has the settings a config states
+// can then share that map rather than hold a copy per entry.
+func (s *Settings) Equal(flat map[string]string) bool {
+	if s == nil || flat == nil {
+		return s == nil && flat == nil
+	}
+	n := len(s.Permissions)
+	for _, set := range [...]bool{s.Description != nil, s.Guidelines != nil, s.History != "", s.Audience != "", s.ExternalUsers != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != len(flat) {
+		return false
+	}
+	for k, v := range flat {
+		var have string
+		var ok bool
+		switch k {
+		case settingDescription:
+			if ok = s.Description != nil; ok {
+				have = *s.Description
+			}
+		case settingGuidelines:
+			if ok = s.Guidelines != nil; ok {
+				have = *s.Guidelines
+			}
+		case settingHistory:
+			have, ok = s.History, s.History != ""
+		case settingAudience:
+			have, ok = s.Audience, s.Audience != ""
+		case settingExternalUsers:
+			if ok = s.ExternalUsers != nil; ok {
+				have = strconv.FormatBool(*s.ExternalUsers)
+			}
+		default:
+			if key, cut := strings.CutPrefix(k, settingPermissions); cut {
+				have, ok = s.Permissions[key]
+			}
+		}
+		if !ok || have != v {
+			return false
+		}
+	}
+	return true
 }
 
 // SettingsOf is the Settings of settings by name (the inverse of Flat): a

@@ -324,6 +324,48 @@ func (s *state) snapshot() *File {
 	return f
 }
 
+// View calls fn with the state as the results file would show it now
+// (apart from updatedAt), under the store's read lock: unlike Snapshot it
+// copies nothing but the entries a run left without a status (see
+// normalized), so that a planner can read a large state without holding
+// it twice. fn must neither modify the File nor keep anything it reaches
+// (copy what it needs), and must not call the store: a Record waits until
+// fn returns.
+func (s *Store) View(fn func(*File)) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	fn(s.st.view())
+}
+
+// view returns the state as it would be written, sharing its entries; the
+// map is the state's own unless an entry needs showing otherwise.
+func (s *state) view() *File {
+	f := &File{Version: s.file.Version, UpdatedAt: s.file.UpdatedAt, Spaces: s.file.Spaces, Deleted: s.file.Deleted}
+	for _, e := range s.file.Spaces {
+		if e.Status == "" {
+			f.Spaces = make(map[string]*Entry, len(s.file.Spaces))
+			for k, e := range s.file.Spaces {
+				f.Spaces[k] = normalized(e)
+			}
+			break
+		}
+	}
+	for i, d := range s.file.Deleted {
+		if d.Entry.Status == "" {
+			f.Deleted = slices.Clone(s.file.Deleted)
+			for j := i; j < len(f.Deleted); j++ {
+				if n := normalized(f.Deleted[j].Entry); n != f.Deleted[j].Entry {
+					c := *f.Deleted[j]
+					c.Entry = n
+					f.Deleted[j] = &c
+				}
+			}
+			break
+		}
+	}
+	return f
+}
+
 // encode writes the results file for the state, stamped with now, to w. It
 // only reads the state, and shares its entries rather than copying them.
 func (s *state) encode(w io.Writer, now time.Time) error {

@@ -339,10 +339,11 @@ func (s *Store) Record(ev Event) error {
 		t := *ev.Deleted
 		ev.Deleted = &t
 	}
-	line, err := json.Marshal(ev)
+	line, err := renderEvent(&ev)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
 	}
+	defer line.release()
 	s.qmu.Lock()
 	if s.closed {
 		s.qmu.Unlock()
@@ -359,7 +360,7 @@ func (s *Store) Record(ev Event) error {
 		s.spareBuf, s.spareEvents = nil, nil
 		s.queue = b
 	}
-	b.buf = append(append(b.buf, line...), '\n')
+	b.buf = append(b.buf, line.buf.Bytes()...)
 	b.events = append(b.events, ev)
 	s.qmu.Unlock()
 
