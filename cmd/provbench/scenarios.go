@@ -38,7 +38,11 @@ func (b *bench) unitBenchmarks(context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.rep.unit = append(plan, journal...)
+	gcs, err := goBench("./cmd/provision", "^BenchmarkGCSState$", "1x")
+	if err != nil {
+		return err
+	}
+	b.rep.unit = append(append(plan, journal...), gcs...)
 	return nil
 }
 

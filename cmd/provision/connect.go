@@ -131,7 +131,7 @@ func (e *env) authConfig(o *options, cfg *plan.Config, base *http.Client, log *s
 		Credentials: o.credentials,
 		Subject:     o.subject,
 		TokenCache:  o.tokenCache,
-		Scopes:      auth.ScopesFor(auth.Mode(o.auth), needs(o, cfg)),
+		Scopes:      e.scopes(o, cfg),
 		Endpoint:    o.endpoint,
 		Interactive: e.terminal,
 		OpenBrowser: e.openBrowser,

@@ -69,14 +69,14 @@ var writeMethods = map[string]bool{
 // countingRecorder is the store as the run records into it, counting the
 // events that record something done (see began).
 type countingRecorder struct {
-	*results.Store
+	results.Handle
 	done *atomic.Int64
 }
 
 var _ apply.Recorder = countingRecorder{}
 
 func (r countingRecorder) Record(ev results.Event) error {
-	if err := r.Store.Record(ev); err != nil {
+	if err := r.Handle.Record(ev); err != nil {
 		return err
 	}
 	if ev.Entry == nil || (ev.Entry.Status != results.Pending && ev.Entry.Status != results.Failed) {

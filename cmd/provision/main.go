@@ -26,6 +26,10 @@
 // owns or manages (with --admin, the organization's, narrowed by --query),
 // each adopt: true and recorded as existing, so that a plan right after has
 // nothing to do and --prune never deletes one; it never overwrites a file.
+// With --results gs://BUCKET/PATH.json all three live in Cloud Storage
+// (nothing on local disk), and the lock is a lease (--lock-lease, a
+// minute) renewed while the run lasts and taken over by the next run once
+// a dead holder's lease has run out.
 //
 // Every create carries a requestId recorded before the call, with the
 // principal that sends it, so retries, lost answers and crashes never make

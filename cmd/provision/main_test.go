@@ -113,7 +113,7 @@ func provision(t *testing.T, args ...string) outcome {
 
 // writeConfig writes a config of spaces "Team 1" … "Team n" into dir; each
 // space gets the members members(i) returns (nil for none).
-func writeConfig(t *testing.T, dir string, n int, members func(i int) (members, managers []string)) string {
+func writeConfig(t testing.TB, dir string, n int, members func(i int) (members, managers []string)) string {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("spaces:\n")

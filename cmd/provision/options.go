@@ -15,6 +15,7 @@ import (
 	"provision/internal/apply"
 	"provision/internal/auth"
 	"provision/internal/plan"
+	"provision/internal/results"
 )
 
 // options is the command line, parsed and checked; nothing in it has been
@@ -49,9 +50,10 @@ type options struct {
 	maxRemovals    int    // most members --prune-members removes in a run; over it, none
 	admin          bool   // use the caller's administrator privilege
 	verbose        bool
-	logFormat      string // text or json (logformat.go)
-	importing      bool   // provision import FILE
-	query          string // import: only spaces whose display name matches
+	logFormat      string        // text or json (logformat.go)
+	importing      bool          // provision import FILE
+	query          string        // import: only spaces whose display name matches
+	lockLease      time.Duration // lease of a gs:// state's lock
 }
 
 // usageError is a problem with the command line or the inputs it names;
@@ -135,6 +137,7 @@ func parseArgs(args []string, help io.Writer) (*options, error) {
 	fs.IntVar(&o.maxRemovals, "max-removals", plan.DefaultMaxRemovals, "the most members --prune-members removes in a run, over all spaces: a plan that would remove more removes none (exit 1); 0 allows none, a large number lifts the bound")
 	fs.BoolVar(&o.admin, "admin", false, "use your Workspace administrator privilege where the API allows it: find spaces anywhere in the organization, manage spaces you are not in")
 	fs.StringVar(&o.query, "query", "", "import: only the spaces whose display name matches `TEXT` (each word the start of a word of the name, case apart)")
+	fs.DurationVar(&o.lockLease, "lock-lease", results.DefaultLease, "with --results gs://…: how long the lock holds without being renewed (it is renewed every third of it); a run that dies holds it that long at most")
 	fs.BoolVar(&o.verbose, "v", false, "debug logging on stderr: each call, attempt and wait (never a credential)")
 	fs.StringVar(&o.logFormat, "log-format", "text", "`FORMAT` of stderr: text, or json (one object a line, with Cloud Logging's severity and message)")
 
@@ -196,6 +199,8 @@ func (o *options) check() error {
 		return fmt.Errorf("--timeout must be positive, got %v", o.timeout)
 	case o.maxWait < time.Second || o.maxWait > 7*24*time.Hour:
 		return fmt.Errorf("--max-wait must be between 1s and 168h, got %v", o.maxWait)
+	case o.lockLease < 3*time.Second || o.lockLease > time.Hour:
+		return fmt.Errorf("--lock-lease must be between 3s and 1h, got %v", o.lockLease)
 	case samePath(o.results, o.config):
 		return fmt.Errorf("--results %q would overwrite the config file", o.results)
 	case o.export != "" && !slices.Contains([]string{".csv", ".md", ".markdown"}, strings.ToLower(filepath.Ext(o.export))):
@@ -213,6 +218,14 @@ func (o *options) check() error {
 	}
 	if !slices.Contains(logFormats, o.logFormat) {
 		return fmt.Errorf("--log-format %q is not a format; use one of %s", o.logFormat, strings.Join(logFormats, ", "))
+	}
+	if results.IsRemote(o.results) {
+		if _, err := results.ParseRemote(o.results); err != nil {
+			return fmt.Errorf("--results: %w", err)
+		}
+		if o.importing {
+			return fmt.Errorf("provision import writes its results file on local disk, not in a bucket: import without --results %s, then copy the file there (gcloud storage cp FILE %s) before the first run", o.results, o.results)
+		}
 	}
 	if !slices.Contains(authModes, o.auth) {
 		return fmt.Errorf("--auth %q is not a mode; use one of %s", o.auth, strings.Join(authModes, ", "))

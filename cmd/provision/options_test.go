@@ -28,6 +28,7 @@ func defaults() options {
 		maxDeletions:   10,
 		maxRemovals:    100,
 		logFormat:      "text",
+		lockLease:      time.Minute,
 	}
 }
 
@@ -76,6 +77,9 @@ func TestParseArgs(t *testing.T) {
 		// Flags may follow the config, as people type them.
 		{[]string{"a.yaml", "--plan", "--rate", "0"}, func(o *options) { o.config, o.results, o.plan, o.rate = "a.yaml", "a.results.json", true, 0 }},
 		{[]string{"--", "-odd.yaml"}, func(o *options) { o.config, o.results = "-odd.yaml", "-odd.results.json" }},
+		{[]string{"--results", "gs://my-bucket/prod/spaces.results.json", "--lock-lease", "30s"}, func(o *options) {
+			o.results, o.lockLease = "gs://my-bucket/prod/spaces.results.json", 30*time.Second
+		}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			t.Parallel()
@@ -123,6 +127,11 @@ func TestParseArgsRefused(t *testing.T) {
 		{[]string{"--max-wait", "0s"}, "--max-wait must be between 1s and 168h, got 0s"},
 		{[]string{"--max-wait", "-5m"}, "--max-wait must be between 1s and 168h, got -5m0s"},
 		{[]string{"--max-wait", "169h"}, "--max-wait must be between 1s and 168h, got 169h0m0s"},
+		{[]string{"--lock-lease", "2s"}, "--lock-lease must be between 3s and 1h, got 2s"},
+		{[]string{"--lock-lease", "2h"}, "--lock-lease must be between 3s and 1h, got 2h0m0s"},
+		{[]string{"--results", "gs://Bad_Bucket/x.json"}, `"Bad_Bucket" is not a Cloud Storage bucket name`},
+		{[]string{"--results", "gs://bucket"}, `"gs://bucket" names no object`},
+		{[]string{"import", "--results", "gs://bucket/x.json", "x.yaml"}, "provision import writes its results file on local disk, not in a bucket"},
 		{[]string{"--max-deletions", "-1"}, "--max-deletions must be 0 (none allowed) or more, got -1"},
 		{[]string{"--max-removals", "-5"}, "--max-removals must be 0 (none allowed) or more, got -5"},
 		{[]string{"--max-deletions", "ten"}, `invalid value "ten" for flag -max-deletions`},

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"cloud.google.com/go/storage"
 	chat "google.golang.org/api/chat/v1"
 	cloudidentity "google.golang.org/api/cloudidentity/v1"
 
@@ -63,6 +64,10 @@ type env struct {
 	// groups is the Cloud Identity client, when the config names groups by
 	// email.
 	groups *cloudidentity.Service
+
+	// gcs is the Cloud Storage client of a gs:// state, made once per
+	// run (tests may hand one in).
+	gcs *storage.Client
 
 	// What the run did, for its metrics.
 	summary *apply.Summary
@@ -217,7 +222,7 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		if err := e.checkGroupsEndpoint(o, cfg); err != nil {
 			return err
 		}
-		f, err := results.Load(o.results)
+		f, err := e.loadState(ctx, o, cfg, nil)
 		if err != nil {
 			return usagef("reading the results file: %w", err)
 		}
@@ -248,7 +253,7 @@ func (e *env) provision(ctx context.Context, o *options) error {
 	}
 	if o.plan {
 		// --plan --refresh: reads, and only reads; no lock, nothing written.
-		f, err := results.Load(o.results)
+		f, err := e.loadState(ctx, o, cfg, creds)
 		if err != nil {
 			return usagef("reading the results file: %w", err)
 		}
@@ -262,9 +267,9 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		}
 		return e.export(o, cfg, f)
 	}
-	store, err := results.Open(o.results)
+	store, err := e.openState(ctx, o, cfg, creds)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	err = e.applyWith(ctx, o, cfg, svc, store, creds, log)
 	if cerr := store.Close(); cerr != nil && !(stateLost(cerr) && stateLost(err)) {
@@ -279,7 +284,7 @@ func (e *env) provision(ctx context.Context, o *options) error {
 	}
 	if o.export != "" {
 		// The list as the run left it, whatever its outcome.
-		f, lerr := results.Load(o.results)
+		f, lerr := e.loadState(ctx, o, cfg, creds)
 		if lerr == nil {
 			lerr = e.export(o, cfg, f)
 		}
@@ -376,9 +381,9 @@ func (e *env) refresh(ctx context.Context, o *options, opts apply.Options, svc *
 	return ref, nil
 }
 
-func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *chat.Service, store *results.Store, creds *auth.Credentials, log *slog.Logger) error {
+func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *chat.Service, store results.Handle, creds *auth.Credentials, log *slog.Logger) error {
 	opts := e.options(o, creds, log)
-	rec := countingRecorder{Store: store, done: &e.recorded}
+	rec := countingRecorder{Handle: store, done: &e.recorded}
 	var ref *apply.Refreshed
 	if o.refresh {
 		r, err := e.refresh(ctx, o, opts, svc, cfg, store.Snapshot())

@@ -48,6 +48,11 @@
 // if not, Record fails with ErrLockLost or ErrVanished (a *VanishedError
 // saying where the state went), and the run writes nothing more.
 //
+// In a bucket (--results gs://BUCKET/PATH.json), the three are objects:
+// the results object, one journal record object per batch, and a lease
+// lock (remote.go, lease.go, FORMAT.md). *Store and *Remote are both a
+// Handle, and pass one conformance suite.
+//
 // Keys are display names as the config writes them, less surrounding
 // white space: the name the space has in Chat.
 //
