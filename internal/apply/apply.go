@@ -496,7 +496,7 @@ func (r *runner) converge(ctx context.Context, k string, entry *results.Entry, i
 	if it.Welcome {
 		// Last: the space is as the config says when the team reads it.
 		if werr = sincePatch(ctx, last); werr == nil {
-			werr = r.postWelcome(ctx, k, entry, it.Space)
+			werr = r.postWelcome(ctx, k, entry, *it.Space)
 		}
 		if isStop(ctx, werr) {
 			return werr

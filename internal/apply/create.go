@@ -79,7 +79,7 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 		return entry, nil, err
 	}
 
-	space := r.space(it.Space)
+	space := r.space(*it.Space)
 	if it.ConfirmName != "" {
 		// A recorded space that answered 404 or 403: only a create under
 		// the name it has tells whether it lives on (see plan.Item).
@@ -278,7 +278,7 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 		set = onlyStated(live, creationSettings(it.Space.Settings))
 		if status == results.Existing {
 			// What the adopted space lacks is patched in this run.
-			r.adopted.Store(k, plan.AdoptedPatches(it.Space, live))
+			r.adopted.Store(k, plan.AdoptedPatches(*it.Space, live))
 		}
 	}
 	if err := r.record(results.Event{Space: k, Settings: set}); err != nil {

@@ -187,7 +187,7 @@ func creationPatches(it *Item, s Space) {
 // the config states, its live settings (as a list or get returned them)
 // being all that is known of it: the run that adopts converges at once.
 func AdoptedPatches(s Space, live map[string]string) []Patch {
-	it := Item{Space: s}
+	it := Item{Space: &s}
 	drift(&it, s, Recorded{Settings: map[string]string{}, Live: &Live{Settings: live}})
 	return it.Patches
 }

@@ -216,7 +216,7 @@ func TestDiffSettings(t *testing.T) {
 			t.Parallel()
 			got := Diff(&Config{Spaces: []Space{tt.space}}, map[string]Recorded{"S": tt.rec})
 			want := tt.want
-			want.Key, want.Space, want.Name = "S", tt.space, "spaces/S"
+			want.Key, want.Space, want.Name = "S", &tt.space, "spaces/S"
 			if !reflect.DeepEqual(got.Items, []Item{want}) {
 				t.Errorf("Diff(%+v, %+v) =\n%+v\nwant\n%+v", tt.space, tt.rec, got.Items, []Item{want})
 			}
@@ -241,19 +241,19 @@ func TestDiffCreationPatches(t *testing.T) {
 		Settings: set("permissions.manageApps", "managers", "permissions.replyMessages", "owners")}
 	got := Diff(&Config{Spaces: []Space{perms, plain}}, map[string]Recorded{"Q": {Status: "failed", RequestID: "r"}})
 	want := []Item{
-		{Action: Create, Key: "P", Space: perms, Changes: []string{"permissions"}, Patches: []Patch{patch}},
-		{Action: Retry, Key: "Q", Space: plain, RequestID: "r"},
+		{Action: Create, Key: "P", Space: &perms, Changes: []string{"permissions"}, Patches: []Patch{patch}},
+		{Action: Retry, Key: "Q", Space: &plain, RequestID: "r"},
 	}
 	if !reflect.DeepEqual(got.Items, want) {
 		t.Errorf("Diff() =\n%+v\nwant\n%+v", got.Items, want)
 	}
 	got = Diff(&Config{Spaces: []Space{perms}}, map[string]Recorded{"P": {Status: "pending", RequestID: "r"}})
-	want = []Item{{Action: Retry, Key: "P", Space: perms, RequestID: "r", Changes: []string{"permissions"}, Patches: []Patch{patch}}}
+	want = []Item{{Action: Retry, Key: "P", Space: &perms, RequestID: "r", Changes: []string{"permissions"}, Patches: []Patch{patch}}}
 	if !reflect.DeepEqual(got.Items, want) {
 		t.Errorf("Diff(pending) =\n%+v\nwant\n%+v", got.Items, want)
 	}
 	got = Diff(&Config{Spaces: []Space{perms}}, map[string]Recorded{"P": {Status: "created", Name: "spaces/P", Gone: true}})
-	want = []Item{{Action: Create, Key: "P", Space: perms, Recreate: true, PreviousName: "spaces/P", Changes: []string{"permissions"}, Patches: []Patch{patch}}}
+	want = []Item{{Action: Create, Key: "P", Space: &perms, Recreate: true, PreviousName: "spaces/P", Changes: []string{"permissions"}, Patches: []Patch{patch}}}
 	if !reflect.DeepEqual(got.Items, want) {
 		t.Errorf("Diff(gone) =\n%+v\nwant\n%+v", got.Items, want)
 	}

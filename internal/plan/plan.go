@@ -277,7 +277,10 @@ type Item struct {
 	// the config's key: for a new space; empty otherwise. The results
 	// entry is found, or made, under it.
 	RecordedKey string
-	Space       Space // zero for orphans
+	// Space is the config's space (Config.Spaces, shared rather than
+	// copied: a plan of many spaces holds each once); nil for orphans and
+	// for unreachable spaces the config does not name.
+	Space *Space
 	// Name, RequestID and Principal are carried over from the record, when
 	// there is one. Gone spaces and new ones have an empty RequestID: the
 	// applier makes one.

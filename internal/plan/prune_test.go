@@ -116,7 +116,7 @@ func TestDiffLiveMembers(t *testing.T) {
 			rec := tt.rec
 			rec.Status, rec.Name, rec.Settings = "created", "spaces/A", map[string]string{}
 			got := Diff(&Config{Spaces: []Space{a}, PruneMembers: tt.removeAll, MaxRemovals: DefaultMaxRemovals}, map[string]Recorded{"A": rec})
-			want := Item{Action: Exists, Key: "A", Space: a, Name: "spaces/A", AddMembers: tt.add, Roles: tt.roles, RemoveMembers: tt.remove, Warnings: tt.warnings}
+			want := Item{Action: Exists, Key: "A", Space: &a, Name: "spaces/A", AddMembers: tt.add, Roles: tt.roles, RemoveMembers: tt.remove, Warnings: tt.warnings}
 			if len(tt.add)+len(tt.roles)+len(tt.remove) > 0 {
 				want.Action = Update
 			}
@@ -136,7 +136,7 @@ func TestDiffPruneMembers(t *testing.T) {
 		Managers: users("carol")}
 	for _, prune := range []bool{false, true} {
 		got := Diff(&Config{Spaces: []Space{a}, PruneMembers: prune, MaxRemovals: DefaultMaxRemovals}, map[string]Recorded{"A": rec})
-		want := Item{Action: Exists, Key: "A", Space: a, Name: "spaces/A", Principal: "users/me@example.com"}
+		want := Item{Action: Exists, Key: "A", Space: &a, Name: "spaces/A", Principal: "users/me@example.com"}
 		if prune {
 			// The creator stays; an owner recorded only as owner goes too.
 			want.Action = Update
@@ -175,7 +175,7 @@ func TestDiffPrune(t *testing.T) {
 		{Action: Orphan, Key: "Nameless"},
 		{Action: Orphan, Key: "Pending", RequestID: "rp"},
 	}
-	kept := Item{Action: Exists, Key: "Kept", Space: cfg.Spaces[0], Name: "spaces/K"}
+	kept := Item{Action: Exists, Key: "Kept", Space: &cfg.Spaces[0], Name: "spaces/K"}
 	got := Diff(cfg, recorded)
 	if want := append([]Item{kept}, orphans...); !reflect.DeepEqual(got.Items, want) {
 		t.Errorf("Diff(without Prune) =\n%+v\nwant\n%+v", got.Items, want)
