@@ -412,7 +412,7 @@ func (r *runner) apply(ctx context.Context, it plan.Item) Outcome {
 			}
 		}
 		if it.RecordSettings != nil {
-			if err := r.record(results.Event{Space: k, Settings: it.RecordSettings}); err != nil {
+			if err := r.record(results.Event{Space: k, Settings: it.RecordSettings.Map()}); err != nil {
 				out.Err, out.Interrupted = err, true
 				return out
 			}

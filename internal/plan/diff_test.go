@@ -28,7 +28,7 @@ func TestDiff(t *testing.T) {
 	t.Parallel()
 	// none is RecordSettings of a space recorded before settings were,
 	// whose config states none.
-	none := map[string]string{}
+	none := Settings{}
 	space := func(name string, members, owners, managers []string) Space {
 		return Space{DisplayName: name, Members: members, Owners: owners, Managers: managers}
 	}

@@ -90,7 +90,7 @@ type Space struct {
 	// Settings are the settings the config states, defaults applied, by
 	// setting name (SetDescription…); a setting it does not state is not
 	// managed and is absent.
-	Settings map[string]string
+	Settings Settings
 	// Line and Col locate the space's entry in the config file.
 	Line, Col int
 }
@@ -214,8 +214,8 @@ type Recorded struct {
 	// Settings are the settings applied (recorded), by setting name. nil
 	// means the entry was recorded before settings were: the space is
 	// taken to have what the config states (no drift), and Item.RecordSettings
-	// asks the run to record that; an empty map records no setting.
-	Settings map[string]string
+	// asks the run to record that; an empty one records no setting.
+	Settings Settings
 	// Welcome is the welcome message posted (spaces/ID/messages/ID), "" if
 	// none was.
 	Welcome string
@@ -360,7 +360,7 @@ type Item struct {
 	// refresh found the space has. Settings patched are not in it: the run
 	// records those once the patch succeeds. May be shared with
 	// Space.Settings: do not modify.
-	RecordSettings map[string]string
+	RecordSettings Settings
 	// Adopted is set on an orphan kept because the space was adopted
 	// (recorded as existing), when Config.Prune asks to delete orphans:
 	// --prune deletes only spaces this tool created.

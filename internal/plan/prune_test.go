@@ -114,7 +114,7 @@ func TestDiffLiveMembers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			rec := tt.rec
-			rec.Status, rec.Name, rec.Settings = "created", "spaces/A", map[string]string{}
+			rec.Status, rec.Name, rec.Settings = "created", "spaces/A", Settings{}
 			got := Diff(&Config{Spaces: []Space{a}, PruneMembers: tt.removeAll, MaxRemovals: DefaultMaxRemovals}, map[string]Recorded{"A": rec})
 			want := Item{Action: Exists, Key: "A", Space: &a, Name: "spaces/A", AddMembers: tt.add, Roles: tt.roles, RemoveMembers: tt.remove, Warnings: tt.warnings}
 			if len(tt.add)+len(tt.roles)+len(tt.remove) > 0 {
@@ -130,7 +130,7 @@ func TestDiffLiveMembers(t *testing.T) {
 func TestDiffPruneMembers(t *testing.T) {
 	t.Parallel()
 	a := Space{DisplayName: "A", Members: users("alice", "bob"), Owners: users("alice")}
-	rec := Recorded{Status: "existing", Name: "spaces/A", Principal: "users/me@example.com", Settings: map[string]string{},
+	rec := Recorded{Status: "existing", Name: "spaces/A", Principal: "users/me@example.com", Settings: Settings{},
 		Members:  append(users("alice", "bob", "zoe", "carol", "me"), "groups/old"),
 		Owners:   users("alice", "dan"),
 		Managers: users("carol")}
@@ -163,7 +163,7 @@ func TestDiffPrune(t *testing.T) {
 		"Adopted":  {Status: "existing", Name: "spaces/A"},
 		"Failed":   {Status: "failed", RequestID: "rf"},
 		"Pending":  {Status: "pending", RequestID: "rp"},
-		"Kept":     {Status: "created", Name: "spaces/K", Settings: map[string]string{}},
+		"Kept":     {Status: "created", Name: "spaces/K", Settings: Settings{}},
 		"Nameless": {Status: "created"},
 	}
 	cfg := &Config{Spaces: []Space{{DisplayName: "Kept"}}, MaxDeletions: DefaultMaxDeletions}
