@@ -10,7 +10,7 @@ import (
 // The collector's default (GOGC=100) lets the heap grow to twice what is
 // live before it collects. For a small config that is a few megabytes and
 // costs nothing; for one of 100,000 spaces, whose config, results and plan
-// are some 150 MB live, it doubles the process's memory. So the command
+// are 150 to 200 MB live, it doubles the process's memory. So the command
 // keeps the growth between collections to heapHeadroom, or a quarter of
 // the live heap when that is more: the same as the default while less than
 // heapHeadroom is live, and never tighter than GOGC=25, so the collector

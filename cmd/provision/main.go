@@ -52,7 +52,7 @@
 //
 // Memory: the collector lets the heap grow by 64 MiB, or a quarter of what
 // is live when that is more, between collections, rather than doubling
-// it (GOGC=100), which for a config of 100,000 spaces doubles some 150 MB;
+// it (GOGC=100), which for a config of 100,000 spaces doubles 150-200 MB;
 // setting GOGC or GOMEMLIMIT in the environment leaves the collector to
 // them.
 package main
