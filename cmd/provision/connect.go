@@ -156,8 +156,8 @@ func needs(o *options, cfg *plan.Config) auth.Needs {
 	for _, s := range cfg.Spaces {
 		// Adoption checks the caller's own membership (members.get).
 		n.Members = n.Members || (s.Adopt && !o.admin)
-		for k := range s.Settings {
-			if k != plan.SetExternalUsers && k != plan.SetPreset {
+		for _, st := range s.Settings {
+			if st.Name != plan.SetExternalUsers && st.Name != plan.SetPreset {
 				n.Patch = true
 			}
 		}

@@ -53,6 +53,12 @@
 // writing: what was done is recorded and a person must look, 130
 // interrupted. See README.md for the config reference and authentication
 // set-up.
+//
+// Memory: the collector lets the heap grow by 64 MiB, or a quarter of what
+// is live when that is more, between collections, rather than doubling
+// it (GOGC=100), which for a config of 100,000 spaces doubles 150-200 MB;
+// setting GOGC or GOMEMLIMIT in the environment leaves the collector to
+// them.
 package main
 
 import (
@@ -63,6 +69,7 @@ import (
 )
 
 func main() {
+	tuneGC()
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)

@@ -412,7 +412,7 @@ func (r *runner) apply(ctx context.Context, it plan.Item) Outcome {
 			}
 		}
 		if it.RecordSettings != nil {
-			if err := r.record(results.Event{Space: k, Settings: it.RecordSettings}); err != nil {
+			if err := r.record(results.Event{Space: k, Settings: it.RecordSettings.Map()}); err != nil {
 				out.Err, out.Interrupted = err, true
 				return out
 			}
@@ -496,7 +496,7 @@ func (r *runner) converge(ctx context.Context, k string, entry *results.Entry, i
 	if it.Welcome {
 		// Last: the space is as the config says when the team reads it.
 		if werr = sincePatch(ctx, last); werr == nil {
-			werr = r.postWelcome(ctx, k, entry, it.Space)
+			werr = r.postWelcome(ctx, k, entry, *it.Space)
 		}
 		if isStop(ctx, werr) {
 			return werr

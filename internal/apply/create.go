@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -79,7 +81,7 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 		return entry, nil, err
 	}
 
-	space := r.space(it.Space)
+	space := r.space(*it.Space)
 	if it.ConfirmName != "" {
 		// A recorded space that answered 404 or 403: only a create under
 		// the name it has tells whether it lives on (see plan.Item).
@@ -272,13 +274,13 @@ func (r *runner) createSpace(ctx context.Context, k string, it plan.Item) (resul
 	set := map[string]string{}
 	switch {
 	case status == results.Created && !mayBeReplay:
-		set = creationSettings(it.Space.Settings)
+		set = creationSettings(it.Space.Settings.All())
 	case status == results.Existing || !replay: // listed, or read after the replay
 		live := liveSettings(got)
-		set = onlyStated(live, creationSettings(it.Space.Settings))
+		set = creationSettings(maps.All(onlyStated(live, it.Space.Settings)))
 		if status == results.Existing {
 			// What the adopted space lacks is patched in this run.
-			r.adopted.Store(k, plan.AdoptedPatches(it.Space, live))
+			r.adopted.Store(k, plan.AdoptedPatches(*it.Space, live))
 		}
 	}
 	if err := r.record(results.Event{Space: k, Settings: set}); err != nil {
@@ -415,8 +417,8 @@ func recordName(k, displayName string) string {
 
 // creationSettings are the stated settings a create sends: all but the
 // fine-grained permissions, which only spaces.patch sets.
-func creationSettings(stated map[string]string) map[string]string {
-	out := make(map[string]string, len(stated))
+func creationSettings(stated iter.Seq2[string, string]) map[string]string {
+	out := make(map[string]string)
 	for k, v := range stated {
 		if strings.HasPrefix(k, plan.SetPermissionPrefix) && k != plan.SetPreset {
 			continue

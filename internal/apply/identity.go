@@ -85,7 +85,7 @@ func (r *runner) recordFound(it plan.Item) bool {
 			return false
 		}
 		if it.RecordSettings != nil {
-			return r.record(results.Event{Space: k, Settings: it.RecordSettings}) == nil
+			return r.record(results.Event{Space: k, Settings: it.RecordSettings.Map()}) == nil
 		}
 	case plan.Unreachable:
 		e := r.rec.Entry(k)

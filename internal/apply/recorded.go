@@ -25,9 +25,9 @@ func Recorded(f *results.File, ref *Refreshed) map[string]plan.Recorded {
 // built again. Neither side ever modifies these maps, and the planner's
 // view of a large file then does not hold every space's settings twice.
 func RecordedFor(f *results.File, ref *Refreshed, spaces []plan.Space) map[string]plan.Recorded {
-	var stated map[string]map[string]string
+	var stated map[string]plan.Settings
 	if len(spaces) > 0 {
-		stated = make(map[string]map[string]string, len(spaces))
+		stated = make(map[string]plan.Settings, len(spaces))
 		for _, s := range spaces {
 			stated[s.RecordKey()] = s.Settings
 		}
@@ -41,10 +41,10 @@ func RecordedFor(f *results.File, ref *Refreshed, spaces []plan.Space) map[strin
 			r.Members, r.Owners, r.Managers = slices.Clone(en.Applied.Members), slices.Clone(en.Applied.Owners), slices.Clone(en.Applied.Managers)
 			r.IDs = maps.Clone(en.Applied.IDs)
 			if st := en.Applied.Settings; st != nil {
-				if want, ok := stated[k]; ok && want != nil && st.Equal(want) {
+				if want, ok := stated[k]; ok && want != nil && st.EqualAll(len(want), want.All()) {
 					r.Settings = want
 				} else {
-					r.Settings = st.Flat()
+					r.Settings = plan.SettingsOf(st.Flat())
 				}
 			}
 		}

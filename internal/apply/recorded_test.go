@@ -22,7 +22,7 @@ func TestRecordedFor(t *testing.T) {
 		"Legacy":   {Status: results.Created, Name: "spaces/L", Applied: &results.Applied{Members: []string{"users/a@example.com"}}},
 		"Orphaned": {Status: results.Created, Name: "spaces/O", Applied: &results.Applied{Settings: &results.Settings{}}},
 	}}
-	stated := map[string]string{plan.SetDescription: d, plan.SetHistory: "on"}
+	stated := plan.SettingsOf(map[string]string{plan.SetDescription: d, plan.SetHistory: "on"})
 	spaces := []plan.Space{
 		{DisplayName: "Same", Key: "Same", Settings: stated},
 		{DisplayName: "Drifted", Key: "Drifted", Settings: stated},
@@ -33,9 +33,9 @@ func TestRecordedFor(t *testing.T) {
 		t.Errorf("RecordedFor = %+v, want %+v (Recorded)", got, want)
 	}
 	if s := got["Same"].Settings; reflect.ValueOf(s).UnsafePointer() != reflect.ValueOf(stated).UnsafePointer() {
-		t.Errorf("RecordedFor: settings of %q = a map of their own %v, want the space's, shared", "Same", s)
+		t.Errorf("RecordedFor: settings of %q = a list of their own %v, want the space's, shared", "Same", s)
 	}
-	if s := got["Drifted"].Settings; !maps.Equal(s, map[string]string{plan.SetDescription: other, plan.SetHistory: "on"}) {
+	if s := got["Drifted"].Settings; !maps.Equal(s.Map(), map[string]string{plan.SetDescription: other, plan.SetHistory: "on"}) {
 		t.Errorf("RecordedFor: settings of %q = %v, want what the entry records", "Drifted", s)
 	}
 	if s := got["Legacy"].Settings; s != nil {

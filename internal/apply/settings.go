@@ -23,7 +23,7 @@ const perSpaceWrite = time.Second
 // plan.Patch (the masks that must travel alone: DD, spaces.patch
 // updateMask), at most one a second. Each patch is recorded as it
 // succeeds; the first failure ends the space's patches, and is returned.
-func (r *runner) patch(ctx context.Context, k string, entry *results.Entry, stated map[string]string, patches []plan.Patch) (last time.Time, failed error) {
+func (r *runner) patch(ctx context.Context, k string, entry *results.Entry, stated plan.Settings, patches []plan.Patch) (last time.Time, failed error) {
 	for _, p := range patches {
 		if ctx.Err() != nil {
 			return last, errors.Join(failed, context.Cause(ctx))
@@ -86,9 +86,9 @@ func (r *runner) patch(ctx context.Context, k string, entry *results.Entry, stat
 
 // keepOtherText fills the text of a space_details patch that the config
 // does not state with the space's own, read now.
-func (r *runner) keepOtherText(ctx context.Context, entry *results.Entry, stated map[string]string, p plan.Patch) (plan.Patch, error) {
-	_, hasDesc := stated[plan.SetDescription]
-	_, hasGuide := stated[plan.SetGuidelines]
+func (r *runner) keepOtherText(ctx context.Context, entry *results.Entry, stated plan.Settings, p plan.Patch) (plan.Patch, error) {
+	_, hasDesc := stated.Get(plan.SetDescription)
+	_, hasGuide := stated.Get(plan.SetGuidelines)
 	if hasDesc && hasGuide {
 		return p, nil
 	}
@@ -112,10 +112,10 @@ func (r *runner) keepOtherText(ctx context.Context, entry *results.Entry, stated
 
 // onlyStated keeps the settings the config states: a text re-sent as the
 // space had it is not the config's to record.
-func onlyStated(set, stated map[string]string) map[string]string {
+func onlyStated(set map[string]string, stated plan.Settings) map[string]string {
 	out := make(map[string]string, len(set))
 	for k, v := range set {
-		if _, ok := stated[k]; ok {
+		if _, ok := stated.Get(k); ok {
 			out[k] = v
 		}
 	}

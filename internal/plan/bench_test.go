@@ -87,7 +87,7 @@ func BenchmarkDiffConverge(b *testing.B) {
 			recorded := make(map[string]Recorded, n+n/10)
 			for i, s := range cfg.Spaces {
 				live := map[string]string{}
-				for k, v := range s.Settings {
+				for k, v := range s.Settings.All() {
 					live[k] = v
 				}
 				if i%3 == 0 {

@@ -48,8 +48,9 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 		}
 	}
 
-	for i, s := range cfg.Spaces {
-		it := Item{Key: s.DisplayName, Space: s}
+	for i := range cfg.Spaces {
+		s := cfg.Spaces[i]
+		it := Item{Key: s.DisplayName, Space: &cfg.Spaces[i]}
 		key := keys[i]
 		if key == "" {
 			if k := s.RecordKey(); k != s.DisplayName {

@@ -28,11 +28,15 @@ func TestDiff(t *testing.T) {
 	t.Parallel()
 	// none is RecordSettings of a space recorded before settings were,
 	// whose config states none.
-	none := map[string]string{}
+	none := Settings{}
 	space := func(name string, members, owners, managers []string) Space {
 		return Space{DisplayName: name, Members: members, Owners: owners, Managers: managers}
 	}
 	// a: alice owner, bob manager, carol member.
+	spaceRef := func(name string, members, owners, managers []string) *Space {
+		s := space(name, members, owners, managers)
+		return &s
+	}
 	a := space("A", users("alice", "bob", "carol"), users("alice"), users("bob"))
 	aRoles := append(to(RoleOwner, "alice"), to(RoleManager, "bob")...)
 	many := users("m01", "m02", "m03", "m04", "m05", "m06", "m07", "m08", "m09", "m10", "m11", "m12", "m13", "m14", "m15", "m16", "m17")
@@ -47,7 +51,7 @@ func TestDiff(t *testing.T) {
 		{
 			name:   "not recorded: create with every member, owners and managers from member",
 			spaces: []Space{a},
-			want:   []Item{{Action: Create, Key: "A", Space: a, AddMembers: a.Members, Roles: aRoles}},
+			want:   []Item{{Action: Create, Key: "A", Space: &a, AddMembers: a.Members, Roles: aRoles}},
 		},
 		{
 			name:   "created, everything received: exists",
@@ -55,27 +59,27 @@ func TestDiff(t *testing.T) {
 			recorded: map[string]Recorded{"A": {Status: "created", Name: "spaces/A1", RequestID: "r1", Principal: "users/me@example.com",
 				Members: []string{"users/ALICE@example.com", "users/bob@example.com", "users/carol@example.com", "users/old@example.com"},
 				Owners:  users("Alice"), Managers: users("bob")}},
-			want: []Item{{Action: Exists, Key: "A", RecordSettings: none, Space: a, Name: "spaces/A1", RequestID: "r1", Principal: "users/me@example.com"}},
+			want: []Item{{Action: Exists, Key: "A", RecordSettings: none, Space: &a, Name: "spaces/A1", RequestID: "r1", Principal: "users/me@example.com"}},
 		},
 		{
 			name:     "existing (adopted), new members with roles: update",
 			spaces:   []Space{a},
 			recorded: map[string]Recorded{"A": {Status: "existing", Name: "spaces/A1", Members: users("carol")}},
-			want: []Item{{Action: Update, Key: "A", RecordSettings: none, Space: a, Name: "spaces/A1",
+			want: []Item{{Action: Update, Key: "A", RecordSettings: none, Space: &a, Name: "spaces/A1",
 				AddMembers: users("alice", "bob"), Roles: aRoles}},
 		},
 		{
 			name:     "members to promote only: update with roles",
 			spaces:   []Space{a},
 			recorded: map[string]Recorded{"A": {Status: "created", Name: "spaces/A1", Members: users("alice", "bob", "carol")}},
-			want:     []Item{{Action: Update, Key: "A", RecordSettings: none, Space: a, Name: "spaces/A1", Roles: aRoles}},
+			want:     []Item{{Action: Update, Key: "A", RecordSettings: none, Space: &a, Name: "spaces/A1", Roles: aRoles}},
 		},
 		{
 			name:   "owner and manager swapped, a member demoted, someone gone left alone",
 			spaces: []Space{a},
 			recorded: map[string]Recorded{"A": {Status: "created", Name: "spaces/A1",
 				Members: users("alice", "bob", "carol", "dan"), Owners: users("bob", "carol", "dan"), Managers: users("alice")}},
-			want: []Item{{Action: Update, Key: "A", RecordSettings: none, Space: a, Name: "spaces/A1", Roles: []RoleChange{
+			want: []Item{{Action: Update, Key: "A", RecordSettings: none, Space: &a, Name: "spaces/A1", Roles: []RoleChange{
 				{Member: "users/alice@example.com", From: RoleManager, To: RoleOwner},
 				{Member: "users/bob@example.com", From: RoleOwner, To: RoleManager},
 				{Member: "users/carol@example.com", From: RoleOwner, To: RoleMember},
@@ -86,7 +90,7 @@ func TestDiff(t *testing.T) {
 			spaces: []Space{space("C", users("alice", "bob"), users("bob"), nil)},
 			recorded: map[string]Recorded{"C": {Status: "existing", Name: "spaces/C1",
 				Members: users("alice"), Managers: users("alice")}},
-			want: []Item{{Action: Update, Key: "C", RecordSettings: none, Space: space("C", users("alice", "bob"), users("bob"), nil), Name: "spaces/C1",
+			want: []Item{{Action: Update, Key: "C", RecordSettings: none, Space: spaceRef("C", users("alice", "bob"), users("bob"), nil), Name: "spaces/C1",
 				AddMembers: users("bob"), Roles: []RoleChange{
 					{Member: "users/bob@example.com", From: RoleMember, To: RoleOwner},
 					{Member: "users/alice@example.com", From: RoleManager, To: RoleMember},
@@ -97,14 +101,14 @@ func TestDiff(t *testing.T) {
 			spaces: []Space{a},
 			recorded: map[string]Recorded{"A": {Status: "created", Name: "spaces/A1",
 				Members: users("carol"), Owners: users("Alice"), Managers: users("BOB")}},
-			want: []Item{{Action: Exists, Key: "A", RecordSettings: none, Space: a, Name: "spaces/A1"}},
+			want: []Item{{Action: Exists, Key: "A", RecordSettings: none, Space: &a, Name: "spaces/A1"}},
 		},
 		{
 			name:   "recorded both owner and manager: owner, so a manager is demoted",
 			spaces: []Space{a},
 			recorded: map[string]Recorded{"A": {Status: "created", Name: "spaces/A1",
 				Members: users("alice", "bob", "carol"), Owners: users("alice", "bob"), Managers: users("bob")}},
-			want: []Item{{Action: Update, Key: "A", RecordSettings: none, Space: a, Name: "spaces/A1", Roles: []RoleChange{
+			want: []Item{{Action: Update, Key: "A", RecordSettings: none, Space: &a, Name: "spaces/A1", Roles: []RoleChange{
 				{Member: "users/bob@example.com", From: RoleOwner, To: RoleManager},
 			}}},
 		},
@@ -113,7 +117,7 @@ func TestDiff(t *testing.T) {
 			spaces: []Space{big},
 			recorded: map[string]Recorded{"B": {Status: "created", Members: users("M01", "m02", "m03", "m04", "m05", "m06", "m07", "m08", "m09", "m10", "m11", "m12", "m13", "m14", "m15", "m16", "m17"),
 				Owners: users("m01", "M03", "m04", "m05", "m06", "m07", "m08", "m09", "m10", "m11", "m12", "m13", "m14", "m15", "m16", "m17")}},
-			want: []Item{{Action: Update, Key: "B", RecordSettings: none, Space: big, AddMembers: users("NEW"), Roles: []RoleChange{
+			want: []Item{{Action: Update, Key: "B", RecordSettings: none, Space: &big, AddMembers: users("NEW"), Roles: []RoleChange{
 				{Member: "users/m02@example.com", From: RoleMember, To: RoleOwner},
 				{Member: "users/m03@example.com", From: RoleOwner, To: RoleManager},
 				{Member: "users/m04@example.com", From: RoleOwner, To: RoleMember},
@@ -136,21 +140,21 @@ func TestDiff(t *testing.T) {
 			name:     "failed: retry with the same requestId and principal, members not yet received",
 			spaces:   []Space{a},
 			recorded: map[string]Recorded{"A": {Status: "failed", RequestID: "r1", Principal: "users/me@example.com", Members: users("carol")}},
-			want: []Item{{Action: Retry, Key: "A", Space: a, RequestID: "r1", Principal: "users/me@example.com",
+			want: []Item{{Action: Retry, Key: "A", Space: &a, RequestID: "r1", Principal: "users/me@example.com",
 				AddMembers: users("alice", "bob"), Roles: aRoles}},
 		},
 		{
 			name:     "pending: retry like failed",
 			spaces:   []Space{a},
 			recorded: map[string]Recorded{"A": {Status: "pending", RequestID: "r1", Principal: "users/me@example.com"}},
-			want: []Item{{Action: Retry, Key: "A", Space: a, RequestID: "r1", Principal: "users/me@example.com",
+			want: []Item{{Action: Retry, Key: "A", Space: &a, RequestID: "r1", Principal: "users/me@example.com",
 				AddMembers: a.Members, Roles: aRoles}},
 		},
 		{
 			name:     "no status (interrupted): retry",
 			spaces:   []Space{a},
 			recorded: map[string]Recorded{"A": {RequestID: "r1", Name: "spaces/A1"}},
-			want: []Item{{Action: Retry, Key: "A", Space: a, Name: "spaces/A1", RequestID: "r1",
+			want: []Item{{Action: Retry, Key: "A", Space: &a, Name: "spaces/A1", RequestID: "r1",
 				AddMembers: a.Members, Roles: aRoles}},
 		},
 		{
@@ -158,14 +162,14 @@ func TestDiff(t *testing.T) {
 			spaces: []Space{a},
 			recorded: map[string]Recorded{"A": {Status: "created", Name: "spaces/A1", RequestID: "r1", Principal: "users/me@example.com", Gone: true,
 				Members: a.Members, Owners: a.Owners, Managers: a.Managers}},
-			want: []Item{{Action: Create, Key: "A", Space: a, Recreate: true, PreviousName: "spaces/A1",
+			want: []Item{{Action: Create, Key: "A", Space: &a, Recreate: true, PreviousName: "spaces/A1",
 				AddMembers: a.Members, Roles: aRoles}},
 		},
 		{
 			name:     "recorded under white space",
 			spaces:   []Space{a},
 			recorded: map[string]Recorded{" A ": {Status: "created", Name: "spaces/A1", Members: a.Members, Owners: a.Owners, Managers: a.Managers}},
-			want:     []Item{{Action: Exists, Key: "A", RecordSettings: none, RecordedKey: " A ", Space: a, Name: "spaces/A1"}},
+			want:     []Item{{Action: Exists, Key: "A", RecordSettings: none, RecordedKey: " A ", Space: &a, Name: "spaces/A1"}},
 		},
 		{
 			// The same space (one identity), its name's case changed in
@@ -173,7 +177,7 @@ func TestDiff(t *testing.T) {
 			name:     "recorded under another case and white space",
 			spaces:   []Space{a},
 			recorded: map[string]Recorded{" a ": {Status: "created", Name: "spaces/A1", Members: a.Members, Owners: a.Owners, Managers: a.Managers}},
-			want: []Item{{Action: Update, Key: "A", RecordSettings: none, RecordedKey: " a ", Space: a, Name: "spaces/A1",
+			want: []Item{{Action: Update, Key: "A", RecordSettings: none, RecordedKey: " a ", Space: &a, Name: "spaces/A1",
 				Rename: &Rename{From: "a", To: "A"}}},
 		},
 		{
@@ -184,7 +188,7 @@ func TestDiff(t *testing.T) {
 				"A": {Status: "created", Name: "spaces/A1", Members: a.Members, Owners: a.Owners, Managers: a.Managers},
 			},
 			want: []Item{
-				{Action: Exists, Key: "A", RecordSettings: none, Space: a, Name: "spaces/A1"},
+				{Action: Exists, Key: "A", RecordSettings: none, Space: &a, Name: "spaces/A1"},
 				{Action: Orphan, Key: "a", Name: "spaces/lower"},
 			},
 		},
@@ -197,8 +201,8 @@ func TestDiff(t *testing.T) {
 				"Old a": {Status: "existing", Name: "spaces/OA"},
 			},
 			want: []Item{
-				{Action: Create, Key: "Z", Space: space("Z", nil, nil, nil)},
-				{Action: Create, Key: "A", Space: a, AddMembers: a.Members, Roles: aRoles},
+				{Action: Create, Key: "Z", Space: spaceRef("Z", nil, nil, nil)},
+				{Action: Create, Key: "A", Space: &a, AddMembers: a.Members, Roles: aRoles},
 				{Action: Orphan, Key: "Old a", Name: "spaces/OA"},
 				{Action: Orphan, Key: "old b", Name: "spaces/B"},
 				{Action: Orphan, Key: "old c", RequestID: "rc", Principal: "users/me@example.com"},
@@ -213,16 +217,16 @@ func TestDiff(t *testing.T) {
 				"E": {Status: "created", Name: "spaces/E"},
 			},
 			want: []Item{
-				{Action: Create, Key: "N", Space: space("N", users("bob"), nil, users("bob")), AddMembers: users("bob"), Roles: to(RoleManager, "bob"), Warnings: []string{NoOwner}},
-				{Action: Retry, Key: "R", Space: space("R", nil, nil, nil), RequestID: "r", Warnings: []string{NoOwner}},
-				{Action: Create, Key: "O", Space: space("O", users("alice"), users("alice"), nil), AddMembers: users("alice"), Roles: to(RoleOwner, "alice")},
-				{Action: Exists, Key: "E", RecordSettings: none, Space: space("E", nil, nil, nil), Name: "spaces/E"},
+				{Action: Create, Key: "N", Space: spaceRef("N", users("bob"), nil, users("bob")), AddMembers: users("bob"), Roles: to(RoleManager, "bob"), Warnings: []string{NoOwner}},
+				{Action: Retry, Key: "R", Space: spaceRef("R", nil, nil, nil), RequestID: "r", Warnings: []string{NoOwner}},
+				{Action: Create, Key: "O", Space: spaceRef("O", users("alice"), users("alice"), nil), AddMembers: users("alice"), Roles: to(RoleOwner, "alice")},
+				{Action: Exists, Key: "E", RecordSettings: none, Space: spaceRef("E", nil, nil, nil), Name: "spaces/E"},
 			},
 		},
 		{
 			name:   "user auth: no warning",
 			spaces: []Space{space("N", nil, nil, nil)},
-			want:   []Item{{Action: Create, Key: "N", Space: space("N", nil, nil, nil)}},
+			want:   []Item{{Action: Create, Key: "N", Space: spaceRef("N", nil, nil, nil)}},
 		},
 	}
 	for _, tt := range tests {

@@ -32,7 +32,7 @@ const ChangePermissions = "permissions"
 
 // noSettings is RecordSettings of a space recorded before settings were
 // whose config states none: record that none is managed. Never modified.
-var noSettings = map[string]string{}
+var noSettings = Settings{}
 
 // drift sets the settings part of an item of a space recorded as created
 // or existing: Changes, Patches, Warnings and RecordSettings.
@@ -62,14 +62,14 @@ func drift(it *Item, s Space, rec Recorded) {
 			}
 		}
 		if legacy {
-			v, ok := s.Settings[name]
+			v, ok := s.Settings.Get(name)
 			return v, ok
 		}
-		v, ok := rec.Settings[name]
+		v, ok := rec.Settings.Get(name)
 		return v, ok
 	}
 	differs := func(name string) bool {
-		want, stated := s.Settings[name]
+		want, stated := s.Settings.Get(name)
 		if !stated {
 			return false
 		}
@@ -81,7 +81,7 @@ func drift(it *Item, s Space, rec Recorded) {
 	keep := func(name, v string) {
 		// Record what the space is taken to have, where the record does
 		// not say so already.
-		if r, ok := rec.Settings[name]; ok && r == v {
+		if r, ok := rec.Settings.Get(name); ok && r == v {
 			return
 		}
 		if record == nil {
@@ -94,7 +94,7 @@ func drift(it *Item, s Space, rec Recorded) {
 	desc, guide := differs(SetDescription), differs(SetGuidelines)
 	if desc || guide {
 		text := func(name string) string {
-			if v, ok := s.Settings[name]; ok {
+			if v, ok := s.Settings.Get(name); ok {
 				return v
 			}
 			v, _ := has(name)
@@ -112,7 +112,7 @@ func drift(it *Item, s Space, rec Recorded) {
 	}
 	for _, one := range []struct{ name, mask string }{{SetHistory, MaskHistory}, {SetAudience, MaskAudience}} {
 		if differs(one.name) {
-			it.Patches = append(it.Patches, Patch{Mask: one.mask, Settings: map[string]string{one.name: s.Settings[one.name]}})
+			it.Patches = append(it.Patches, Patch{Mask: one.mask, Settings: map[string]string{one.name: get(s.Settings, one.name)}})
 			it.Changes = append(it.Changes, one.name)
 		}
 	}
@@ -123,7 +123,7 @@ func drift(it *Item, s Space, rec Recorded) {
 
 	// Creation only: warn, change nothing, record nothing unknown.
 	for _, one := range []struct{ name, warning string }{{SetExternalUsers, WarnExternalUsers}, {SetPreset, WarnPreset}} {
-		want, stated := s.Settings[one.name]
+		want, stated := s.Settings.Get(one.name)
 		if !stated {
 			continue
 		}
@@ -134,16 +134,23 @@ func drift(it *Item, s Space, rec Recorded) {
 			keep(one.name, v)
 		}
 	}
-	for name, want := range s.Settings {
+	for name, want := range s.Settings.All() {
 		if name == SetExternalUsers || name == SetPreset || differs(name) {
 			continue
 		}
 		keep(name, want)
 	}
 	if legacy && record == nil {
-		record = noSettings
+		it.RecordSettings = noSettings
+		return
 	}
-	it.RecordSettings = record
+	it.RecordSettings = SettingsOf(record)
+}
+
+// get is the value of the setting name in s, "" when s does not hold it.
+func get(s Settings, name string) string {
+	v, _ := s.Get(name)
+	return v
 }
 
 // permissionsPatch is the one spaces.patch of the fine-grained permissions
@@ -164,7 +171,7 @@ func permissionsPatch(s Space, differs func(string) bool) (Patch, bool) {
 			settings = make(map[string]string, len(s.PermissionSettings))
 		}
 		mask = append(mask, MaskPermissions+"."+k)
-		settings[name] = s.Settings[name]
+		settings[name] = get(s.Settings, name)
 	}
 	if mask == nil {
 		return Patch{}, false
@@ -176,7 +183,7 @@ func permissionsPatch(s Space, differs func(string) bool) (Patch, bool) {
 // cannot carry: fine-grained permissions, set by a patch once the space
 // exists.
 func creationPatches(it *Item, s Space) {
-	stated := func(name string) bool { _, ok := s.Settings[name]; return ok }
+	stated := func(name string) bool { _, ok := s.Settings.Get(name); return ok }
 	if p, ok := permissionsPatch(s, stated); ok {
 		it.Patches = append(it.Patches, p)
 		it.Changes = append(it.Changes, ChangePermissions)
@@ -187,7 +194,7 @@ func creationPatches(it *Item, s Space) {
 // the config states, its live settings (as a list or get returned them)
 // being all that is known of it: the run that adopts converges at once.
 func AdoptedPatches(s Space, live map[string]string) []Patch {
-	it := Item{Space: s}
-	drift(&it, s, Recorded{Settings: map[string]string{}, Live: &Live{Settings: live}})
+	it := Item{Space: &s}
+	drift(&it, s, Recorded{Settings: Settings{}, Live: &Live{Settings: live}})
 	return it.Patches
 }

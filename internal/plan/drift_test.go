@@ -22,7 +22,7 @@ func details(description, guidelines string) Patch {
 func TestDiffSettings(t *testing.T) {
 	t.Parallel()
 	space := func(settings map[string]string) Space {
-		s := Space{DisplayName: "S", Settings: settings}
+		s := Space{DisplayName: "S", Settings: SettingsOf(settings)}
 		for k, v := range settings {
 			if key, ok := cutPermission(k); ok {
 				if s.PermissionSettings == nil {
@@ -34,7 +34,7 @@ func TestDiffSettings(t *testing.T) {
 		return s
 	}
 	created := func(settings map[string]string, live *Live) Recorded {
-		return Recorded{Status: "created", Name: "spaces/S", Settings: settings, Live: live}
+		return Recorded{Status: "created", Name: "spaces/S", Settings: SettingsOf(settings), Live: live}
 	}
 	liveOf := func(settings map[string]string) *Live { return &Live{Settings: settings} }
 	all := set("description", "d", "guidelines", "g", "history", "on", "audience", "audiences/default",
@@ -159,7 +159,7 @@ func TestDiffSettings(t *testing.T) {
 			name:  "recorded before settings were: no drift, the config's settings to record",
 			space: space(all),
 			rec:   created(nil, nil),
-			want:  Item{Action: Exists, RecordSettings: all},
+			want:  Item{Action: Exists, RecordSettings: SettingsOf(all)},
 		},
 		{
 			name:  "refresh: a description edited in the Chat UI is drift",
@@ -179,7 +179,7 @@ func TestDiffSettings(t *testing.T) {
 			name:  "refresh: the space already has what the config states, the record catches up",
 			space: space(set("description", "new", "history", "on")),
 			rec:   created(set("description", "old", "history", "on"), liveOf(set("description", "new", "history", "on"))),
-			want:  Item{Action: Exists, RecordSettings: set("description", "new")},
+			want:  Item{Action: Exists, RecordSettings: SettingsOf(set("description", "new"))},
 		},
 		{
 			name:  "refresh: the preset is not read, the record's is used",
@@ -202,13 +202,13 @@ func TestDiffSettings(t *testing.T) {
 			space: space(set("description", "d", "history", "on", "externalUsers", "false", "permissions.preset", "collaboration")),
 			rec:   created(nil, liveOf(set("description", "other", "history", "on", "externalUsers", "false"))),
 			want: Item{Action: Update, Changes: []string{"description"}, Patches: []Patch{details("d", "")},
-				RecordSettings: set("history", "on", "externalUsers", "false", "permissions.preset", "collaboration")},
+				RecordSettings: SettingsOf(set("history", "on", "externalUsers", "false", "permissions.preset", "collaboration"))},
 		},
 		{
 			name:  "refresh of a space recorded before settings were, nothing stated: record that",
 			space: space(nil),
 			rec:   created(nil, liveOf(set("description", "x"))),
-			want:  Item{Action: Exists, RecordSettings: set()},
+			want:  Item{Action: Exists, RecordSettings: SettingsOf(set())},
 		},
 	}
 	for _, tt := range tests {
@@ -216,7 +216,7 @@ func TestDiffSettings(t *testing.T) {
 			t.Parallel()
 			got := Diff(&Config{Spaces: []Space{tt.space}}, map[string]Recorded{"S": tt.rec})
 			want := tt.want
-			want.Key, want.Space, want.Name = "S", tt.space, "spaces/S"
+			want.Key, want.Space, want.Name = "S", &tt.space, "spaces/S"
 			if !reflect.DeepEqual(got.Items, []Item{want}) {
 				t.Errorf("Diff(%+v, %+v) =\n%+v\nwant\n%+v", tt.space, tt.rec, got.Items, []Item{want})
 			}
@@ -235,25 +235,25 @@ func cutPermission(name string) (string, bool) {
 func TestDiffCreationPatches(t *testing.T) {
 	t.Parallel()
 	perms := Space{DisplayName: "P", Permissions: "announcement", PermissionSettings: set("replyMessages", "owners", "manageApps", "managers"),
-		Settings: set("description", "d", "permissions.preset", "announcement", "permissions.replyMessages", "owners", "permissions.manageApps", "managers")}
-	plain := Space{DisplayName: "Q", Settings: set("description", "d", "history", "on")}
+		Settings: SettingsOf(set("description", "d", "permissions.preset", "announcement", "permissions.replyMessages", "owners", "permissions.manageApps", "managers"))}
+	plain := Space{DisplayName: "Q", Settings: SettingsOf(set("description", "d", "history", "on"))}
 	patch := Patch{Mask: "permission_settings.manageApps,permission_settings.replyMessages",
 		Settings: set("permissions.manageApps", "managers", "permissions.replyMessages", "owners")}
 	got := Diff(&Config{Spaces: []Space{perms, plain}}, map[string]Recorded{"Q": {Status: "failed", RequestID: "r"}})
 	want := []Item{
-		{Action: Create, Key: "P", Space: perms, Changes: []string{"permissions"}, Patches: []Patch{patch}},
-		{Action: Retry, Key: "Q", Space: plain, RequestID: "r"},
+		{Action: Create, Key: "P", Space: &perms, Changes: []string{"permissions"}, Patches: []Patch{patch}},
+		{Action: Retry, Key: "Q", Space: &plain, RequestID: "r"},
 	}
 	if !reflect.DeepEqual(got.Items, want) {
 		t.Errorf("Diff() =\n%+v\nwant\n%+v", got.Items, want)
 	}
 	got = Diff(&Config{Spaces: []Space{perms}}, map[string]Recorded{"P": {Status: "pending", RequestID: "r"}})
-	want = []Item{{Action: Retry, Key: "P", Space: perms, RequestID: "r", Changes: []string{"permissions"}, Patches: []Patch{patch}}}
+	want = []Item{{Action: Retry, Key: "P", Space: &perms, RequestID: "r", Changes: []string{"permissions"}, Patches: []Patch{patch}}}
 	if !reflect.DeepEqual(got.Items, want) {
 		t.Errorf("Diff(pending) =\n%+v\nwant\n%+v", got.Items, want)
 	}
 	got = Diff(&Config{Spaces: []Space{perms}}, map[string]Recorded{"P": {Status: "created", Name: "spaces/P", Gone: true}})
-	want = []Item{{Action: Create, Key: "P", Space: perms, Recreate: true, PreviousName: "spaces/P", Changes: []string{"permissions"}, Patches: []Patch{patch}}}
+	want = []Item{{Action: Create, Key: "P", Space: &perms, Recreate: true, PreviousName: "spaces/P", Changes: []string{"permissions"}, Patches: []Patch{patch}}}
 	if !reflect.DeepEqual(got.Items, want) {
 		t.Errorf("Diff(gone) =\n%+v\nwant\n%+v", got.Items, want)
 	}

@@ -17,7 +17,7 @@ func TestDiffRecreatedGroup(t *testing.T) {
 	const eng = "group:eng@example.com"
 	s := Space{DisplayName: "A", Members: []string{"users/ana@example.com", eng}}
 	rec := func(ids map[string]string, live *Live) Recorded {
-		return Recorded{Status: "created", Name: "spaces/A", Members: s.Members, IDs: ids, Settings: map[string]string{}, Live: live}
+		return Recorded{Status: "created", Name: "spaces/A", Members: s.Members, IDs: ids, Settings: Settings{}, Live: live}
 	}
 	live := func(groups map[string]string, members ...string) *Live {
 		return &Live{MembersRead: true, Resolved: true, Members: members, Groups: groups}

@@ -79,7 +79,7 @@ func TestParseKeys(t *testing.T) {
 func TestDiffIdentity(t *testing.T) {
 	t.Parallel()
 	created := func(name string) Recorded {
-		return Recorded{Status: "created", Name: name, Settings: map[string]string{}}
+		return Recorded{Status: "created", Name: name, Settings: Settings{}}
 	}
 	renamed := func(name, to string) Recorded {
 		r := created(name)
@@ -158,7 +158,7 @@ func TestDiffIdentity(t *testing.T) {
 		{
 			name:   "renamed in the Chat UI, read by --refresh: renamed back",
 			spaces: []Space{{DisplayName: "Finance"}},
-			recorded: map[string]Recorded{"Finance": {Status: "created", Name: "spaces/F", Settings: map[string]string{},
+			recorded: map[string]Recorded{"Finance": {Status: "created", Name: "spaces/F", Settings: Settings{},
 				Live: &Live{DisplayName: "Finance (old)"}}},
 			want: []string{"update Finance rename Finance (old)→Finance"},
 		},
@@ -194,7 +194,7 @@ func TestDiffIdentity(t *testing.T) {
 		{
 			name:     "recorded unreachable, readable again: what it was",
 			spaces:   []Space{{Key: "U", DisplayName: "U"}},
-			recorded: map[string]Recorded{"U": {Status: "unreachable", Was: "created", Name: "spaces/U", Settings: map[string]string{}, Live: &Live{}}},
+			recorded: map[string]Recorded{"U": {Status: "unreachable", Was: "created", Name: "spaces/U", Settings: Settings{}, Live: &Live{}}},
 			want:     []string{"exists U reachable"},
 		},
 		{

@@ -74,7 +74,7 @@ type parser struct {
 	spaces   []Space
 	// defaultSettings is Space.Settings of a space that states no setting
 	// of its own, shared by all of them.
-	defaultSettings map[string]string
+	defaultSettings Settings
 	// budget counts nodes that may still be visited; aliases make the
 	// tree a graph, and a small file could otherwise expand exponentially.
 	budget  int

@@ -90,7 +90,7 @@ type Space struct {
 	// Settings are the settings the config states, defaults applied, by
 	// setting name (SetDescription…); a setting it does not state is not
 	// managed and is absent.
-	Settings map[string]string
+	Settings Settings
 	// Line and Col locate the space's entry in the config file.
 	Line, Col int
 }
@@ -214,8 +214,8 @@ type Recorded struct {
 	// Settings are the settings applied (recorded), by setting name. nil
 	// means the entry was recorded before settings were: the space is
 	// taken to have what the config states (no drift), and Item.RecordSettings
-	// asks the run to record that; an empty map records no setting.
-	Settings map[string]string
+	// asks the run to record that; an empty one records no setting.
+	Settings Settings
 	// Welcome is the welcome message posted (spaces/ID/messages/ID), "" if
 	// none was.
 	Welcome string
@@ -277,7 +277,10 @@ type Item struct {
 	// the config's key: for a new space; empty otherwise. The results
 	// entry is found, or made, under it.
 	RecordedKey string
-	Space       Space // zero for orphans
+	// Space is the config's space (Config.Spaces, shared rather than
+	// copied: a plan of many spaces holds each once); nil for orphans and
+	// for unreachable spaces the config does not name.
+	Space *Space
 	// Name, RequestID and Principal are carried over from the record, when
 	// there is one. Gone spaces and new ones have an empty RequestID: the
 	// applier makes one.
@@ -357,7 +360,7 @@ type Item struct {
 	// refresh found the space has. Settings patched are not in it: the run
 	// records those once the patch succeeds. May be shared with
 	// Space.Settings: do not modify.
-	RecordSettings map[string]string
+	RecordSettings Settings
 	// Adopted is set on an orphan kept because the space was adopted
 	// (recorded as existing), when Config.Prune asks to delete orphans:
 	// --prune deletes only spaces this tool created.

@@ -114,9 +114,9 @@ func TestDiffLiveMembers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			rec := tt.rec
-			rec.Status, rec.Name, rec.Settings = "created", "spaces/A", map[string]string{}
+			rec.Status, rec.Name, rec.Settings = "created", "spaces/A", Settings{}
 			got := Diff(&Config{Spaces: []Space{a}, PruneMembers: tt.removeAll, MaxRemovals: DefaultMaxRemovals}, map[string]Recorded{"A": rec})
-			want := Item{Action: Exists, Key: "A", Space: a, Name: "spaces/A", AddMembers: tt.add, Roles: tt.roles, RemoveMembers: tt.remove, Warnings: tt.warnings}
+			want := Item{Action: Exists, Key: "A", Space: &a, Name: "spaces/A", AddMembers: tt.add, Roles: tt.roles, RemoveMembers: tt.remove, Warnings: tt.warnings}
 			if len(tt.add)+len(tt.roles)+len(tt.remove) > 0 {
 				want.Action = Update
 			}
@@ -130,13 +130,13 @@ func TestDiffLiveMembers(t *testing.T) {
 func TestDiffPruneMembers(t *testing.T) {
 	t.Parallel()
 	a := Space{DisplayName: "A", Members: users("alice", "bob"), Owners: users("alice")}
-	rec := Recorded{Status: "existing", Name: "spaces/A", Principal: "users/me@example.com", Settings: map[string]string{},
+	rec := Recorded{Status: "existing", Name: "spaces/A", Principal: "users/me@example.com", Settings: Settings{},
 		Members:  append(users("alice", "bob", "zoe", "carol", "me"), "groups/old"),
 		Owners:   users("alice", "dan"),
 		Managers: users("carol")}
 	for _, prune := range []bool{false, true} {
 		got := Diff(&Config{Spaces: []Space{a}, PruneMembers: prune, MaxRemovals: DefaultMaxRemovals}, map[string]Recorded{"A": rec})
-		want := Item{Action: Exists, Key: "A", Space: a, Name: "spaces/A", Principal: "users/me@example.com"}
+		want := Item{Action: Exists, Key: "A", Space: &a, Name: "spaces/A", Principal: "users/me@example.com"}
 		if prune {
 			// The creator stays; an owner recorded only as owner goes too.
 			want.Action = Update
@@ -163,7 +163,7 @@ func TestDiffPrune(t *testing.T) {
 		"Adopted":  {Status: "existing", Name: "spaces/A"},
 		"Failed":   {Status: "failed", RequestID: "rf"},
 		"Pending":  {Status: "pending", RequestID: "rp"},
-		"Kept":     {Status: "created", Name: "spaces/K", Settings: map[string]string{}},
+		"Kept":     {Status: "created", Name: "spaces/K", Settings: Settings{}},
 		"Nameless": {Status: "created"},
 	}
 	cfg := &Config{Spaces: []Space{{DisplayName: "Kept"}}, MaxDeletions: DefaultMaxDeletions}
@@ -175,7 +175,7 @@ func TestDiffPrune(t *testing.T) {
 		{Action: Orphan, Key: "Nameless"},
 		{Action: Orphan, Key: "Pending", RequestID: "rp"},
 	}
-	kept := Item{Action: Exists, Key: "Kept", Space: cfg.Spaces[0], Name: "spaces/K"}
+	kept := Item{Action: Exists, Key: "Kept", Space: &cfg.Spaces[0], Name: "spaces/K"}
 	got := Diff(cfg, recorded)
 	if want := append([]Item{kept}, orphans...); !reflect.DeepEqual(got.Items, want) {
 		t.Errorf("Diff(without Prune) =\n%+v\nwant\n%+v", got.Items, want)

@@ -107,8 +107,8 @@ func TestRenameHintSharedMembers(t *testing.T) {
 		{DisplayName: "Sales", Members: shared}, {DisplayName: "Legal", Members: shared},
 	}}
 	recorded := map[string]Recorded{
-		"Design":  {Status: "created", Name: "spaces/D", Members: shared, Settings: map[string]string{}},
-		"Finance": {Status: "created", Name: "spaces/F", Members: shared, Settings: map[string]string{}},
+		"Design":  {Status: "created", Name: "spaces/D", Members: shared, Settings: Settings{}},
+		"Finance": {Status: "created", Name: "spaces/F", Members: shared, Settings: Settings{}},
 	}
 	for _, it := range Diff(cfg, recorded).Items {
 		if it.Action == Delete && len(it.Warnings) > 0 {

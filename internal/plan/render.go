@@ -100,7 +100,7 @@ func detail(it Item) string {
 	var d []string
 	switch {
 	case it.RecordedKey == "" || it.Rename != nil:
-	case it.Space.RecordKey() == it.RecordedKey:
+	case it.Space != nil && it.Space.RecordKey() == it.RecordedKey:
 		d = append(d, fmt.Sprintf("key %q", it.RecordedKey))
 	default:
 		d = append(d, fmt.Sprintf("recorded as %q", it.RecordedKey))
@@ -123,7 +123,7 @@ func detail(it Item) string {
 		d = append(d, counts(it))
 	case Unreachable:
 		s := it.Name
-		if it.Space.DisplayName == "" {
+		if it.Space == nil || it.Space.DisplayName == "" {
 			s += ", not in the config"
 		}
 		d = append(d, s)
@@ -374,6 +374,10 @@ func itemJSON(it Item) jsonItem {
 	if it.Rename != nil {
 		rename = &jsonRename{From: it.Rename.From, To: it.Rename.To}
 	}
+	var space Space
+	if it.Space != nil {
+		space = *it.Space
+	}
 	return jsonItem{
 		Action:        it.Action,
 		DisplayName:   it.Key,
@@ -384,9 +388,9 @@ func itemJSON(it Item) jsonItem {
 		PreviousName:  it.PreviousName,
 		RequestID:     it.RequestID,
 		Principal:     it.Principal,
-		Members:       len(it.Space.Members),
-		Owners:        len(it.Space.Owners),
-		Managers:      len(it.Space.Managers),
+		Members:       len(space.Members),
+		Owners:        len(space.Owners),
+		Managers:      len(space.Managers),
 		AddMembers:    it.AddMembers,
 		RemoveMembers: it.RemoveMembers,
 		Roles:         roles,

@@ -212,18 +212,18 @@ func convergePlan(t *testing.T) *Plan {
 	cfg.PruneMembers, cfg.Prune = true, true
 	recorded := map[string]Recorded{
 		"Edited": {Status: "created", Name: "spaces/EDITED", Members: users("alice"),
-			Settings: map[string]string{"description": "Onboarding cohort", "history": "on", "externalUsers": "false",
-				"permissions.preset": "collaboration", "permissions.manageApps": "owners", "permissions.manageWebhooks": "members"}},
+			Settings: SettingsOf(map[string]string{"description": "Onboarding cohort", "history": "on", "externalUsers": "false",
+				"permissions.preset": "collaboration", "permissions.manageApps": "owners", "permissions.manageWebhooks": "members"})},
 		// Removed: dan and erin; the creator stays.
 		"Outside": {Status: "existing", Name: "spaces/OUTSIDE", Principal: "users/me@example.com",
 			Members: users("alice", "bob", "erin", "dan", "me"),
-			Settings: map[string]string{"description": "Onboarding cohort", "history": "on", "externalUsers": "false",
-				"permissions.preset": "collaboration", "permissions.manageApps": "owners"}},
+			Settings: SettingsOf(map[string]string{"description": "Onboarding cohort", "history": "on", "externalUsers": "false",
+				"permissions.preset": "collaboration", "permissions.manageApps": "owners"})},
 		// The refresh found the description edited, alice removed, and
 		// two people added in the Chat UI.
 		"Refreshed": {Status: "created", Name: "spaces/REFRESHED", Members: users("alice"),
-			Settings: map[string]string{"description": "Onboarding cohort", "history": "on", "externalUsers": "false",
-				"permissions.preset": "collaboration", "permissions.manageApps": "owners"},
+			Settings: SettingsOf(map[string]string{"description": "Onboarding cohort", "history": "on", "externalUsers": "false",
+				"permissions.preset": "collaboration", "permissions.manageApps": "owners"}),
 			Live: &Live{Settings: map[string]string{"description": "Edited in Chat", "history": "on", "externalUsers": "false", "permissions.manageApps": "owners"},
 				MembersRead: true, Members: []string{"users/frank@example.com", "users/123456"}, Caller: "users/me@example.com"}},
 		// Recorded before settings were.

@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"iter"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -160,7 +162,7 @@ func (s *settings) statesSettings() bool {
 // merged over defaults: the settings the config states, by name. A space
 // that states none of its own shares the defaults' map, made once in
 // *shared; no one modifies these maps.
-func stated(defaults, own *settings, perms map[string]string, shared *map[string]string) map[string]string {
+func stated(defaults, own *settings, perms map[string]string, shared *Settings) Settings {
 	if !own.statesSettings() {
 		if *shared == nil && defaults.statesSettings() {
 			*shared = settingsMap(defaults, defaults, perms)
@@ -171,35 +173,108 @@ func stated(defaults, own *settings, perms map[string]string, shared *map[string
 }
 
 // settingsMap builds Space.Settings from own's settings over defaults'.
-func settingsMap(defaults, own *settings, perms map[string]string) map[string]string {
-	m := make(map[string]string, 7+len(perms))
+func settingsMap(defaults, own *settings, perms map[string]string) Settings {
+	n := len(perms)
+	for _, set := range [...]bool{own.description.set || defaults.description.set, own.guidelines.set || defaults.guidelines.set,
+		own.history.set || defaults.history.set, own.audience.set || defaults.audience.set,
+		own.permissions.set || defaults.permissions.set, own.externalUsers.set || defaults.externalUsers.set} {
+		if set {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	m := make(Settings, 0, n)
 	text := func(name string, own, def opt[string]) {
 		switch {
 		case own.set:
-			m[name] = own.v
+			m = append(m, Setting{name, own.v})
 		case def.set:
-			m[name] = def.v
+			m = append(m, Setting{name, def.v})
 		}
 	}
 	text(SetDescription, own.description, defaults.description)
 	text(SetGuidelines, own.guidelines, defaults.guidelines)
 	text(SetHistory, own.history, defaults.history)
-	text(SetAudience, own.audience, defaults.audience)
-	text(SetPreset, own.permissions, defaults.permissions)
-	if a, ok := m[SetAudience]; ok {
-		m[SetAudience] = Space{Audience: a}.AudienceName()
+	switch {
+	case own.audience.set:
+		m = append(m, Setting{SetAudience, Space{Audience: own.audience.v}.AudienceName()})
+	case defaults.audience.set:
+		m = append(m, Setting{SetAudience, Space{Audience: defaults.audience.v}.AudienceName()})
 	}
+	text(SetPreset, own.permissions, defaults.permissions)
 	if b := boolPtr(own.externalUsers, defaults.externalUsers); b != nil {
-		m[SetExternalUsers] = "false"
+		m = append(m, Setting{SetExternalUsers, "false"})
 		if *b {
-			m[SetExternalUsers] = "true"
+			m[len(m)-1].Value = "true"
 		}
 	}
 	for k, v := range perms {
-		m[SetPermissionPrefix+k] = v
+		m = append(m, Setting{SetPermissionPrefix + k, v})
 	}
-	if len(m) == 0 {
+	m.sort()
+	return m
+}
+
+// Settings are settings by name (SetDescription…), as Space.Settings,
+// Recorded.Settings and Item.RecordSettings hold them: sorted by name,
+// each name once. A slice rather than a map: a space states a few
+// settings, and the smallest Go map takes some 340 bytes for two, a
+// slice of them 64, which a config of 100,000 spaces holds for each.
+// nil and empty differ where Recorded.Settings says so.
+type Settings []Setting
+
+// Setting is one setting and its value, in the config's words.
+type Setting struct{ Name, Value string }
+
+// SettingsOf is the Settings of m: nil for nil, empty (not nil) for an
+// empty map.
+func SettingsOf(m map[string]string) Settings {
+	if m == nil {
 		return nil
 	}
+	s := make(Settings, 0, len(m))
+	for k, v := range m {
+		s = append(s, Setting{k, v})
+	}
+	s.sort()
+	return s
+}
+
+func (s Settings) sort() {
+	slices.SortFunc(s, func(a, b Setting) int { return strings.Compare(a.Name, b.Name) })
+}
+
+// Get is the value of the setting name, and whether s holds it.
+func (s Settings) Get(name string) (string, bool) {
+	for _, st := range s {
+		if st.Name == name {
+			return st.Value, true
+		}
+	}
+	return "", false
+}
+
+// Map returns s as a map by name (nil for nil).
+func (s Settings) Map() map[string]string {
+	if s == nil {
+		return nil
+	}
+	m := make(map[string]string, len(s))
+	for _, st := range s {
+		m[st.Name] = st.Value
+	}
 	return m
+}
+
+// All yields each setting's name and value, in name order.
+func (s Settings) All() iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		for _, st := range s {
+			if !yield(st.Name, st.Value) {
+				return
+			}
+		}
+	}
 }

@@ -50,9 +50,9 @@ func TestWelcome(t *testing.T) {
 		t.Fatalf("WelcomeID = %q: want client-…, at most 63 lower-case characters, one per space, whatever the text", id)
 	}
 	rec := map[string]Recorded{
-		"Old":     {Status: "created", Name: "spaces/O", Settings: map[string]string{}},
-		"Greeted": {Status: "created", Name: "spaces/G", Settings: map[string]string{}, Welcome: "spaces/G/messages/" + id, WelcomeHash: WelcomeHash("Hello, team!\nSay hi.")},
-		"Quiet":   {Status: "created", Name: "spaces/Q", Settings: map[string]string{}},
+		"Old":     {Status: "created", Name: "spaces/O", Settings: Settings{}},
+		"Greeted": {Status: "created", Name: "spaces/G", Settings: Settings{}, Welcome: "spaces/G/messages/" + id, WelcomeHash: WelcomeHash("Hello, team!\nSay hi.")},
+		"Quiet":   {Status: "created", Name: "spaces/Q", Settings: Settings{}},
 	}
 	p := Diff(cfg, rec)
 	want := map[string]struct {

@@ -44,7 +44,7 @@ func TestMarshalConfigRoundTrip(t *testing.T) {
 		if got.DisplayName != w.DisplayName || !got.Adopt {
 			t.Errorf("space %d = %q (adopt %v), want %q", i, got.DisplayName, got.Adopt, w.DisplayName)
 		}
-		if !maps.Equal(got.Settings, w.Settings) {
+		if !maps.Equal(got.Settings.Map(), w.Settings) {
 			t.Errorf("space %q settings = %v, want %v\n%s", w.DisplayName, got.Settings, w.Settings, data)
 		}
 		if !slices.Equal(sorted(got.Members), sorted(w.Members)) || !slices.Equal(got.Owners, w.Owners) || !slices.Equal(got.Managers, w.Managers) {

@@ -82,7 +82,7 @@ func TestSettingNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stated := cfg.Spaces[0].Settings
+	stated := cfg.Spaces[0].Settings.Map()
 	if err := checkFlat(stated); err != nil {
 		t.Errorf("checkFlat(%v) = %v, want nil", stated, err)
 	}

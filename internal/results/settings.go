@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"iter"
 	"maps"
 	"slices"
 	"strconv"
@@ -65,13 +66,19 @@ func (s *Settings) Equal(flat map[string]string) bool {
 	if s == nil || flat == nil {
 		return s == nil && flat == nil
 	}
-	n := len(s.Permissions)
+	return s.EqualAll(len(flat), maps.All(flat))
+}
+
+// EqualAll is Equal for settings given as n names and values, each name
+// once (the planner's, which are not a map), for a non-nil s.
+func (s *Settings) EqualAll(n int, flat iter.Seq2[string, string]) bool {
+	have := len(s.Permissions)
 	for _, set := range [...]bool{s.Description != nil, s.Guidelines != nil, s.History != "", s.Audience != "", s.ExternalUsers != nil} {
 		if set {
-			n++
+			have++
 		}
 	}
-	if n != len(flat) {
+	if have != n {
 		return false
 	}
 	for k, v := range flat {
