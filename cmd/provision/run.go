@@ -310,7 +310,7 @@ func (e *env) printPlan(o *options, p *plan.Plan) error {
 	if o.json {
 		return plan.WriteJSON(e.stdout, p)
 	}
-	return plan.WriteTextOptions(e.stdout, p, plan.TextOptions{Verbose: o.verbose})
+	return plan.WriteTextOptions(e.stdout, p, plan.TextOptions{Verbose: o.verbose, Admin: o.admin})
 }
 
 // refresh reads every recorded space (and, where the config manages
@@ -421,7 +421,7 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 	p := plan.Diff(cfg, recorded)
 	recorded = nil
 	if !o.json {
-		if err := plan.WriteTextOptions(e.stdout, p, plan.TextOptions{Verbose: o.verbose}); err != nil {
+		if err := plan.WriteTextOptions(e.stdout, p, plan.TextOptions{Verbose: o.verbose, Admin: o.admin}); err != nil {
 			return err
 		}
 	}

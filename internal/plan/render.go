@@ -30,6 +30,10 @@ const Legend = "Legend: + create, ~ update or rename, = exists, ! retry, - delet
 type TextOptions struct {
 	// Verbose names the members each space loses, one per line under it.
 	Verbose bool
+	// Admin says the run adopts with administrator access (--admin): a
+	// space of a created name that exists already is taken over whatever
+	// the caller's role in it, which each such line says.
+	Admin bool
 }
 
 // WriteText prints the plan for a person: the Legend, one line per space,
@@ -55,7 +59,11 @@ func WriteTextOptions(w io.Writer, p *Plan, opts TextOptions) error {
 		} else {
 			fmt.Fprintf(bw, "  %s %q", sym, it.Key)
 		}
-		if d := detail(it); d != "" {
+		d := detail(it)
+		if opts.Admin && adopts(it) {
+			d = joinDetail(d, "if a space of this name exists, --admin adopts it whatever your role in it")
+		}
+		if d != "" {
 			fmt.Fprintf(bw, " (%s)", d)
 		}
 		bw.WriteByte('\n')
@@ -89,6 +97,20 @@ func WriteTextOptions(w io.Writer, p *Plan, opts TextOptions) error {
 		return fmt.Errorf("writing plan: %w", err)
 	}
 	return nil
+}
+
+// adopts tells an item that takes over an existing space of its name
+// rather than fail, should the create find one.
+func adopts(it Item) bool {
+	return (it.Action == Create || it.Action == Retry) && it.Space != nil && it.Space.Adopt
+}
+
+// joinDetail adds part to a line's detail.
+func joinDetail(d, part string) string {
+	if d == "" {
+		return part
+	}
+	return d + "; " + part
 }
 
 // maxRolesShown is how many role changes a line names; beyond, it counts
