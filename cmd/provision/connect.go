@@ -71,7 +71,9 @@ func (e *env) connect(ctx context.Context, o *options, cfg *plan.Config, log *sl
 		}
 		return nil, nil, usagef("authentication: %w", err)
 	}
-	svc, err := chat.NewService(ctx, option.WithEndpoint(o.endpoint), option.WithHTTPClient(creds.HTTPClient))
+	// Every write to Chat passes the gate (gate.go), armed once the
+	// state is open.
+	svc, err := chat.NewService(ctx, option.WithEndpoint(o.endpoint), option.WithHTTPClient(e.gate.client(creds.HTTPClient)))
 	if err != nil {
 		return nil, nil, usagef("setting up the Chat client: %w", err)
 	}

@@ -314,6 +314,24 @@ func (r *Remote) Record(ev Event) error {
 	return b.err
 }
 
+// Check says, with no call, whether the run may still act on the state:
+// it fails with an error wrapping ErrLockLost once the lease is lost
+// (taken over, not renewed within five sixths of it, or the results
+// object written by another run). A record read back as the run's says
+// so only at the time of its read: a call sent on the strength of it
+// (the create its requestId was recorded for) is checked here again, just
+// before it is sent, since the run may have waited, or been paused, in
+// between.
+func (r *Remote) Check() error {
+	r.qmu.Lock()
+	err := r.err
+	r.qmu.Unlock()
+	if err != nil && errors.Is(err, ErrLockLost) {
+		return err
+	}
+	return r.lease.check()
+}
+
 // commit writes one batch as a journal record, checks the lock, and
 // applies the batch.
 func (r *Remote) commit(b *batch) error {
