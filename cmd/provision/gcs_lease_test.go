@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"provision/internal/chatemu"
 	"provision/internal/results"
 )
 
@@ -84,5 +89,104 @@ func TestGCSNoCreateAfterLeaseLost(t *testing.T) {
 	}
 	if n := emu.Stats().Calls["spaces.create"]; n[200]+n[0] != 1 {
 		t.Errorf("spaces.create calls: %v, want one\n%s", n, out.stderr)
+	}
+}
+
+// writeCalls counts the calls the emulator answered (or dropped) that
+// change something in Chat.
+func writeCalls(emu *chatemu.Server) int {
+	n := 0
+	for method, byCode := range emu.Stats().Calls {
+		if writeMethods[method] {
+			for _, c := range byCode {
+				n += c
+			}
+		}
+	}
+	return n
+}
+
+// A run stopped (SIGSTOP) past its lease while a second run takes the
+// lock over and finishes, then continued (SIGCONT): it sends nothing more
+// to Chat, writes nothing more to the bucket, and exits 3.
+func TestGCSPausedProcessWritesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binaries; skipped with -short")
+	}
+	t.Parallel()
+	provisionBin, _ := buildBinaries(t)
+	srv, host := gcsEmulator(t)
+	obj := bucketObjects(t, srv)
+	emu, chatURL := newEmu(t, chatemu.WithLatency(20*time.Millisecond))
+	const n = 40
+	members := func(i int) ([]string, []string) { return teamMembers(i, 3) }
+	args := func(dir string) []string {
+		return []string{"--auth", "none", "--endpoint", chatURL, "--rate", "0", "--member-rate", "0", "--concurrency", "2",
+			"--lock-lease", "3s", "--results", gsResults, writeConfig(t, dir, n, members)}
+	}
+	env := append(os.Environ(), "STORAGE_EMULATOR_HOST="+host)
+	cmd := exec.Command(provisionBin, args(t.TempDir())...)
+	cmd.Env = env
+	var first bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &first, &first
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if f, err := results.LoadRemote(context.Background(), obj, "prod/spaces.results.json"); err == nil && countStatus(f, results.Created) >= 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the first run recorded no 5 spaces in 20 s:\n%s", first.String())
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Signal(syscall.SIGCONT)
+	time.Sleep(3*time.Second + 500*time.Millisecond)
+
+	out, err := runBin(provisionBin, env, args(t.TempDir()))
+	if code := exitCode(err); code != 0 || !strings.Contains(out, "took over the lock") {
+		t.Fatalf("the run after the lease ran out: exit %d, want 0 and a takeover\n%s", code, out)
+	}
+	ctx := context.Background()
+	_, resGen, _ := obj.Read(ctx, "prod/spaces.results.json")
+	lock, lockGen, _ := obj.Read(ctx, "prod/spaces.results.json.lock")
+	writes := writeCalls(emu)
+
+	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("the continued run did not exit in 30 s:\n%s", first.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 3 {
+		t.Errorf("the continued run: exit %d, want 3\n%s", code, first.String())
+	}
+	if got := writeCalls(emu); got != writes {
+		t.Errorf("the continued run sent %d writes to Chat after it lost the lease\n%s", got-writes, first.String())
+	}
+	if _, g, _ := obj.Read(ctx, "prod/spaces.results.json"); g != resGen {
+		t.Errorf("the results object was written after the second run ended (generation %d, then %d)", resGen, g)
+	}
+	if data, g, _ := obj.Read(ctx, "prod/spaces.results.json.lock"); g != lockGen {
+		t.Errorf("the lock was written after the second run ended:\n%s\nthen\n%s", lock, data)
+	}
+	if names, _ := obj.List(ctx, "prod/spaces.results.json.journal/"); len(names) != 0 {
+		t.Errorf("journal records left: %v", names)
+	}
+	if st := emu.Stats(); st.SpacesCreated != n || st.Duplicates != 0 {
+		t.Errorf("emulator: %d created, %d duplicates; want %d, 0", st.SpacesCreated, st.Duplicates, n)
+	}
+	f := loadGS(t, obj)
+	if countStatus(f, results.Created) != n {
+		t.Errorf("results: %d created, want %d", countStatus(f, results.Created), n)
 	}
 }
