@@ -3,12 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fsouza/fake-gcs-server/fakestorage"
 
 	"provision/internal/chatemu"
 	"provision/internal/results"
@@ -188,5 +196,75 @@ func TestGCSPausedProcessWritesNothing(t *testing.T) {
 	f := loadGS(t, obj)
 	if countStatus(f, results.Created) != n {
 		t.Errorf("results: %d created, want %d", countStatus(f, results.Created), n)
+	}
+}
+
+// flakyStorage is a proxy in front of the storage emulator that answers
+// 503 to some requests without passing them on, and to others after
+// passing them on (the answer lost), as a loaded Cloud Storage or a
+// network would. It returns the STORAGE_EMULATOR_HOST of the proxy.
+func flakyStorage(t *testing.T, srv *fakestorage.Server, fail func(r *http.Request, n int64) (before, after bool)) string {
+	t.Helper()
+	target, _ := url.Parse(srv.URL())
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var count atomic.Int64
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		before, after := fail(r, count.Add(1))
+		if before {
+			io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `{"error":{"code":503,"message":"Service Unavailable"}}`)
+			return
+		}
+		if after {
+			rec := httptest.NewRecorder()
+			proxy.ServeHTTP(rec, r)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `{"error":{"code":503,"message":"Service Unavailable"}}`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	u, _ := url.Parse(front.URL)
+	return u.Host
+}
+
+// Cloud Storage answering 503 now and then, before or after carrying a
+// call out: the run retries, recovers its own writes whose answer was
+// lost, and ends as if nothing had happened.
+func TestGCSStorageUnavailableAtTimes(t *testing.T) {
+	t.Parallel()
+	srv, _ := gcsEmulator(t)
+	host := flakyStorage(t, srv, func(r *http.Request, n int64) (bool, bool) {
+		return n%13 == 5, n%13 == 11
+	})
+	emu, chatURL := newEmu(t)
+	in := invocation{vars: map[string]string{"STORAGE_EMULATOR_HOST": host}}
+	const n = 8
+	members := func(i int) ([]string, []string) { return teamMembers(i, 3) }
+	out := in.run(context.Background(), t, "--auth", "none", "--endpoint", chatURL, "--rate", "0", "--member-rate", "0",
+		"--concurrency", "3", "--results", gsResults, writeConfig(t, t.TempDir(), n, members))
+	if out.code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", out.code, out.stderr)
+	}
+	if st := emu.Stats(); st.SpacesCreated != n || st.Duplicates != 0 {
+		t.Errorf("emulator: %d created, %d duplicates; want %d, 0", st.SpacesCreated, st.Duplicates, n)
+	}
+	obj := bucketObjects(t, srv)
+	f := loadGS(t, obj)
+	if countStatus(f, results.Created) != n {
+		t.Errorf("results: %d created, want %d", countStatus(f, results.Created), n)
+	}
+	data, _, _ := obj.Read(context.Background(), "prod/spaces.results.json.lock")
+	if !strings.Contains(string(data), `"released":true`) {
+		t.Errorf("lock not released: %s", data)
+	}
+	out = in.run(context.Background(), t, "--auth", "none", "--endpoint", chatURL, "--rate", "0",
+		"--results", gsResults, writeConfig(t, t.TempDir(), n, members))
+	if out.code != 0 || emu.Stats().SpacesCreated != n {
+		t.Errorf("a second run: exit %d, %d created\n%s", out.code, emu.Stats().SpacesCreated, out.stderr)
 	}
 }
