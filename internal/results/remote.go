@@ -430,12 +430,16 @@ func (r *Remote) fold(ctx context.Context) error {
 // it took the lock; one of an earlier run that is there now was written
 // after that, by a run that had lost the lock, whose Record failed when
 // it read the lock back: nobody acted on it, and replayed later over
-// newer state it would undo what came after.
+// newer state it would undo what came after. (Or it is one the fold could
+// not delete.) They are deleted oldest first, stopping at the first that
+// fails, as the fold does: what is left must be a tail of the records,
+// since a record replayed without those after it undoes them.
 func (r *Remote) dropStrays(ctx context.Context) {
 	names, err := r.obj.List(ctx, r.name+".journal/")
 	if err != nil {
 		return
 	}
+	sort.Strings(names)
 	for _, n := range names {
 		if e, ok := epochOf(r.name, n); ok && e < r.lease.me.Epoch {
 			if r.lease.check() != nil {
@@ -443,6 +447,7 @@ func (r *Remote) dropStrays(ctx context.Context) {
 			}
 			if err := r.obj.Delete(ctx, n); err != nil {
 				slog.Warn("deleting a journal record of a run that had lost the lock", "record", n, "err", err)
+				return
 			}
 		}
 	}
