@@ -268,3 +268,29 @@ func TestGCSStorageUnavailableAtTimes(t *testing.T) {
 		t.Errorf("a second run: exit %d, %d created\n%s", out.code, emu.Stats().SpacesCreated, out.stderr)
 	}
 }
+
+// What the state in a bucket warns about (a journal record it could not
+// delete) is said on the run's stderr, in the run's log format: with
+// --log-format json, as a JSON line like every other.
+func TestGCSWarningsInTheRunsLog(t *testing.T) {
+	t.Parallel()
+	srv, _ := gcsEmulator(t)
+	host := flakyStorage(t, srv, func(r *http.Request, n int64) (bool, bool) {
+		return r.Method == http.MethodDelete, false
+	})
+	_, chatURL := newEmu(t)
+	in := invocation{vars: map[string]string{"STORAGE_EMULATOR_HOST": host}}
+	out := in.run(context.Background(), t, "--auth", "none", "--endpoint", chatURL, "--rate", "0", "--log-format", "json",
+		"--results", gsResults, writeConfig(t, t.TempDir(), 2, nil))
+	if out.code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", out.code, out.stderr)
+	}
+	if !strings.Contains(out.stderr, "journal record") {
+		t.Errorf("stderr does not warn of the journal records left:\n%s", out.stderr)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(out.stderr), "\n") {
+		if line != "" && !strings.HasPrefix(line, "{") {
+			t.Errorf("a line of stderr that is not JSON: %s", line)
+		}
+	}
+}

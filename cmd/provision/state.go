@@ -43,6 +43,7 @@ func (e *env) openState(ctx context.Context, o *options, cfg *plan.Config, creds
 		Lease:   o.lockLease,
 		Version: readBuildInfo().Version,
 		Notify:  func(s string) { fmt.Fprintf(e.stderr, "provision: %s\n", s) },
+		Logger:  e.logger(o),
 	})
 	if err != nil {
 		return nil, usageError{stateError(p, err)}

@@ -49,6 +49,9 @@ type RemoteOptions struct {
 	// FoldEvery folds the journal into the results object once that many
 	// records are written; 0 means 500.
 	FoldEvery int
+	// Logger receives the warnings of the state (a journal record that
+	// could not be deleted); nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // Remote is the state of one run kept in a bucket. It has Store's methods
@@ -95,6 +98,9 @@ func OpenRemote(ctx context.Context, obj Objects, name string, o RemoteOptions) 
 	}
 	if o.FoldEvery == 0 {
 		o.FoldEvery = 500
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
 	// The client retries transient failures until the context ends.
 	ctx, cancel := context.WithTimeout(ctx, 2*o.Lease)
@@ -357,7 +363,7 @@ func (r *Remote) commit(b *batch) error {
 	// run did not fold is removed by its next fold (strays).
 	if err := r.lease.verify(ctx); err != nil {
 		if derr := r.obj.Delete(ctx, name); derr != nil {
-			slog.Warn("removing a journal record written after the lock was lost", "record", name, "err", derr)
+			r.opts.Logger.Warn("removing a journal record written after the lock was lost", "record", name, "err", derr)
 		}
 		return err
 	}
@@ -375,7 +381,7 @@ func (r *Remote) commit(b *batch) error {
 				return err
 			}
 			// The records are safe; the next fold takes them.
-			slog.Warn("folding results journal", "results", r.where, "err", err)
+			r.opts.Logger.Warn("folding results journal", "results", r.where, "err", err)
 		}
 	}
 	return nil
@@ -414,7 +420,7 @@ func (r *Remote) fold(ctx context.Context) error {
 			break
 		}
 		if err := r.obj.Delete(ctx, rec); err != nil {
-			slog.Warn("deleting a folded journal record", "record", rec, "err", err)
+			r.opts.Logger.Warn("deleting a folded journal record", "record", rec, "err", err)
 			break
 		}
 		n++
@@ -446,7 +452,7 @@ func (r *Remote) dropStrays(ctx context.Context) {
 				return
 			}
 			if err := r.obj.Delete(ctx, n); err != nil {
-				slog.Warn("deleting a journal record of a run that had lost the lock", "record", n, "err", err)
+				r.opts.Logger.Warn("deleting a journal record of a run that had lost the lock", "record", n, "err", err)
 				return
 			}
 		}
