@@ -294,3 +294,29 @@ func TestGCSWarningsInTheRunsLog(t *testing.T) {
 		}
 	}
 }
+
+// --auth none is for emulators on this machine: as its Chat endpoint
+// must be a loopback address, so must STORAGE_EMULATOR_HOST, or the
+// state (names, members) would go in plain text to a store anyone on the
+// way may read or change. Refused before any call, plan or run.
+func TestGCSAuthNoneEmulatorNotLoopback(t *testing.T) {
+	t.Parallel()
+	_, chatURL := newEmu(t)
+	// 0.0.0.0 is no loopback address; a connection to it stays on this
+	// machine, should one be made.
+	for _, host := range []string{"0.0.0.0:1", "http://0.0.0.0:1"} {
+		in := invocation{vars: map[string]string{"STORAGE_EMULATOR_HOST": host}}
+		for _, plan := range []bool{false, true} {
+			args := []string{"--auth", "none", "--endpoint", chatURL, "--lock-lease", "3s", "--results", gsResults}
+			if plan {
+				args = append(args, "--plan")
+			}
+			start := time.Now()
+			out := in.run(context.Background(), t, append(args, writeConfig(t, t.TempDir(), 1, nil))...)
+			if out.code != 2 || !strings.Contains(out.stderr, "loopback") || !strings.Contains(out.stderr, "STORAGE_EMULATOR_HOST") {
+				t.Errorf("%s, plan %v: exit %d after %s, want 2 saying STORAGE_EMULATOR_HOST must be a loopback address\n%s",
+					host, plan, out.code, time.Since(start).Round(time.Millisecond), out.stderr)
+			}
+		}
+	}
+}

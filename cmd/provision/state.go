@@ -100,6 +100,12 @@ func (e *env) bucket(ctx context.Context, o *options, cfg *plan.Config, creds *a
 		if err != nil || u.Host == "" {
 			return nil, p, usagef("%s=%q is not HOST:PORT or a URL", emulatorEnv, host)
 		}
+		if o.auth == string(auth.None) && !auth.IsLoopback(u.Hostname()) {
+			// As for the Chat endpoint: --auth none is for emulators on
+			// this machine, and the state would go to any other host in
+			// plain text, for anyone on the way to read or change.
+			return nil, p, usagef("--auth none is only for emulators on this machine: %s=%q is not a loopback address (127.0.0.0/8, ::1, localhost)", emulatorEnv, auth.RedactURL(host))
+		}
 		opts = append(opts, option.WithEndpoint(strings.TrimSuffix(endpoint, "/")+"/storage/v1/"), option.WithoutAuthentication())
 	} else {
 		if o.auth == string(auth.None) {
