@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // unavailable503 answers 503 as Cloud Storage does when it sheds load.
@@ -111,5 +112,35 @@ func TestGCSRecordsLeftAreATail(t *testing.T) {
 	if ap := f.Spaces["A"].Applied; ap != nil && len(ap.Members) != 0 {
 		t.Fatalf("members of A read back: %v, want none (users/m was removed); records left: %v",
 			ap.Members, objectNames(t, inner, stateName+".journal/"))
+	}
+}
+
+// A lock object whose epoch is out of the range the journal's names can
+// hold (edited by hand, or written by something else) is refused, never
+// taken over: records named after an epoch of eleven digits would be
+// passed over by every later run, and what they record lost.
+func TestGCSLockEpochOutOfRange(t *testing.T) {
+	t.Parallel()
+	for _, epoch := range []string{"9999999999", "-3", "12345678901"} {
+		_, obj := fakeGCS(t, "b")
+		ctx := context.Background()
+		lock := `{"host":"h","pid":1,"since":"2026-01-01T00:00:00Z","run":"r","epoch":` + epoch + `,"renewed":"2026-01-01T00:00:00Z","expires":"2026-01-01T00:01:00Z","released":true}` + "\n"
+		if _, err := obj.Write(ctx, stateName+".lock", []byte(lock), 0); err != nil {
+			t.Fatal(err)
+		}
+		r, err := OpenRemote(ctx, obj, stateName, RemoteOptions{Lease: 3 * time.Second})
+		if err != nil {
+			if !errors.Is(err, ErrUnsafeFile) {
+				t.Errorf("epoch %s: %v, want ErrUnsafeFile", epoch, err)
+			}
+			continue
+		}
+		rerr := r.Record(createdEvent("A", "AAA"))
+		// What Record returned is read by the next run, even after a crash.
+		f, err := LoadRemote(ctx, obj, stateName)
+		r.Close()
+		if rerr == nil && (err != nil || f.Spaces["A"] == nil) {
+			t.Errorf("epoch %s: a record that Record returned is not read back (%v); records: %v", epoch, err, objectNames(t, obj, stateName+".journal/"))
+		}
 	}
 }

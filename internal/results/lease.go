@@ -33,6 +33,10 @@ const DefaultLease = time.Minute
 // journal record is followed by a read of the lock, and the results
 // object is only written over the generation the run wrote last.
 
+// maxEpoch is one more than the largest epoch a journal record's name
+// holds (ten digits).
+const maxEpoch = 9999999999
+
 // lockHolder is the lock object's contents.
 type lockHolder struct {
 	Host    string    `json:"host"`
@@ -93,7 +97,9 @@ func (l *lease) acquire(ctx context.Context) (*lockHolder, error) {
 			return nil, fmt.Errorf("reading the lock: %w", err)
 		default:
 			prev = new(lockHolder)
-			if json.Unmarshal(data, prev) != nil || prev.Run == "" {
+			if json.Unmarshal(data, prev) != nil || prev.Run == "" || prev.Epoch < 0 || prev.Epoch >= maxEpoch {
+				// (An epoch the journal's names cannot hold in ten digits
+				// would name records every later run passes over.)
 				return nil, fmt.Errorf("%w: %s/%s is not a lock this program wrote; remove it if no run is using the state", ErrUnsafeFile, l.obj, l.name)
 			}
 		}

@@ -137,6 +137,9 @@ func (r *Remote) open(ctx context.Context, prev *lockHolder) error {
 			r.lease.me.Epoch = e + 1
 		}
 	}
+	if r.lease.me.Epoch >= maxEpoch {
+		return fmt.Errorf("%w: %s.journal/ holds records of epoch %d, the last this program can name; fold them by hand", ErrUnsafeFile, r.where, maxEpoch-1)
+	}
 	if prev != nil && r.opts.Notify != nil {
 		r.opts.Notify(fmt.Sprintf("took over the lock %s.lock from %s, whose lease ran out at %s; folding the %d journal records it left",
 			r.where, prev, prev.Expires.UTC().Format(time.RFC3339), len(names)))
