@@ -320,3 +320,85 @@ func TestGCSAuthNoneEmulatorNotLoopback(t *testing.T) {
 		}
 	}
 }
+
+// --plan while a run holds the lock reads the state, the run's journal
+// records included, and writes nothing: not the lock, not an object.
+func TestGCSPlanWhileHeld(t *testing.T) {
+	t.Parallel()
+	srv, host := gcsEmulator(t)
+	obj := bucketObjects(t, srv)
+	ctx := context.Background()
+	held, err := results.OpenRemote(ctx, obj, "prod/spaces.results.json", results.RemoteOptions{Lease: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	if err := held.Record(results.Event{Space: "Team 1", Entry: &results.Entry{Status: results.Created, Name: "spaces/AAA", ID: "AAA", RequestID: "r1"}}); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]int64{}
+	names, _ := obj.List(ctx, "")
+	for _, n := range names {
+		_, g, _ := obj.Read(ctx, n)
+		before[n] = g
+	}
+	in := invocation{vars: map[string]string{"STORAGE_EMULATOR_HOST": host}}
+	out := in.run(ctx, t, "--plan", "--auth", "none", "--endpoint", "http://127.0.0.1:1/", "--results", gsResults, writeConfig(t, t.TempDir(), 2, nil))
+	if out.code != 0 || !strings.Contains(out.stdout, "1 to create") || !strings.Contains(out.stdout, "1 unchanged") {
+		t.Fatalf("plan: exit %d\n%s%s", out.code, out.stdout, out.stderr)
+	}
+	names, _ = obj.List(ctx, "")
+	if len(names) != len(before) {
+		t.Errorf("objects before the plan: %v; after: %v", before, names)
+	}
+	for _, n := range names {
+		if _, g, _ := obj.Read(ctx, n); g != before[n] && !strings.HasSuffix(n, ".lock") {
+			t.Errorf("%s written during the plan", n)
+		}
+	}
+	data, _, _ := obj.Read(ctx, "prod/spaces.results.json.lock")
+	if strings.Contains(string(data), "released") {
+		t.Errorf("the lock was released by the plan: %s", data)
+	}
+}
+
+// A results object written by someone else during a run: the run's last
+// write of it is refused (412) and not made over the new generation; the
+// run exits 3, the other's object is untouched and the journal kept.
+func TestGCSResultsWrittenByAnotherDuringRun(t *testing.T) {
+	t.Parallel()
+	srv, host := gcsEmulator(t)
+	obj := bucketObjects(t, srv)
+	_, chatURL := newEmu(t, chatemu.WithLatency(20*time.Millisecond))
+	in := invocation{vars: map[string]string{"STORAGE_EMULATOR_HOST": host}}
+	done := make(chan outcome, 1)
+	go func() {
+		done <- in.run(context.Background(), t, "--auth", "none", "--endpoint", chatURL, "--rate", "0", "--concurrency", "1",
+			"--results", gsResults, writeConfig(t, t.TempDir(), 30, nil))
+	}()
+	for deadline := time.Now().Add(20 * time.Second); !journalHas(t, obj, `"status":"created"`); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no space recorded in 20 s")
+		}
+	}
+	other := []byte(`{"version":2,"spaces":{}}` + "\n")
+	ctx := context.Background()
+	_, g, err := obj.Read(ctx, "prod/spaces.results.json")
+	if err != nil {
+		g = 0
+	}
+	gen, err := obj.Write(ctx, "prod/spaces.results.json", other, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := <-done
+	if out.code != 3 || !strings.Contains(out.stderr, "written by another run") {
+		t.Errorf("exit %d, want 3 saying the results object was written by another run\n%s", out.code, out.stderr)
+	}
+	if data, g, _ := obj.Read(ctx, "prod/spaces.results.json"); g != gen || string(data) != string(other) {
+		t.Errorf("the results object was written over: generation %d, %s", g, data)
+	}
+	if names, _ := obj.List(ctx, "prod/spaces.results.json.journal/"); len(names) == 0 {
+		t.Errorf("the journal was not kept")
+	}
+}
