@@ -402,3 +402,77 @@ func TestGCSResultsWrittenByAnotherDuringRun(t *testing.T) {
 		t.Errorf("the journal was not kept")
 	}
 }
+
+// Two runs started at the same instant from two directories: exactly one
+// takes the lock, the other exits 2 before any call; every space is
+// created once.
+func TestGCSTwoRunsAtOnce(t *testing.T) {
+	t.Parallel()
+	for round := range 3 {
+		srv, host := gcsEmulator(t)
+		emu, chatURL := newEmu(t, chatemu.WithLatency(5*time.Millisecond))
+		in := invocation{vars: map[string]string{"STORAGE_EMULATOR_HOST": host}}
+		start := make(chan struct{})
+		outs := make(chan outcome, 2)
+		for range 2 {
+			cfg := writeConfig(t, t.TempDir(), 5, nil)
+			go func() {
+				<-start
+				outs <- in.run(context.Background(), t, "--auth", "none", "--endpoint", chatURL, "--rate", "0", "--results", gsResults, cfg)
+			}()
+		}
+		close(start)
+		a, b := <-outs, <-outs
+		if a.code+b.code != 2 || (a.code != 0 && b.code != 0) {
+			t.Fatalf("round %d: exits %d and %d, want 0 and 2\n%s\n%s", round, a.code, b.code, a.stderr, b.stderr)
+		}
+		if st := emu.Stats(); st.SpacesCreated != 5 || st.AlreadyExists != 0 || st.Replays != 0 {
+			t.Fatalf("round %d: %d created, %d ALREADY_EXISTS, %d replays; want 5, 0, 0", round, st.SpacesCreated, st.AlreadyExists, st.Replays)
+		}
+		if f := loadGS(t, bucketObjects(t, srv)); countStatus(f, results.Created) != 5 {
+			t.Fatalf("round %d: %d created in the results", round, countStatus(f, results.Created))
+		}
+	}
+}
+
+// A --results that names an object of another state (its lock, one of
+// its journal records) is refused before any call: written as a results
+// object there, it would make that state unreadable, or be taken for its
+// lock. A name with spaces and other characters an URL escapes is fine.
+func TestGCSResultsInsideAnotherState(t *testing.T) {
+	t.Parallel()
+	srv, host := gcsEmulator(t)
+	emu, chatURL := newEmu(t)
+	in := invocation{vars: map[string]string{"STORAGE_EMULATOR_HOST": host}}
+	ctx := context.Background()
+	out := in.run(ctx, t, "--auth", "none", "--endpoint", chatURL, "--rate", "0", "--results", gsResults, writeConfig(t, t.TempDir(), 2, nil))
+	if out.code != 0 {
+		t.Fatalf("first run: exit %d\n%s", out.code, out.stderr)
+	}
+	for _, res := range []string{
+		gsResults + ".journal/0000000002-0000000001",
+		gsResults + ".lock",
+		"gs://state/prod/x.json.lock",
+	} {
+		out := in.run(ctx, t, "--auth", "none", "--endpoint", chatURL, "--rate", "0", "--results", res, writeConfig(t, t.TempDir(), 2, nil))
+		if out.code != 2 {
+			t.Errorf("--results %s: exit %d, want 2\n%s", res, out.code, out.stderr)
+		}
+	}
+	out = in.run(ctx, t, "--auth", "none", "--endpoint", chatURL, "--rate", "0", "--results", gsResults, writeConfig(t, t.TempDir(), 3, nil))
+	if out.code != 0 {
+		t.Fatalf("the first state afterwards: exit %d\n%s", out.code, out.stderr)
+	}
+	odd := "gs://state/prod/spa ces é%20+[x].json"
+	_, chatURL = newEmu(t)
+	out = in.run(ctx, t, "--auth", "none", "--endpoint", chatURL, "--rate", "0", "--results", odd, writeConfig(t, t.TempDir(), 3, nil))
+	if out.code != 0 {
+		t.Fatalf("--results %q: exit %d\n%s", odd, out.code, out.stderr)
+	}
+	if _, _, err := bucketObjects(t, srv).Read(ctx, "prod/spa ces é%20+[x].json"); err != nil {
+		t.Errorf("the results object of %q: %v", odd, err)
+	}
+	if st := emu.Stats(); st.SpacesCreated != 3 {
+		t.Errorf("%d spaces created, want 3", st.SpacesCreated)
+	}
+}
