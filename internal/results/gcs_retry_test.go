@@ -144,3 +144,38 @@ func TestGCSLockEpochOutOfRange(t *testing.T) {
 		}
 	}
 }
+
+// A machine suspended past the lease (a laptop's lid shut, a VM
+// suspended) wakes with its monotonic clock where it stopped, while the
+// wall clock, and the next run, went on: the lease is judged lost by the
+// wall clock too, at once, not at the next renewal.
+func TestGCSSuspendedPastLease(t *testing.T) {
+	t.Parallel()
+	_, obj := fakeGCS(t, "b")
+	var skip atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(skip.Load())) }
+	const lease = 30 * time.Second
+	a := openRemote(t, obj, RemoteOptions{Lease: lease, Clock: clock})
+	if err := a.Record(pendingEvent("A")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Check(); err != nil {
+		t.Fatalf("Check while the lease holds: %v", err)
+	}
+	// Suspended for two leases: the monotonic clock did not move.
+	skip.Store(int64(2 * lease))
+	b, err := OpenRemote(context.Background(), obj, stateName, RemoteOptions{Lease: lease, Clock: clock})
+	if err != nil {
+		t.Fatalf("the next run after the lease ran out: %v", err)
+	}
+	defer b.Close()
+	if err := a.Check(); !errors.Is(err, ErrLockLost) {
+		t.Fatalf("Check on waking, the lock taken over: %v, want ErrLockLost", err)
+	}
+	if err := a.Record(createdEvent("A", "AAA")); !errors.Is(err, ErrLockLost) {
+		t.Fatalf("Record on waking: %v, want ErrLockLost", err)
+	}
+	if err := a.Close(); !errors.Is(err, ErrLockLost) {
+		t.Fatalf("Close: %v, want ErrLockLost", err)
+	}
+}

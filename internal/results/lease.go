@@ -70,12 +70,15 @@ type lease struct {
 	clock func() time.Time
 	me    lockHolder
 
-	mu      sync.Mutex
-	gen     int64     // generation of the lock object this run wrote last
-	fence   time.Time // the run may write until then (monotonic)
-	lost    error     // set once: the run must write nothing more
-	stop    chan struct{}
-	stopped chan struct{}
+	mu    sync.Mutex
+	gen   int64     // generation of the lock object this run wrote last
+	fence time.Time // the run may write until then (monotonic)
+	// fenceWall is the same time on the wall clock (l.clock): a machine
+	// suspended stops the monotonic clock, not the other runs' clocks.
+	fenceWall time.Time
+	lost      error // set once: the run must write nothing more
+	stop      chan struct{}
+	stopped   chan struct{}
 }
 
 func newRunID() string {
@@ -125,6 +128,7 @@ func (l *lease) acquire(ctx context.Context) (*lockHolder, error) {
 		}
 		l.gen = ngen
 		l.fence = sent.Add(l.dur * 5 / 6)
+		l.fenceWall = now.Round(0).Add(l.dur * 5 / 6)
 		if prev != nil && prev.Released {
 			prev = nil
 		}
@@ -196,6 +200,7 @@ func (l *lease) renew() {
 	default:
 		l.gen = gen
 		l.fence = sent.Add(l.dur * 5 / 6)
+		l.fenceWall = now.Round(0).Add(l.dur * 5 / 6)
 	}
 }
 
@@ -216,7 +221,10 @@ func (l *lease) valid() error {
 	if l.lost != nil {
 		return l.lost
 	}
-	if time.Now().After(l.fence) {
+	// By the monotonic clock (a pause, renewals failing), and by the wall
+	// clock, which goes on while the machine is suspended and the
+	// monotonic clock does not (Linux's CLOCK_MONOTONIC).
+	if time.Now().After(l.fence) || l.clock().Round(0).After(l.fenceWall) {
 		l.lost = fmt.Errorf("%w: %s/%s could not be renewed within its lease of %s: another run may take it over", ErrLockLost, l.obj, l.name, l.dur)
 	}
 	return l.lost
