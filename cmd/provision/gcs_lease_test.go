@@ -476,3 +476,69 @@ func TestGCSResultsInsideAnotherState(t *testing.T) {
 		t.Errorf("%d spaces created, want 3", st.SpacesCreated)
 	}
 }
+
+// A storage server that echoes a credential in its error messages: the
+// token is never printed, whichever call failed.
+func TestGCSNoSecretInStorageErrors(t *testing.T) {
+	t.Parallel()
+	const tok = "tok-SECRET-5550123"
+	hostile := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error":{"code":400,"message":"you sent Authorization: Bearer `+tok+`; the token `+tok+` is not valid here"}}`)
+	}))
+	t.Cleanup(hostile.Close)
+	u, _ := url.Parse(hostile.URL)
+	_, chatURL := newEmu(t)
+	for _, plan := range []bool{false, true} {
+		in := invocation{vars: map[string]string{"STORAGE_EMULATOR_HOST": u.Host, "GOOGLE_OAUTH_ACCESS_TOKEN": tok}}
+		args := []string{"--auth", "token", "--endpoint", chatURL, "--results", gsResults}
+		if plan {
+			args = append(args, "--plan")
+		}
+		out := in.run(context.Background(), t, append(args, writeConfig(t, t.TempDir(), 1, nil))...)
+		if out.code != 2 {
+			t.Errorf("plan %v: exit %d, want 2\n%s", plan, out.code, out.stderr)
+		}
+		if strings.Contains(out.stderr+out.stdout, tok) {
+			t.Errorf("plan %v: the token is printed:\n%s", plan, out.stderr)
+		}
+	}
+}
+
+// The warnings of the state quote the storage server too: a credential
+// it echoes is taken out of them, in text as in json logs.
+func TestGCSNoSecretInStorageWarnings(t *testing.T) {
+	t.Parallel()
+	const tok = "tok-SECRET-5550199"
+	srv, _ := gcsEmulator(t)
+	target, _ := url.Parse(srv.URL())
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"error":{"code":400,"message":"you sent Authorization: Bearer `+tok+`; the token `+tok+` may not delete"}}`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	u, _ := url.Parse(front.URL)
+	for _, format := range []string{"text", "json"} {
+		_, chatURL := newEmu(t)
+		in := invocation{vars: map[string]string{"STORAGE_EMULATOR_HOST": u.Host, "GOOGLE_OAUTH_ACCESS_TOKEN": tok}}
+		out := in.run(context.Background(), t, "--auth", "token", "--endpoint", chatURL, "--rate", "0", "--log-format", format,
+			"--results", "gs://state/"+format+".json", writeConfig(t, t.TempDir(), 1, nil))
+		if out.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", format, out.code, out.stderr)
+		}
+		if !strings.Contains(out.stderr, "journal record") {
+			t.Errorf("%s: no warning of the records left:\n%s", format, out.stderr)
+		}
+		if strings.Contains(out.stderr, tok) {
+			t.Errorf("%s: the token is printed:\n%s", format, out.stderr)
+		}
+	}
+}

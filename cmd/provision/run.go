@@ -286,7 +286,7 @@ func (e *env) provision(ctx context.Context, o *options) error {
 	err = e.applyWith(actx, o, cfg, svc, store, creds, log)
 	if cerr := store.Close(); cerr != nil && !(stateLost(cerr) && stateLost(err)) {
 		// (A state lost mid-run was said when the run stopped.)
-		fmt.Fprintf(e.stderr, "provision: the results file: %v\n", cerr)
+		fmt.Fprintf(e.stderr, "provision: the results file: %s\n", auth.Redact(cerr.Error()))
 		switch {
 		case stateLost(cerr):
 			err = e.fatal(cerr)
