@@ -179,3 +179,36 @@ func TestGCSSuspendedPastLease(t *testing.T) {
 		t.Fatalf("Close: %v, want ErrLockLost", err)
 	}
 }
+
+// A lock object deleted during the run (by hand, by a lifecycle rule) is
+// a lock lost: another run may have created it since. The Record that
+// finds it gone fails with ErrLockLost, and Close writes nothing.
+func TestGCSLockDeletedMidRun(t *testing.T) {
+	t.Parallel()
+	_, obj := fakeGCS(t, "b")
+	ctx := context.Background()
+	a := openRemote(t, obj, RemoteOptions{Lease: 30 * time.Second})
+	if err := a.Record(createdEvent("A", "AAA")); err != nil {
+		t.Fatal(err)
+	}
+	if err := obj.Delete(ctx, stateName+".lock"); err != nil {
+		t.Fatal(err)
+	}
+	err := a.Record(createdEvent("B", "BBB"))
+	if !errors.Is(err, ErrLockLost) {
+		t.Errorf("Record with the lock deleted: %v, want ErrLockLost", err)
+	}
+	if err := a.Check(); !errors.Is(err, ErrLockLost) {
+		t.Errorf("Check with the lock deleted: %v, want ErrLockLost", err)
+	}
+	before := objectNames(t, obj, "")
+	if err := a.Close(); !errors.Is(err, ErrLockLost) {
+		t.Errorf("Close: %v, want ErrLockLost", err)
+	}
+	if after := objectNames(t, obj, ""); strings.Join(after, ",") != strings.Join(before, ",") {
+		t.Errorf("objects before Close: %v; after: %v", before, after)
+	}
+	if _, _, err := obj.Read(ctx, stateName); !errors.Is(err, ErrNotExist) {
+		t.Errorf("the results object was written after the lock was lost: %v", err)
+	}
+}

@@ -249,6 +249,11 @@ func (l *lease) verify(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	data, gen, err := l.obj.Read(ctx, l.name)
+	if errors.Is(err, ErrNotExist) {
+		// Deleted: another run may have created it since.
+		l.lost = fmt.Errorf("%w: %s/%s was removed during the run: another run may hold the state now", ErrLockLost, l.obj, l.name)
+		return l.lost
+	}
 	if err != nil {
 		return fmt.Errorf("checking the lock: %w", err)
 	}
