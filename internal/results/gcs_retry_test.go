@@ -2,6 +2,7 @@ package results
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -210,5 +211,85 @@ func TestGCSLockDeletedMidRun(t *testing.T) {
 	}
 	if _, _, err := obj.Read(ctx, stateName); !errors.Is(err, ErrNotExist) {
 		t.Errorf("the results object was written after the lock was lost: %v", err)
+	}
+}
+
+// A fold cut short after the results object was written and before its
+// records were deleted (every delete refused): every tail of the records
+// replayed over that object reads back as the object alone, whatever the
+// events (an entry replaced, members added, given roles and removed,
+// settings, a rename, a deletion, a space created again after it).
+func TestGCSFoldCutShortReplaysToTheSame(t *testing.T) {
+	t.Parallel()
+	_, inner := fakeGCS(t, "b")
+	obj := &faulty{Objects: inner}
+	ctx := context.Background()
+	del := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	a := openRemote(t, obj, RemoteOptions{})
+	for _, ev := range []Event{
+		createdEvent("A", "AAA"),
+		{Space: "A", Member: "users/m", Role: RoleOwner},
+		{Space: "A", Member: "users/n"},
+		{Space: "A", Settings: map[string]string{"description": "d"}},
+		{Space: "A", Member: "users/m", Role: RoleMember},
+		{Space: "A", Member: "users/m", Removed: true},
+		{Space: "A", DisplayName: "A renamed"},
+		createdEvent("B", "BBB"),
+		{Space: "B", Member: "users/n"},
+		{Space: "B", Deleted: &del},
+		createdEvent("B", "BB2"),
+		{Space: "A", Member: "users/m", ID: "users/123"},
+	} {
+		if err := a.Record(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	obj.set(func(op, name string) error {
+		if op == "delete" {
+			return errors.New("503: unavailable")
+		}
+		return nil
+	})
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	obj.set(nil)
+	records := objectNames(t, inner, stateName+".journal/")
+	if len(records) != 12 {
+		t.Fatalf("records left: %v, want 12", records)
+	}
+	saved := map[string][]byte{}
+	for _, n := range records {
+		data, _, err := inner.Read(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved[n] = data
+	}
+	load := func(tail []string) string {
+		t.Helper()
+		for _, n := range objectNames(t, inner, stateName+".journal/") {
+			if err := inner.Delete(ctx, n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, n := range tail {
+			if _, err := inner.Write(ctx, n, saved[n], 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f, err := LoadRemote(ctx, inner, stateName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.UpdatedAt = time.Time{}
+		b, _ := json.Marshal(f)
+		return string(b)
+	}
+	want := load(nil)
+	for i := range records {
+		if got := load(records[i:]); got != want {
+			t.Errorf("records from %d on replayed over the results object:\n%s\nwant\n%s", i+1, got, want)
+		}
 	}
 }
