@@ -542,3 +542,32 @@ func TestGCSNoSecretInStorageWarnings(t *testing.T) {
 		}
 	}
 }
+
+// --results naming a folder of the bucket (objects live under NAME/, and
+// no object NAME) is refused before any call, as a directory is for a
+// local results file: it is a state's location mistyped, not a new state.
+func TestGCSResultsIsAFolder(t *testing.T) {
+	t.Parallel()
+	_, host := gcsEmulator(t)
+	emu, chatURL := newEmu(t)
+	in := invocation{vars: map[string]string{"STORAGE_EMULATOR_HOST": host}}
+	ctx := context.Background()
+	out := in.run(ctx, t, "--auth", "none", "--endpoint", chatURL, "--rate", "0", "--results", gsResults, writeConfig(t, t.TempDir(), 2, nil))
+	if out.code != 0 {
+		t.Fatalf("first run: exit %d\n%s", out.code, out.stderr)
+	}
+	calls := len(emu.Stats().Calls)
+	for _, plan := range []bool{false, true} {
+		args := []string{"--auth", "none", "--endpoint", chatURL, "--rate", "0", "--results", "gs://state/prod"}
+		if plan {
+			args = append(args, "--plan")
+		}
+		out = in.run(ctx, t, append(args, writeConfig(t, t.TempDir(), 2, nil))...)
+		if out.code != 2 || !strings.Contains(out.stderr, "gs://state/prod/") {
+			t.Errorf("plan %v: --results gs://state/prod: exit %d, want 2 naming what the folder holds\n%s", plan, out.code, out.stderr)
+		}
+	}
+	if got := emu.Stats().Calls; len(got) != calls || emu.Stats().AlreadyExists != 0 {
+		t.Errorf("Chat calls after the refusals: %v", got)
+	}
+}

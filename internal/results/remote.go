@@ -187,6 +187,17 @@ func loadRemote(ctx context.Context, obj Objects, name string) (*state, int64, [
 	var f *File
 	switch {
 	case errors.Is(err, ErrNotExist):
+		// No results object: a first run, unless NAME is a folder (objects
+		// under NAME/), a state's location mistyped, refused as a local
+		// directory is.
+		inside, lerr := obj.List(ctx, name+"/")
+		if lerr != nil {
+			return nil, 0, nil, fmt.Errorf("reading the results file: %w", lerr)
+		}
+		if len(inside) > 0 {
+			return nil, 0, nil, fmt.Errorf("%w: %s is a folder, not a results object: it holds %s/%s; give the results object's name",
+				ErrUnsafeFile, where, obj, inside[0])
+		}
 		f, gen = newFile(), 0
 	case err != nil:
 		return nil, 0, nil, fmt.Errorf("reading the results file: %w", err)
