@@ -22,6 +22,10 @@ type writeGate struct {
 	mu    sync.Mutex
 	check func() error
 	stop  context.CancelCauseFunc
+	// held counts the requests held back: the applier counts each as a
+	// call without an answer, which began must not take for a write the
+	// server may have carried out.
+	held int
 }
 
 // arm makes the gate ask check before every write, and stop the run
@@ -41,10 +45,22 @@ func (g *writeGate) refuse() error {
 		return nil
 	}
 	err := check()
-	if err != nil && stop != nil {
-		stop(err)
+	if err != nil {
+		g.mu.Lock()
+		g.held++
+		g.mu.Unlock()
+		if stop != nil {
+			stop(err)
+		}
 	}
 	return err
+}
+
+// heldBack is how many requests the gate held back.
+func (g *writeGate) heldBack() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.held
 }
 
 // client is c with the gate in front of its transport.

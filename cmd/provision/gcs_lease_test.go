@@ -571,3 +571,44 @@ func TestGCSResultsIsAFolder(t *testing.T) {
 		t.Errorf("Chat calls after the refusals: %v", got)
 	}
 }
+
+// A lease lost before the run has written anything to Chat (its only
+// create so far refused by the server, the next held back by the lease)
+// is exit 2, nothing applied: the write the gate held back was never
+// sent, and is not taken for one the server may have carried out.
+func TestGCSLeaseLostBeforeAnyWrite(t *testing.T) {
+	t.Parallel()
+	srv, host := gcsEmulator(t)
+	obj := bucketObjects(t, srv)
+	var creates atomic.Int64
+	chat := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if r.Method == http.MethodPost {
+			creates.Add(1)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error":{"code":400,"status":"INVALID_ARGUMENT","message":"refused"}}`)
+	}))
+	t.Cleanup(chat.Close)
+	in := invocation{vars: map[string]string{"STORAGE_EMULATOR_HOST": host}}
+	done := make(chan outcome, 1)
+	go func() {
+		done <- in.run(context.Background(), t, "--auth", "none", "--endpoint", chat.URL+"/", "--rate", "12", "--concurrency", "1",
+			"--lock-lease", "3s", "--results", gsResults, writeConfig(t, t.TempDir(), 2, nil))
+	}()
+	for deadline := time.Now().Add(20 * time.Second); !journalHas(t, obj, `"space":"Team 2"`, `"status":"pending"`); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the run recorded no requestId for Team 2 in 20 s")
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	takeOver(t, obj)
+	out := <-done
+	if out.code != 2 {
+		t.Errorf("exit %d, want 2\n%s", out.code, out.stderr)
+	}
+	if n := creates.Load(); n != 1 {
+		t.Errorf("%d creates sent, want 1", n)
+	}
+}
