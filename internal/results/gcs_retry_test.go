@@ -293,3 +293,47 @@ func TestGCSFoldCutShortReplaysToTheSame(t *testing.T) {
 		}
 	}
 }
+
+// landsThenFails carries a write of the lock out, then answers it with an
+// error, as a renewal whose answer never came back within its deadline.
+type landsThenFails struct {
+	Objects
+	armed *atomic.Bool
+}
+
+func (l landsThenFails) Write(ctx context.Context, name string, data []byte, gen int64) (int64, error) {
+	g, err := l.Objects.Write(ctx, name, data, gen)
+	if err == nil && strings.HasSuffix(name, ".lock") && l.armed.CompareAndSwap(true, false) {
+		return 0, context.DeadlineExceeded
+	}
+	return g, err
+}
+
+// A renewal that was carried out though its answer never came (the
+// deadline passed first) leaves the lock this run's: the next read-back
+// and the next renewal find the run's own lock there, and the run goes
+// on, rather than stop as if another run had taken it over.
+func TestGCSRenewalLandedUnanswered(t *testing.T) {
+	t.Parallel()
+	_, inner := fakeGCS(t, "b")
+	armed := &atomic.Bool{}
+	const lease = 3 * time.Second
+	a := openRemote(t, landsThenFails{Objects: inner, armed: armed}, RemoteOptions{Lease: lease})
+	armed.Store(true)
+	// The first renewal, at a third of the lease, lands unanswered.
+	time.Sleep(lease/3 + 300*time.Millisecond)
+	if armed.Load() {
+		t.Fatal("no renewal was made")
+	}
+	if err := a.Record(pendingEvent("A")); err != nil {
+		t.Fatalf("Record after a renewal that landed unanswered: %v", err)
+	}
+	// And the next renewal, over the generation that landed.
+	time.Sleep(lease / 3)
+	if err := a.Record(createdEvent("A", "AAA")); err != nil {
+		t.Fatalf("Record after the next renewal: %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+}

@@ -158,6 +158,25 @@ func writeOwn(ctx context.Context, obj Objects, name string, data []byte, gen in
 	return 0, err
 }
 
+// rewrite writes the lock over the generation this run wrote last; l.mu
+// held. If that fails on its precondition and the lock holds this run's
+// ID, an earlier write of this run's landed though its answer never came
+// (no other run writes this run's ID): the lock is written again over
+// that generation.
+func (l *lease) rewrite(ctx context.Context) (int64, error) {
+	gen, err := writeOwn(ctx, l.obj, l.name, l.marshal(), l.gen)
+	if !errors.Is(err, ErrPrecondition) {
+		return gen, err
+	}
+	data, now, rerr := l.obj.Read(ctx, l.name)
+	var h lockHolder
+	if rerr != nil || json.Unmarshal(data, &h) != nil || h.Run != l.me.Run || now == l.gen {
+		return 0, err
+	}
+	l.gen = now
+	return writeOwn(ctx, l.obj, l.name, l.marshal(), l.gen)
+}
+
 // start renews the lease every third of its duration until release.
 func (l *lease) start() {
 	l.stop, l.stopped = make(chan struct{}), make(chan struct{})
@@ -190,7 +209,7 @@ func (l *lease) renew() {
 	l.me.Renewed, l.me.Expires = now.UTC(), now.Add(l.dur).UTC()
 	ctx, cancel := context.WithTimeout(context.Background(), l.dur/3)
 	defer cancel()
-	gen, err := writeOwn(ctx, l.obj, l.name, l.marshal(), l.gen)
+	gen, err := l.rewrite(ctx)
 	switch {
 	case errors.Is(err, ErrPrecondition):
 		l.lost = fmt.Errorf("%w: %s/%s was taken over by another run (%s)", ErrLockLost, l.obj, l.name, l.describeNow())
@@ -258,6 +277,12 @@ func (l *lease) verify(ctx context.Context) error {
 		return fmt.Errorf("checking the lock: %w", err)
 	}
 	var h lockHolder
+	if json.Unmarshal(data, &h) == nil && h.Run == l.me.Run && gen != l.gen {
+		// A write of this run's that landed though its answer never
+		// came (a renewal past its deadline): no other run writes this
+		// run's ID, so the lock is still its own.
+		l.gen = gen
+	}
 	if gen != l.gen || json.Unmarshal(data, &h) != nil || h.Run != l.me.Run {
 		l.lost = fmt.Errorf("%w: %s/%s was taken over by another run (%s)", ErrLockLost, l.obj, l.name, l.describeNow())
 		return l.lost
@@ -280,7 +305,7 @@ func (l *lease) release(ctx context.Context) error {
 	l.me.Released = true
 	l.me.Renewed = l.clock().UTC()
 	l.me.Expires = l.me.Renewed
-	if _, err := writeOwn(ctx, l.obj, l.name, l.marshal(), l.gen); err != nil {
+	if _, err := l.rewrite(ctx); err != nil {
 		if errors.Is(err, ErrPrecondition) {
 			return fmt.Errorf("%w: %s/%s was taken over by another run before this one released it", ErrLockLost, l.obj, l.name)
 		}
