@@ -337,3 +337,41 @@ func TestGCSRenewalLandedUnanswered(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 }
+
+// resultsLandsThenFails carries the first write of the results object
+// out, then answers it with an error, as one whose deadline passed first.
+type resultsLandsThenFails struct {
+	Objects
+	armed *atomic.Bool
+}
+
+func (l resultsLandsThenFails) Write(ctx context.Context, name string, data []byte, gen int64) (int64, error) {
+	g, err := l.Objects.Write(ctx, name, data, gen)
+	if err == nil && name == stateName && l.armed.CompareAndSwap(true, false) {
+		return 0, context.DeadlineExceeded
+	}
+	return g, err
+}
+
+// A write of the results object carried out though its answer never came
+// is not taken, at the next fold, for one another run made: the run goes
+// on and its results are whole.
+func TestGCSFoldLandedUnanswered(t *testing.T) {
+	t.Parallel()
+	_, inner := fakeGCS(t, "b")
+	armed := &atomic.Bool{}
+	a := openRemote(t, resultsLandsThenFails{Objects: inner, armed: armed}, RemoteOptions{FoldEvery: 1})
+	armed.Store(true)
+	for _, ev := range []Event{createdEvent("A", "AAA"), createdEvent("B", "BBB"), createdEvent("C", "CCC")} {
+		if err := a.Record(ev); err != nil {
+			t.Fatalf("Record %s: %v", ev.Space, err)
+		}
+	}
+	if err := a.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	f, err := LoadRemote(context.Background(), inner, stateName)
+	if err != nil || len(f.Spaces) != 3 {
+		t.Fatalf("results: %v, %v; want 3 spaces", f, err)
+	}
+}

@@ -79,6 +79,7 @@ type Remote struct {
 	seq     int64
 	records []string // journal objects not yet deleted, oldest first
 	folded  int      // how many of records the results object holds
+	tried   []byte   // the results object's last write that failed, which may have landed
 }
 
 var _ Handle = (*Remote)(nil)
@@ -418,12 +419,22 @@ func (r *Remote) fold(ctx context.Context) error {
 		return err
 	}
 	gen, err := writeOwn(ctx, r.obj, r.name, buf.Bytes(), r.gen)
+	if errors.Is(err, ErrPrecondition) && r.tried != nil {
+		// The last write that failed may have landed though its answer
+		// never came: if the object is what it wrote, it is this run's.
+		if data, g, rerr := r.obj.Read(ctx, r.name); rerr == nil && bytes.Equal(data, r.tried) {
+			r.gen = g
+			gen, err = writeOwn(ctx, r.obj, r.name, buf.Bytes(), r.gen)
+		}
+	}
 	if errors.Is(err, ErrPrecondition) {
 		return fmt.Errorf("%w: the results object %s was written by another run since this one read it; this run writes nothing more", ErrLockLost, r.where)
 	}
 	if err != nil {
+		r.tried = bytes.Clone(buf.Bytes())
 		return fmt.Errorf("writing results file: %w", err)
 	}
+	r.tried = nil
 	r.gen = gen
 	r.mu.Lock()
 	r.st.file.UpdatedAt = now
