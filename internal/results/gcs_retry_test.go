@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -373,5 +374,46 @@ func TestGCSFoldLandedUnanswered(t *testing.T) {
 	f, err := LoadRemote(context.Background(), inner, stateName)
 	if err != nil || len(f.Spaces) != 3 {
 		t.Fatalf("results: %v, %v; want 3 spaces", f, err)
+	}
+}
+
+// beforeResultsRead runs hook once, before the first read of the results
+// object.
+type beforeResultsRead struct {
+	Objects
+	hook func()
+	once *sync.Once
+}
+
+func (b beforeResultsRead) Read(ctx context.Context, name string) ([]byte, int64, error) {
+	if name == stateName {
+		b.once.Do(b.hook)
+	}
+	return b.Objects.Read(ctx, name)
+}
+
+// A read of the state without the lock (a plan) while the run holding it
+// folds its journal (the results object rewritten, its records deleted,
+// between the read of the records and that of the results object) does
+// not replay the old records over the new results object.
+func TestGCSLoadDuringFold(t *testing.T) {
+	t.Parallel()
+	_, obj := fakeGCS(t, "b")
+	a := openRemote(t, obj, RemoteOptions{FoldEvery: 2})
+	defer a.Close()
+	if err := a.Record(pendingEvent("X")); err != nil {
+		t.Fatal(err)
+	}
+	view := beforeResultsRead{Objects: obj, once: &sync.Once{}, hook: func() {
+		if err := a.Record(createdEvent("X", "XXX")); err != nil {
+			t.Error(err)
+		}
+	}}
+	f, err := LoadRemote(context.Background(), view, stateName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := f.Spaces["X"]; e == nil || e.Status != Created {
+		t.Fatalf("X read during the fold: %+v, want created", e)
 	}
 }

@@ -220,9 +220,24 @@ func LoadRemote(ctx context.Context, obj Objects, name string) (*File, error) {
 	// The client retries transient failures until the context ends.
 	ctx, cancel := context.WithTimeout(ctx, 2*DefaultLease)
 	defer cancel()
-	st, _, _, err := loadRemote(ctx, obj, name)
-	if err != nil {
-		return nil, err
+	// The run holding the lock may fold while this reads: the results
+	// object rewritten and its records deleted after this read the records
+	// and before it read the object. Replayed over that newer object, the
+	// older records would undo what came after them. The generation is
+	// read before too, and the whole read made again if it changed.
+	var st *state
+	for range 3 {
+		_, before, err := obj.Read(ctx, name)
+		if err != nil && !errors.Is(err, ErrNotExist) {
+			return nil, fmt.Errorf("reading the results file: %w", err)
+		}
+		var gen int64
+		if st, gen, _, err = loadRemote(ctx, obj, name); err != nil {
+			return nil, err
+		}
+		if gen == before {
+			break
+		}
 	}
 	normalize(st.file)
 	return st.file, nil
