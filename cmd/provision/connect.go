@@ -52,7 +52,19 @@ func (e *env) logger(o *options) *slog.Logger {
 	if e.jsonLog {
 		return slog.New(jsonHandler(e.rawStderr, level))
 	}
-	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	// Redacted again on the way out, as in json: the state's warnings
+	// quote the storage server's errors, which may echo a credential.
+	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		switch a.Value.Kind() {
+		case slog.KindString:
+			a.Value = slog.StringValue(auth.Redact(a.Value.String()))
+		case slog.KindAny:
+			if err, ok := a.Value.Any().(error); ok {
+				a.Value = slog.StringValue(auth.Redact(err.Error()))
+			}
+		}
+		return a
+	}}))
 }
 
 // connect makes the credentials and the Chat client of a run that calls
@@ -71,7 +83,9 @@ func (e *env) connect(ctx context.Context, o *options, cfg *plan.Config, log *sl
 		}
 		return nil, nil, usagef("authentication: %w", err)
 	}
-	svc, err := chat.NewService(ctx, option.WithEndpoint(o.endpoint), option.WithHTTPClient(creds.HTTPClient))
+	// Every write to Chat passes the gate (gate.go), armed once the
+	// state is open.
+	svc, err := chat.NewService(ctx, option.WithEndpoint(o.endpoint), option.WithHTTPClient(e.gate.client(creds.HTTPClient)))
 	if err != nil {
 		return nil, nil, usagef("setting up the Chat client: %w", err)
 	}

@@ -69,6 +69,10 @@ type env struct {
 	// run (tests may hand one in).
 	gcs *storage.Client
 
+	// gate holds back writes to Chat once the state is no longer the
+	// run's (gate.go).
+	gate writeGate
+
 	// What the run did, for its metrics.
 	summary *apply.Summary
 	counts  plan.Counts
@@ -271,10 +275,18 @@ func (e *env) provision(ctx context.Context, o *options) error {
 	if err != nil {
 		return err
 	}
-	err = e.applyWith(ctx, o, cfg, svc, store, creds, log)
+	// A state that can be lost while the run goes on (a gs:// lease)
+	// is asked before every write to Chat; when it is lost, the run
+	// stops with that cause.
+	actx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	if c, ok := store.(interface{ Check() error }); ok {
+		e.gate.arm(c.Check, stop)
+	}
+	err = e.applyWith(actx, o, cfg, svc, store, creds, log)
 	if cerr := store.Close(); cerr != nil && !(stateLost(cerr) && stateLost(err)) {
 		// (A state lost mid-run was said when the run stopped.)
-		fmt.Fprintf(e.stderr, "provision: the results file: %v\n", cerr)
+		fmt.Fprintf(e.stderr, "provision: the results file: %s\n", auth.Redact(cerr.Error()))
 		switch {
 		case stateLost(cerr):
 			err = e.fatal(cerr)

@@ -43,6 +43,7 @@ func (e *env) openState(ctx context.Context, o *options, cfg *plan.Config, creds
 		Lease:   o.lockLease,
 		Version: readBuildInfo().Version,
 		Notify:  func(s string) { fmt.Fprintf(e.stderr, "provision: %s\n", s) },
+		Logger:  e.logger(o),
 	})
 	if err != nil {
 		return nil, usageError{stateError(p, err)}
@@ -98,6 +99,12 @@ func (e *env) bucket(ctx context.Context, o *options, cfg *plan.Config, creds *a
 		u, err := url.Parse(endpoint)
 		if err != nil || u.Host == "" {
 			return nil, p, usagef("%s=%q is not HOST:PORT or a URL", emulatorEnv, host)
+		}
+		if o.auth == string(auth.None) && !auth.IsLoopback(u.Hostname()) {
+			// As for the Chat endpoint: --auth none is for emulators on
+			// this machine, and the state would go to any other host in
+			// plain text, for anyone on the way to read or change.
+			return nil, p, usagef("--auth none is only for emulators on this machine: %s=%q is not a loopback address (127.0.0.0/8, ::1, localhost)", emulatorEnv, auth.RedactURL(host))
 		}
 		opts = append(opts, option.WithEndpoint(strings.TrimSuffix(endpoint, "/")+"/storage/v1/"), option.WithoutAuthentication())
 	} else {

@@ -53,8 +53,11 @@ func (e *env) exit(err error) int {
 // several lines (a server's, quoted in it) never has a line that reads as
 // another kind of line (a failure of some space, progress), in text or in
 // json logs.
+//
+// Secrets are taken out (auth.Redact): an error may quote a server that
+// echoed a credential, the Cloud Storage client's errors among them.
 func (e *env) say(err error) {
-	for _, line := range strings.Split(err.Error(), "\n") {
+	for _, line := range strings.Split(auth.Redact(err.Error()), "\n") {
 		fmt.Fprintf(e.stderr, "provision: %s\n", line)
 	}
 }

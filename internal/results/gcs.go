@@ -57,8 +57,12 @@ func (g *gcsObjects) Write(ctx context.Context, name string, data []byte, ifGen 
 	defer cancel()
 	w := g.b.Object(name).If(cond).NewWriter(ctx)
 	w.ContentType = "application/json"
-	// One request, not a resumable upload: the objects are small.
-	w.ChunkSize = 0
+	// One request, not a resumable upload, and one the client may send
+	// again: a chunk at least as large as the object makes the upload a
+	// single request from a buffer, which the client retries (with
+	// ChunkSize 0 it streams the data and never retries, so one 503 from
+	// a loaded bucket would stop the run).
+	w.ChunkSize = len(data) + 1
 	if _, err := w.Write(data); err != nil {
 		w.Close()
 		return 0, g.classify(name, err)

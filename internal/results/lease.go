@@ -33,6 +33,10 @@ const DefaultLease = time.Minute
 // journal record is followed by a read of the lock, and the results
 // object is only written over the generation the run wrote last.
 
+// maxEpoch is one more than the largest epoch a journal record's name
+// holds (ten digits).
+const maxEpoch = 9999999999
+
 // lockHolder is the lock object's contents.
 type lockHolder struct {
 	Host    string    `json:"host"`
@@ -66,12 +70,15 @@ type lease struct {
 	clock func() time.Time
 	me    lockHolder
 
-	mu      sync.Mutex
-	gen     int64     // generation of the lock object this run wrote last
-	fence   time.Time // the run may write until then (monotonic)
-	lost    error     // set once: the run must write nothing more
-	stop    chan struct{}
-	stopped chan struct{}
+	mu    sync.Mutex
+	gen   int64     // generation of the lock object this run wrote last
+	fence time.Time // the run may write until then (monotonic)
+	// fenceWall is the same time on the wall clock (l.clock): a machine
+	// suspended stops the monotonic clock, not the other runs' clocks.
+	fenceWall time.Time
+	lost      error // set once: the run must write nothing more
+	stop      chan struct{}
+	stopped   chan struct{}
 }
 
 func newRunID() string {
@@ -93,7 +100,9 @@ func (l *lease) acquire(ctx context.Context) (*lockHolder, error) {
 			return nil, fmt.Errorf("reading the lock: %w", err)
 		default:
 			prev = new(lockHolder)
-			if json.Unmarshal(data, prev) != nil || prev.Run == "" {
+			if json.Unmarshal(data, prev) != nil || prev.Run == "" || prev.Epoch < 0 || prev.Epoch >= maxEpoch {
+				// (An epoch the journal's names cannot hold in ten digits
+				// would name records every later run passes over.)
 				return nil, fmt.Errorf("%w: %s/%s is not a lock this program wrote; remove it if no run is using the state", ErrUnsafeFile, l.obj, l.name)
 			}
 		}
@@ -119,6 +128,7 @@ func (l *lease) acquire(ctx context.Context) (*lockHolder, error) {
 		}
 		l.gen = ngen
 		l.fence = sent.Add(l.dur * 5 / 6)
+		l.fenceWall = now.Round(0).Add(l.dur * 5 / 6)
 		if prev != nil && prev.Released {
 			prev = nil
 		}
@@ -146,6 +156,25 @@ func writeOwn(ctx context.Context, obj Objects, name string, data []byte, gen in
 		return g, nil
 	}
 	return 0, err
+}
+
+// rewrite writes the lock over the generation this run wrote last; l.mu
+// held. If that fails on its precondition and the lock holds this run's
+// ID, an earlier write of this run's landed though its answer never came
+// (no other run writes this run's ID): the lock is written again over
+// that generation.
+func (l *lease) rewrite(ctx context.Context) (int64, error) {
+	gen, err := writeOwn(ctx, l.obj, l.name, l.marshal(), l.gen)
+	if !errors.Is(err, ErrPrecondition) {
+		return gen, err
+	}
+	data, now, rerr := l.obj.Read(ctx, l.name)
+	var h lockHolder
+	if rerr != nil || json.Unmarshal(data, &h) != nil || h.Run != l.me.Run || now == l.gen {
+		return 0, err
+	}
+	l.gen = now
+	return writeOwn(ctx, l.obj, l.name, l.marshal(), l.gen)
 }
 
 // start renews the lease every third of its duration until release.
@@ -180,7 +209,7 @@ func (l *lease) renew() {
 	l.me.Renewed, l.me.Expires = now.UTC(), now.Add(l.dur).UTC()
 	ctx, cancel := context.WithTimeout(context.Background(), l.dur/3)
 	defer cancel()
-	gen, err := writeOwn(ctx, l.obj, l.name, l.marshal(), l.gen)
+	gen, err := l.rewrite(ctx)
 	switch {
 	case errors.Is(err, ErrPrecondition):
 		l.lost = fmt.Errorf("%w: %s/%s was taken over by another run (%s)", ErrLockLost, l.obj, l.name, l.describeNow())
@@ -190,6 +219,7 @@ func (l *lease) renew() {
 	default:
 		l.gen = gen
 		l.fence = sent.Add(l.dur * 5 / 6)
+		l.fenceWall = now.Round(0).Add(l.dur * 5 / 6)
 	}
 }
 
@@ -210,7 +240,10 @@ func (l *lease) valid() error {
 	if l.lost != nil {
 		return l.lost
 	}
-	if time.Now().After(l.fence) {
+	// By the monotonic clock (a pause, renewals failing), and by the wall
+	// clock, which goes on while the machine is suspended and the
+	// monotonic clock does not (Linux's CLOCK_MONOTONIC).
+	if time.Now().After(l.fence) || l.clock().Round(0).After(l.fenceWall) {
 		l.lost = fmt.Errorf("%w: %s/%s could not be renewed within its lease of %s: another run may take it over", ErrLockLost, l.obj, l.name, l.dur)
 	}
 	return l.lost
@@ -235,10 +268,21 @@ func (l *lease) verify(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	data, gen, err := l.obj.Read(ctx, l.name)
+	if errors.Is(err, ErrNotExist) {
+		// Deleted: another run may have created it since.
+		l.lost = fmt.Errorf("%w: %s/%s was removed during the run: another run may hold the state now", ErrLockLost, l.obj, l.name)
+		return l.lost
+	}
 	if err != nil {
 		return fmt.Errorf("checking the lock: %w", err)
 	}
 	var h lockHolder
+	if json.Unmarshal(data, &h) == nil && h.Run == l.me.Run && gen != l.gen {
+		// A write of this run's that landed though its answer never
+		// came (a renewal past its deadline): no other run writes this
+		// run's ID, so the lock is still its own.
+		l.gen = gen
+	}
 	if gen != l.gen || json.Unmarshal(data, &h) != nil || h.Run != l.me.Run {
 		l.lost = fmt.Errorf("%w: %s/%s was taken over by another run (%s)", ErrLockLost, l.obj, l.name, l.describeNow())
 		return l.lost
@@ -261,7 +305,7 @@ func (l *lease) release(ctx context.Context) error {
 	l.me.Released = true
 	l.me.Renewed = l.clock().UTC()
 	l.me.Expires = l.me.Renewed
-	if _, err := writeOwn(ctx, l.obj, l.name, l.marshal(), l.gen); err != nil {
+	if _, err := l.rewrite(ctx); err != nil {
 		if errors.Is(err, ErrPrecondition) {
 			return fmt.Errorf("%w: %s/%s was taken over by another run before this one released it", ErrLockLost, l.obj, l.name)
 		}

@@ -68,7 +68,7 @@ func IsRemote(loc string) bool { return strings.HasPrefix(loc, "gs://") }
 // '_' and '.', beginning and ending with a letter or digit; dotted names
 // up to 222); the object name must not end in '/' and may not hold '\r',
 // '\n' or '#', nor '..' steps, which would read as something other than
-// one object.
+// one object, nor be named as a state's lock or journal record is.
 func ParseRemote(loc string) (RemotePath, error) {
 	rest, ok := strings.CutPrefix(loc, "gs://")
 	if !ok {
@@ -85,6 +85,11 @@ func ParseRemote(loc string) (RemotePath, error) {
 		return RemotePath{}, fmt.Errorf("%q: the object name may not hold a line break, '#' or '?', nor be over 900 bytes", loc)
 	case object == "." || object == ".." || strings.HasPrefix(object, "../") || strings.Contains(object, "/../") || strings.HasSuffix(object, "/.."):
 		return RemotePath{}, fmt.Errorf("%q: the object name may not hold a '..' step", loc)
+	case strings.HasSuffix(object, ".lock") || strings.Contains(object, ".journal/"):
+		// The names of another state's lock and journal records: a
+		// results object written there would be taken for its lock, or
+		// replayed as a record and make that state unreadable.
+		return RemotePath{}, fmt.Errorf("%q names the lock or a journal record of a state (OBJECT.lock, OBJECT.journal/…), not a results object", loc)
 	}
 	return RemotePath{Bucket: bucket, Object: object}, nil
 }

@@ -49,6 +49,9 @@ type RemoteOptions struct {
 	// FoldEvery folds the journal into the results object once that many
 	// records are written; 0 means 500.
 	FoldEvery int
+	// Logger receives the warnings of the state (a journal record that
+	// could not be deleted); nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // Remote is the state of one run kept in a bucket. It has Store's methods
@@ -76,6 +79,7 @@ type Remote struct {
 	seq     int64
 	records []string // journal objects not yet deleted, oldest first
 	folded  int      // how many of records the results object holds
+	tried   []byte   // the results object's last write that failed, which may have landed
 }
 
 var _ Handle = (*Remote)(nil)
@@ -95,6 +99,9 @@ func OpenRemote(ctx context.Context, obj Objects, name string, o RemoteOptions) 
 	}
 	if o.FoldEvery == 0 {
 		o.FoldEvery = 500
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
 	// The client retries transient failures until the context ends.
 	ctx, cancel := context.WithTimeout(ctx, 2*o.Lease)
@@ -130,6 +137,9 @@ func (r *Remote) open(ctx context.Context, prev *lockHolder) error {
 		if e, ok := epochOf(r.name, n); ok && e >= r.lease.me.Epoch {
 			r.lease.me.Epoch = e + 1
 		}
+	}
+	if r.lease.me.Epoch >= maxEpoch {
+		return fmt.Errorf("%w: %s.journal/ holds records of epoch %d, the last this program can name; fold them by hand", ErrUnsafeFile, r.where, maxEpoch-1)
 	}
 	if prev != nil && r.opts.Notify != nil {
 		r.opts.Notify(fmt.Sprintf("took over the lock %s.lock from %s, whose lease ran out at %s; folding the %d journal records it left",
@@ -178,6 +188,17 @@ func loadRemote(ctx context.Context, obj Objects, name string) (*state, int64, [
 	var f *File
 	switch {
 	case errors.Is(err, ErrNotExist):
+		// No results object: a first run, unless NAME is a folder (objects
+		// under NAME/), a state's location mistyped, refused as a local
+		// directory is.
+		inside, lerr := obj.List(ctx, name+"/")
+		if lerr != nil {
+			return nil, 0, nil, fmt.Errorf("reading the results file: %w", lerr)
+		}
+		if len(inside) > 0 {
+			return nil, 0, nil, fmt.Errorf("%w: %s is a folder, not a results object: it holds %s/%s; give the results object's name",
+				ErrUnsafeFile, where, obj, inside[0])
+		}
 		f, gen = newFile(), 0
 	case err != nil:
 		return nil, 0, nil, fmt.Errorf("reading the results file: %w", err)
@@ -199,9 +220,24 @@ func LoadRemote(ctx context.Context, obj Objects, name string) (*File, error) {
 	// The client retries transient failures until the context ends.
 	ctx, cancel := context.WithTimeout(ctx, 2*DefaultLease)
 	defer cancel()
-	st, _, _, err := loadRemote(ctx, obj, name)
-	if err != nil {
-		return nil, err
+	// The run holding the lock may fold while this reads: the results
+	// object rewritten and its records deleted after this read the records
+	// and before it read the object. Replayed over that newer object, the
+	// older records would undo what came after them. The generation is
+	// read before too, and the whole read made again if it changed.
+	var st *state
+	for range 3 {
+		_, before, err := obj.Read(ctx, name)
+		if err != nil && !errors.Is(err, ErrNotExist) {
+			return nil, fmt.Errorf("reading the results file: %w", err)
+		}
+		var gen int64
+		if st, gen, _, err = loadRemote(ctx, obj, name); err != nil {
+			return nil, err
+		}
+		if gen == before {
+			break
+		}
 	}
 	normalize(st.file)
 	return st.file, nil
@@ -314,6 +350,24 @@ func (r *Remote) Record(ev Event) error {
 	return b.err
 }
 
+// Check says, with no call, whether the run may still act on the state:
+// it fails with an error wrapping ErrLockLost once the lease is lost
+// (taken over, not renewed within five sixths of it, or the results
+// object written by another run). A record read back as the run's says
+// so only at the time of its read: a call sent on the strength of it
+// (the create its requestId was recorded for) is checked here again, just
+// before it is sent, since the run may have waited, or been paused, in
+// between.
+func (r *Remote) Check() error {
+	r.qmu.Lock()
+	err := r.err
+	r.qmu.Unlock()
+	if err != nil && errors.Is(err, ErrLockLost) {
+		return err
+	}
+	return r.lease.check()
+}
+
 // commit writes one batch as a journal record, checks the lock, and
 // applies the batch.
 func (r *Remote) commit(b *batch) error {
@@ -339,7 +393,7 @@ func (r *Remote) commit(b *batch) error {
 	// run did not fold is removed by its next fold (strays).
 	if err := r.lease.verify(ctx); err != nil {
 		if derr := r.obj.Delete(ctx, name); derr != nil {
-			slog.Warn("removing a journal record written after the lock was lost", "record", name, "err", derr)
+			r.opts.Logger.Warn("removing a journal record written after the lock was lost", "record", name, "err", derr)
 		}
 		return err
 	}
@@ -357,7 +411,7 @@ func (r *Remote) commit(b *batch) error {
 				return err
 			}
 			// The records are safe; the next fold takes them.
-			slog.Warn("folding results journal", "results", r.where, "err", err)
+			r.opts.Logger.Warn("folding results journal", "results", r.where, "err", err)
 		}
 	}
 	return nil
@@ -380,12 +434,22 @@ func (r *Remote) fold(ctx context.Context) error {
 		return err
 	}
 	gen, err := writeOwn(ctx, r.obj, r.name, buf.Bytes(), r.gen)
+	if errors.Is(err, ErrPrecondition) && r.tried != nil {
+		// The last write that failed may have landed though its answer
+		// never came: if the object is what it wrote, it is this run's.
+		if data, g, rerr := r.obj.Read(ctx, r.name); rerr == nil && bytes.Equal(data, r.tried) {
+			r.gen = g
+			gen, err = writeOwn(ctx, r.obj, r.name, buf.Bytes(), r.gen)
+		}
+	}
 	if errors.Is(err, ErrPrecondition) {
 		return fmt.Errorf("%w: the results object %s was written by another run since this one read it; this run writes nothing more", ErrLockLost, r.where)
 	}
 	if err != nil {
+		r.tried = bytes.Clone(buf.Bytes())
 		return fmt.Errorf("writing results file: %w", err)
 	}
+	r.tried = nil
 	r.gen = gen
 	r.mu.Lock()
 	r.st.file.UpdatedAt = now
@@ -396,7 +460,7 @@ func (r *Remote) fold(ctx context.Context) error {
 			break
 		}
 		if err := r.obj.Delete(ctx, rec); err != nil {
-			slog.Warn("deleting a folded journal record", "record", rec, "err", err)
+			r.opts.Logger.Warn("deleting a folded journal record", "record", rec, "err", err)
 			break
 		}
 		n++
@@ -412,19 +476,24 @@ func (r *Remote) fold(ctx context.Context) error {
 // it took the lock; one of an earlier run that is there now was written
 // after that, by a run that had lost the lock, whose Record failed when
 // it read the lock back: nobody acted on it, and replayed later over
-// newer state it would undo what came after.
+// newer state it would undo what came after. (Or it is one the fold could
+// not delete.) They are deleted oldest first, stopping at the first that
+// fails, as the fold does: what is left must be a tail of the records,
+// since a record replayed without those after it undoes them.
 func (r *Remote) dropStrays(ctx context.Context) {
 	names, err := r.obj.List(ctx, r.name+".journal/")
 	if err != nil {
 		return
 	}
+	sort.Strings(names)
 	for _, n := range names {
 		if e, ok := epochOf(r.name, n); ok && e < r.lease.me.Epoch {
 			if r.lease.check() != nil {
 				return
 			}
 			if err := r.obj.Delete(ctx, n); err != nil {
-				slog.Warn("deleting a journal record of a run that had lost the lock", "record", n, "err", err)
+				r.opts.Logger.Warn("deleting a journal record of a run that had lost the lock", "record", n, "err", err)
+				return
 			}
 		}
 	}

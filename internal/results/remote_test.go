@@ -519,6 +519,9 @@ func TestParseRemote(t *testing.T) {
 		{"gs://-ab/x.json", RemotePath{}, false},
 		{"gs://bucket/../x.json", RemotePath{}, false},
 		{"gs://bucket/x#y", RemotePath{}, false},
+		{"gs://bucket/x.json.lock", RemotePath{}, false},
+		{"gs://bucket/x.json.journal/0000000001-0000000001", RemotePath{}, false},
+		{"gs://bucket/x.journal.json", RemotePath{"bucket", "x.journal.json"}, true},
 		{"/tmp/x.json", RemotePath{}, false},
 	} {
 		got, err := ParseRemote(tc.in)
