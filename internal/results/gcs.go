@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"cloud.google.com/go/storage"
@@ -38,7 +37,7 @@ func (g *gcsObjects) Read(ctx context.Context, name string) ([]byte, int64, erro
 		return nil, 0, g.classify(name, err)
 	}
 	defer r.Close()
-	data, err := io.ReadAll(r)
+	data, err := readSized(r, r.Attrs.Size)
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading gs://%s/%s: %w", g.name, name, err)
 	}

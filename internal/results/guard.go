@@ -136,11 +136,38 @@ func readFileNoFollow(path, what string, single bool) ([]byte, fs.FileInfo, erro
 		return nil, nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(f)
+	data, err := readSized(f, fi.Size())
 	if err != nil {
 		return nil, nil, err
 	}
 	return data, fi, nil
+}
+
+// readSized reads r to its end into a buffer of size, the size r is known
+// to have, and one byte more, so that the end is seen without growing it.
+// io.ReadAll's buffer grows as it reads, each growth a copy of what was
+// read, the smaller buffers garbage beside the last. A reader that holds
+// more than size (a file that grew since its size was taken) is still
+// read whole, the buffer growing as io.ReadAll's does; one that holds less
+// is read as it is.
+func readSized(r io.Reader, size int64) ([]byte, error) {
+	if size < 0 || size >= 1<<40 {
+		size = 0 // not a size to trust
+	}
+	data := make([]byte, 0, size+1)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)] // a reader longer than said: grow
+		}
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return data, err
+		}
+	}
 }
 
 // refuseLink is the error for a state file that is a symbolic link, or err

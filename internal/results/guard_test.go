@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -462,5 +463,51 @@ func TestRecordErrorNamesNoSpace(t *testing.T) {
 	}
 	if err != nil && strings.Contains(err.Error(), "Team X") {
 		t.Errorf("Record(invalid entry) = %q, want the space left to the caller", err)
+	}
+}
+
+// TestReadSized reads readers that hold what their size says, more (a file
+// that grew since its size was taken) and less, each whole.
+func TestReadSized(t *testing.T) {
+	text := strings.Repeat("0123456789", 1000)
+	for _, tt := range []struct {
+		name string
+		size int64
+	}{
+		{"exact", int64(len(text))},
+		{"grew", 10},
+		{"grew from empty", 0},
+		{"shrank", int64(len(text)) * 2},
+		{"unknown", -1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			// iotest.OneByteReader: short reads, as a file may give.
+			got, err := readSized(iotest.OneByteReader(strings.NewReader(text)), tt.size)
+			if err != nil || string(got) != text {
+				t.Fatalf("readSized(%d bytes, size %d) = %d bytes, %v, want %d bytes", len(text), tt.size, len(got), err, len(text))
+			}
+		})
+	}
+}
+
+// TestReadFileGrown reads a results file that grew between the Stat that
+// sized the buffer and the read.
+func TestReadFileGrown(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.json")
+	if err := os.WriteFile(path, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, fi, err := openFile(path, "results file", os.O_RDONLY, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want := strings.Repeat("x", 100000)
+	if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readSized(f, fi.Size())
+	if err != nil || string(got) != want {
+		t.Fatalf("readSized after growth = %d bytes, %v, want %d bytes", len(got), err, len(want))
 	}
 }

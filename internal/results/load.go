@@ -193,6 +193,7 @@ func parseSpaces(raw []byte, base int64, version int, spaces map[string]*Entry, 
 	if tok, _ := dec.Token(); tok != json.Delim('{') {
 		return at(base, errors.New("spaces: not an object"))
 	}
+	sh := newSharer()
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -219,7 +220,7 @@ func parseSpaces(raw []byte, base int64, version int, spaces map[string]*Entry, 
 			}
 			return at(off, fmt.Errorf("spaces[%q]: %w", key, err))
 		}
-		spaces[key] = e
+		spaces[sh.compact(key, e)] = e
 	}
 	return nil
 }
