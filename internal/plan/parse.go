@@ -240,8 +240,12 @@ func (p *parser) config(doc *yaml.Node) {
 		// The space is decoded: its nodes are no longer needed (problems
 		// and identities keep positions, not nodes), so the tree shrinks
 		// as the spaces grow rather than both being held whole. An alias
-		// to an anchor in it still reaches the anchor through the alias.
-		list.Content[i] = nil
+		// to an anchor in it still reaches the anchor through the alias;
+		// an anchored list itself may be reached again by an alias in a
+		// later space, and is kept whole.
+		if list.Anchor == "" {
+			list.Content[i] = nil
+		}
 	}
 }
 

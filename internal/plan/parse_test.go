@@ -637,3 +637,22 @@ func TestParseAliasBomb(t *testing.T) {
 		t.Errorf("Parse(alias bomb) = %v, want a problem about aliases", err)
 	}
 }
+
+// TestParseAliasToSpacesList checks that a space whose list aliases the
+// spaces list itself is refused as it reads (a list of mappings, not of
+// people), however many spaces were decoded before it: the list a later
+// alias reaches is whole.
+func TestParseAliasToSpacesList(t *testing.T) {
+	t.Parallel()
+	for _, field := range []string{"members", "owners", "managers"} {
+		src := "spaces: &all\n  - displayName: A\n  - displayName: B\n    " + field + ": *all\n"
+		cfg, err := Parse("f.yaml", []byte(src), Options{})
+		if err == nil {
+			t.Errorf("%s: *all: Parse = %d spaces (B has members %q, owners %q), want an error", field, len(cfg.Spaces), cfg.Spaces[1].Members, cfg.Spaces[1].Owners)
+			continue
+		}
+		if !strings.Contains(err.Error(), "f.yaml:2:5: each of "+field+" must be a string, not a mapping") {
+			t.Errorf("%s: *all: Parse = %v, want the first space reported as not a string", field, err)
+		}
+	}
+}
