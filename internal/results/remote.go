@@ -63,8 +63,7 @@ type Remote struct {
 	opts  RemoteOptions
 	lease *lease
 
-	mu  sync.RWMutex
-	st  *state
+	guarded
 	gen int64 // generation of the results object read or written last
 
 	qmu      sync.Mutex
@@ -254,32 +253,6 @@ func epochOf(name, rec string) (int64, bool) {
 		return 0, false
 	}
 	return e, true
-}
-
-// Entry returns a copy of the entry recorded for key, or nil.
-func (r *Remote) Entry(key string) *Entry {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	e := r.st.file.Spaces[key]
-	if e == nil {
-		return nil
-	}
-	return normalized(e.clone())
-}
-
-// Snapshot returns a copy of the whole state.
-func (r *Remote) Snapshot() *File {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.st.snapshot()
-}
-
-// View calls fn with the state as it would be written, shared rather than
-// copied (see Store.View).
-func (r *Remote) View(fn func(*File)) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	fn(r.st.view())
 }
 
 // Record writes ev to the bucket as a journal record and applies it. It

@@ -324,19 +324,6 @@ func (s *state) snapshot() *File {
 	return f
 }
 
-// View calls fn with the state as the results file would show it now
-// (apart from updatedAt), under the store's read lock: unlike Snapshot it
-// copies nothing but the entries a run left without a status (see
-// normalized), so that a planner can read a large state without holding
-// it twice. fn must neither modify the File nor keep anything it reaches
-// (copy what it needs), and must not call the store: a Record waits until
-// fn returns.
-func (s *Store) View(fn func(*File)) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	fn(s.st.view())
-}
-
 // view returns the state as it would be written, sharing its entries; the
 // map is the state's own unless an entry needs showing otherwise.
 func (s *state) view() *File {
