@@ -100,28 +100,11 @@ func (e *env) importSpaces(ctx context.Context, o *options) error {
 		return usagef("provision import needs to know who you are, to tell the spaces you own or manage from those you only joined: pass --caller YOUR_EMAIL")
 	}
 	var done, total atomic.Int64
-	stop := make(chan struct{})
-	ticked := make(chan struct{})
-	go func() {
-		defer close(ticked)
-		t := time.NewTicker(e.tick)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				line := fmt.Sprintf("import: %d/%d spaces read", done.Load(), total.Load())
-				if d := opts.Reads.Pause(); d > 0 {
-					line += "; waiting for the server's quota (reads), " + resuming(d, time.Now())
-				}
-				fmt.Fprintln(e.stderr, line)
-			}
-		}
-	}()
+	stopTicking := e.tickReads(opts.Reads, func() string {
+		return fmt.Sprintf("import: %d/%d spaces read", done.Load(), total.Load())
+	})
 	got, err := apply.Import(ctx, svc, o.query, opts, func(n, t int) { done.Store(int64(n)); total.Store(int64(t)) })
-	close(stop)
-	<-ticked
+	stopTicking()
 	if err != nil {
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			fmt.Fprintln(e.stderr, "provision: interrupted while reading the spaces; nothing was written")

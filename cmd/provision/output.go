@@ -292,3 +292,32 @@ func resultsPath(o *options, runErr error) string {
 func count(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, plural(n, one, many))
 }
+
+// tickReads prints say's line every tick while reads are under way (a
+// refresh, an import), with the wait when the server's read quota holds
+// them, until the returned stop is called.
+func (e *env) tickReads(reads *apply.Limiter, say func() string) (stop func()) {
+	quit := make(chan struct{})
+	ticked := make(chan struct{})
+	go func() {
+		defer close(ticked)
+		t := time.NewTicker(e.tick)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				line := say()
+				if d := reads.Pause(); d > 0 {
+					line += "; waiting for the server's quota (reads), " + resuming(d, time.Now())
+				}
+				fmt.Fprintln(e.stderr, line)
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-ticked
+	}
+}

@@ -355,28 +355,11 @@ func (e *env) refresh(ctx context.Context, o *options, opts apply.Options, svc *
 	// A line every tick, saying how far it is and whether the server's
 	// quota holds it.
 	var done atomic.Int64
-	stop := make(chan struct{})
-	ticked := make(chan struct{})
-	go func() {
-		defer close(ticked)
-		t := time.NewTicker(e.tick)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				line := fmt.Sprintf("refresh: %d/%d recorded spaces read", done.Load(), len(targets))
-				if d := opts.Reads.Pause(); d > 0 {
-					line += "; waiting for the server's quota (reads), " + resuming(d, time.Now())
-				}
-				fmt.Fprintln(e.stderr, line)
-			}
-		}
-	}()
+	stopTicking := e.tickReads(opts.Reads, func() string {
+		return fmt.Sprintf("refresh: %d/%d recorded spaces read", done.Load(), len(targets))
+	})
 	ref, err := apply.Refresh(ctx, svc, targets, opts, func(n, _ int) { done.Store(int64(n)) })
-	close(stop)
-	<-ticked
+	stopTicking()
 	if err != nil {
 		return ref, err
 	}

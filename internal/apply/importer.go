@@ -318,21 +318,12 @@ func (r *runner) groupEmail(ctx context.Context, id string) (string, error) {
 // (an administrator's search finds spaces the caller is not in, where the
 // get answers NOT_FOUND: it is asked again in the next space).
 func (r *runner) importCaller(ctx context.Context, space string, listed listing) string {
-	if r.opts.Caller == "" {
-		return ""
-	}
-	if !strings.Contains(r.opts.Caller, "@") {
-		return r.opts.Caller
-	}
-	r.callerMu.Lock()
-	defer r.callerMu.Unlock()
-	if r.callerIDv != "" {
-		return r.callerIDv
-	}
-	if got, err := r.getMember(ctx, space, r.opts.Caller, r.opts.Admin); err == nil && got.Member != nil && got.State != "NOT_A_MEMBER" {
-		if _, in := listed[got.Member.Name]; in {
-			r.callerIDv = got.Member.Name
+	return r.learnCaller(func() string {
+		if got, err := r.getMember(ctx, space, r.opts.Caller, r.opts.Admin); err == nil && got.Member != nil && got.State != "NOT_A_MEMBER" {
+			if _, in := listed[got.Member.Name]; in {
+				return got.Member.Name
+			}
 		}
-	}
-	return r.callerIDv
+		return ""
+	})
 }

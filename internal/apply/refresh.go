@@ -349,6 +349,21 @@ func (r *runner) listMembers(ctx context.Context, space string, admin bool) (lis
 // callerID is the users/ID of the caller, learnt once (a get of the
 // caller's own membership in the first space read) and kept for the run.
 func (r *runner) callerID(ctx context.Context, space string, learnt map[string]string) string {
+	return r.learnCaller(func() string {
+		if id := learnt[r.opts.Caller]; id != "" {
+			return id
+		}
+		if got, err := r.getMember(ctx, space, r.opts.Caller, false); err == nil && got.Member != nil {
+			return got.Member.Name
+		}
+		return ""
+	})
+}
+
+// learnCaller is the caller's users/ID: --caller itself when it is one;
+// for an email, what learn finds, kept for the run once found (learn is
+// asked again until it finds it); "" when the caller is not known.
+func (r *runner) learnCaller(learn func() string) string {
 	if r.opts.Caller == "" {
 		return ""
 	}
@@ -357,15 +372,8 @@ func (r *runner) callerID(ctx context.Context, space string, learnt map[string]s
 	}
 	r.callerMu.Lock()
 	defer r.callerMu.Unlock()
-	if r.callerIDv != "" {
-		return r.callerIDv
-	}
-	if id := learnt[r.opts.Caller]; id != "" {
-		r.callerIDv = id
-		return id
-	}
-	if got, err := r.getMember(ctx, space, r.opts.Caller, false); err == nil && got.Member != nil {
-		r.callerIDv = got.Member.Name
+	if r.callerIDv == "" {
+		r.callerIDv = learn()
 	}
 	return r.callerIDv
 }
