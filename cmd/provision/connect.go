@@ -54,17 +54,7 @@ func (e *env) logger(o *options) *slog.Logger {
 	}
 	// Redacted again on the way out, as in json: the state's warnings
 	// quote the storage server's errors, which may echo a credential.
-	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-		switch a.Value.Kind() {
-		case slog.KindString:
-			a.Value = slog.StringValue(auth.Redact(a.Value.String()))
-		case slog.KindAny:
-			if err, ok := a.Value.Any().(error); ok {
-				a.Value = slog.StringValue(auth.Redact(err.Error()))
-			}
-		}
-		return a
-	}}))
+	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: redactAttr}))
 }
 
 // connect makes the credentials and the Chat client of a run that calls

@@ -49,16 +49,22 @@ func jsonHandler(w io.Writer, level slog.Leveler) slog.Handler {
 				return slog.String("message", auth.Redact(a.Value.String()))
 			}
 		}
-		switch a.Value.Kind() {
-		case slog.KindString:
-			a.Value = slog.StringValue(auth.Redact(a.Value.String()))
-		case slog.KindAny:
-			if err, ok := a.Value.Any().(error); ok {
-				a.Value = slog.StringValue(auth.Redact(err.Error()))
-			}
-		}
-		return a
+		return redactAttr(nil, a)
 	}})
+}
+
+// redactAttr takes any credential out of a log attribute's text, a string
+// or an error, on its way out in either format.
+func redactAttr(_ []string, a slog.Attr) slog.Attr {
+	switch a.Value.Kind() {
+	case slog.KindString:
+		a.Value = slog.StringValue(auth.Redact(a.Value.String()))
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok {
+			a.Value = slog.StringValue(auth.Redact(err.Error()))
+		}
+	}
+	return a
 }
 
 // jsonLines is stderr in json mode: each line written to it (a progress

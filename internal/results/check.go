@@ -228,3 +228,23 @@ func checkEvent(ev *Event) error {
 	}
 	return nil
 }
+
+// accept readies an event for Record, whichever store has it: it refuses
+// an invalid one (an error wrapping ErrInvalidEvent) and the legacy
+// Manager event, and copies what the caller may reuse once Record
+// returns (its entry, settings and time).
+func accept(ev *Event) error {
+	if err := checkEvent(ev); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
+	}
+	if ev.Manager != "" {
+		return errLegacyManager
+	}
+	ev.Entry = ev.Entry.clone()
+	ev.Settings = maps.Clone(ev.Settings)
+	if ev.Deleted != nil {
+		t := *ev.Deleted
+		ev.Deleted = &t
+	}
+	return nil
+}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -261,17 +260,8 @@ func epochOf(name, rec string) (int64, bool) {
 // not renewed in time) fails it with an error wrapping ErrLockLost, and
 // every later Record too: the run must stop.
 func (r *Remote) Record(ev Event) error {
-	if err := checkEvent(&ev); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
-	}
-	if ev.Manager != "" {
-		return errLegacyManager
-	}
-	ev.Entry = ev.Entry.clone()
-	ev.Settings = maps.Clone(ev.Settings)
-	if ev.Deleted != nil {
-		t := *ev.Deleted
-		ev.Deleted = &t
+	if err := accept(&ev); err != nil {
+		return err
 	}
 	line, err := json.Marshal(ev)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -216,18 +215,8 @@ func (s *Store) open() error {
 // ErrVanished or ErrLockLost (the event is in the journal, wherever that
 // now is), and so does every later Record: the run must stop.
 func (s *Store) Record(ev Event) error {
-	if err := checkEvent(&ev); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidEvent, err)
-	}
-	if ev.Manager != "" {
-		return errLegacyManager
-	}
-	// The caller may reuse its entry, map or time once we return.
-	ev.Entry = ev.Entry.clone()
-	ev.Settings = maps.Clone(ev.Settings)
-	if ev.Deleted != nil {
-		t := *ev.Deleted
-		ev.Deleted = &t
+	if err := accept(&ev); err != nil {
+		return err
 	}
 	line, err := renderEvent(&ev)
 	if err != nil {
