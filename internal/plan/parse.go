@@ -48,6 +48,20 @@ func Parse(file string, data []byte, opts Options) (*Config, error) {
 	if IsCSV(file) {
 		return ParseCSV(file, data, opts)
 	}
+	p := readYAML(file, data, opts, true)
+	if len(p.problems) > 0 {
+		p.problems.sort(file)
+		return nil, p.problems.unique()
+	}
+	return &Config{File: file, Spaces: p.spaces, App: opts.App,
+		MaxDeletions: DefaultMaxDeletions, MaxRemovals: DefaultMaxRemovals}, nil
+}
+
+// readYAML parses and validates a YAML config. With split, a block-style
+// spaces: list is read a batch of items at a time where that reads the file
+// as a whole would (split.go); else, and when it cannot, the file is read
+// whole.
+func readYAML(file string, data []byte, opts Options, split bool) *parser {
 	p := &parser{
 		file: file,
 		opts: opts,
@@ -56,15 +70,23 @@ func Parse(file string, data []byte, opts Options) (*Config, error) {
 		// budget.
 		budget: 4*len(data) + 1024,
 	}
-	if doc := p.decode(data); doc != nil {
+	if p.scanText(data) {
+		return p
+	}
+	if l, ok := findSpacesList(data); split && ok {
+		q := *p
+		q.data, q.list = data, l
+		if doc := q.document(l.header); doc != nil {
+			q.config(doc)
+		}
+		if !q.bail && q.listRead {
+			return &q
+		}
+	}
+	if doc := p.document(data); doc != nil {
 		p.config(doc)
 	}
-	if len(p.problems) > 0 {
-		p.problems.sort(file)
-		return nil, p.problems.unique()
-	}
-	return &Config{File: file, Spaces: p.spaces, App: opts.App,
-		MaxDeletions: DefaultMaxDeletions, MaxRemovals: DefaultMaxRemovals}, nil
+	return p
 }
 
 type parser struct {
@@ -79,6 +101,13 @@ type parser struct {
 	// tree a graph, and a small file could otherwise expand exponentially.
 	budget  int
 	tooDeep bool
+	// list, when set, is the spaces: list found in data, which the
+	// document parsed lacks; it is read a batch at a time (split.go).
+	// bail says that it cannot be, and listRead that it was.
+	data     []byte
+	list     *spacesList
+	bail     bool
+	listRead bool
 }
 
 func (p *parser) add(n *yaml.Node, format string, args ...any) {
@@ -110,17 +139,19 @@ func (p *parser) resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// decode parses the YAML into its document node, or reports why it cannot.
-func (p *parser) decode(data []byte) (doc *yaml.Node) {
-	if p.scanText(data) {
-		return nil
-	}
+// document parses the YAML into its document node, or reports why it
+// cannot. When the document is the file without its spaces list (p.list),
+// an error is not reported but makes the file be read whole.
+func (p *parser) document(data []byte) (doc *yaml.Node) {
 	// The parser may panic on inputs it deems internal errors; a config
 	// file must never crash the program.
 	defer func() {
 		if r := recover(); r != nil {
 			p.addAt(0, 0, "invalid YAML: %v", r)
 			doc = nil
+		}
+		if p.list != nil && len(p.problems) > 0 {
+			p.bail, doc = true, nil
 		}
 	}()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -204,10 +235,22 @@ func (p *parser) config(doc *yaml.Node) {
 	seen := make(map[Key]identity)
 	if includeNode != nil {
 		// The spaces of included files come after the file's own.
-		defer p.includes(includeNode, &defaults, seen)
+		defer func() {
+			if !p.bail {
+				p.includes(includeNode, &defaults, seen)
+			}
+		}()
 		if spacesKey == nil {
 			return
 		}
+	}
+	if p.list != nil {
+		if spacesKey == nil || !p.list.holds(spacesKey, spacesNode) || p.splitSpaces(p.data, p.list, &defaults, seen) != nil {
+			p.bail = true
+			return
+		}
+		p.listRead = true
+		return
 	}
 	if spacesKey == nil {
 		p.add(root, `missing "spaces" list`)
