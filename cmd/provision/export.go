@@ -27,7 +27,7 @@ type exportRow struct {
 func exportRows(cfg *plan.Config, f *results.File) []exportRow {
 	// Each space's entry as the planner finds it (by key, in any case or
 	// Unicode form, or under the name it had before a rename).
-	keys := plan.Match(cfg.Spaces, apply.Recorded(f, nil))
+	keys := plan.MatchRecords(cfg.Spaces, apply.Records(f, nil))
 	rows := make([]exportRow, 0, len(cfg.Spaces))
 	for i, s := range cfg.Spaces {
 		row := exportRow{name: s.DisplayName, status: "not created"}

@@ -230,14 +230,12 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		if err != nil {
 			return usagef("reading the results file: %w", err)
 		}
-		recorded := apply.RecordedFor(f, nil, cfg.Spaces)
+		// The planner reads the file in place; the plan holds what it
+		// needs of it, and the file is let go unless it is exported.
+		p := plan.DiffRecords(cfg, apply.Records(f, nil))
 		if o.export == "" {
-			// The planner's view holds what the plan needs: the file is
-			// not kept beside it and the plan.
 			f = nil
 		}
-		p := plan.Diff(cfg, recorded)
-		recorded = nil
 		if err := e.printPlan(o, p); err != nil {
 			return err
 		}
@@ -266,7 +264,7 @@ func (e *env) provision(ctx context.Context, o *options) error {
 		if err != nil {
 			return e.stoppedReading(err, creds)
 		}
-		if err := e.printPlan(o, plan.Diff(cfg, apply.Recorded(f, &ref))); err != nil {
+		if err := e.printPlan(o, plan.DiffRecords(cfg, apply.Records(f, &ref))); err != nil {
 			return err
 		}
 		return e.export(o, cfg, f)
@@ -331,7 +329,7 @@ func (e *env) refresh(ctx context.Context, o *options, opts apply.Options, svc *
 	// The config's members of each recorded space, by its key, as the
 	// planner pairs them.
 	members := make(map[string][]string)
-	for i, k := range plan.Match(cfg.Spaces, apply.Recorded(f, nil)) {
+	for i, k := range plan.MatchRecords(cfg.Spaces, apply.Records(f, nil)) {
 		if k != "" {
 			members[k] = cfg.Spaces[i].Members
 		}
@@ -406,15 +404,13 @@ func (e *env) applyWith(ctx context.Context, o *options, cfg *plan.Config, svc *
 		ref = &r
 		opts.Refreshed = ref
 	}
-	// The planner's view of the state, read in place rather than from a
-	// copy of the whole state.
-	var recorded map[string]plan.Recorded
+	// The plan, from the state read in place rather than from a copy
+	// of it (nothing records until the run starts).
+	var p *plan.Plan
 	store.View(func(f *results.File) {
 		opts.RecordedGroups = apply.RecordedGroups(f)
-		recorded = apply.RecordedFor(f, ref, cfg.Spaces)
+		p = plan.DiffRecords(cfg, apply.Records(f, ref))
 	})
-	p := plan.Diff(cfg, recorded)
-	recorded = nil
 	if !o.json {
 		if err := plan.WriteTextOptions(e.stdout, p, plan.TextOptions{Verbose: o.verbose, Admin: o.admin}); err != nil {
 			return err

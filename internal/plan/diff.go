@@ -25,7 +25,12 @@ import (
 // as written (see Match). Diff is linear in the number of spaces and
 // members.
 func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
-	keys := Match(cfg.Spaces, recorded)
+	return DiffRecords(cfg, RecordMap(recorded))
+}
+
+// DiffRecords is Diff of records read as the planner needs them.
+func DiffRecords(cfg *Config, recorded Records) *Plan {
+	keys := MatchRecords(cfg.Spaces, recorded)
 	// Room for the orphans too (the records no space took), so that the
 	// items, hundreds of bytes each, are never copied to grow.
 	matched := 0
@@ -34,18 +39,23 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			matched++
 		}
 	}
-	p := &Plan{File: cfg.File, Items: make([]Item, 0, len(cfg.Spaces)+max(0, len(recorded)-matched))}
+	p := &Plan{File: cfg.File, Items: make([]Item, 0, len(cfg.Spaces)+max(0, recorded.Len()-matched))}
 	used := make(map[string]bool, len(cfg.Spaces))
 	// The identities of the recorded keys the config's spaces took: a new
-	// space may not be recorded under one of them.
+	// space may not be recorded under one of them. Built for the first new
+	// space (a run with nothing new needs none).
 	var taken map[Key]string
-	for i, k := range keys {
-		if k != "" {
-			if taken == nil {
-				taken = make(map[Key]string)
+	takenBy := func(id Key) (string, bool) {
+		if taken == nil {
+			taken = make(map[Key]string, matched)
+			for i, k := range keys {
+				if k != "" {
+					taken[KeyOf(k)] = cfg.Spaces[i].DisplayName
+				}
 			}
-			taken[KeyOf(k)] = cfg.Spaces[i].DisplayName
 		}
+		name, ok := taken[id]
+		return name, ok
 	}
 
 	for i := range cfg.Spaces {
@@ -56,7 +66,7 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			if k := s.RecordKey(); k != s.DisplayName {
 				it.RecordedKey = k
 			}
-			if other, ok := taken[KeyOf(s.RecordKey())]; ok {
+			if other, ok := takenBy(KeyOf(s.RecordKey())); ok {
 				// Recording it would overwrite, or shadow, the entry of
 				// another space (one renamed under this key): keep both,
 				// and ask.
@@ -71,7 +81,7 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 			continue
 		}
 		used[key] = true
-		rec := recorded[key]
+		rec, _ := recorded.Get(key)
 		if key != s.DisplayName {
 			it.RecordedKey = key
 		}
@@ -146,10 +156,11 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 	var orphans []Item
 	var names map[Key]string        // the config's identities, built for the first delete
 	var holders map[string][]string // space name → keys recording it (two at most), likewise
-	for k, rec := range recorded {
+	for k := range recorded.Keys() {
 		if used[k] {
 			continue
 		}
+		rec, _ := recorded.Get(k)
 		it := orphan(cfg, k, rec)
 		if it.Action == Delete {
 			if names == nil {
@@ -158,10 +169,10 @@ func Diff(cfg *Config, recorded map[string]Recorded) *Plan {
 					names[KeyOf(s.RecordKey())] = s.DisplayName
 					names[KeyOf(s.DisplayName)] = s.DisplayName
 				}
-				holders = make(map[string][]string, len(recorded))
-				for k2, r2 := range recorded {
-					if n := r2.Name; n != "" && len(holders[n]) < 2 {
-						holders[n] = append(holders[n], k2)
+				holders = make(map[string][]string, recorded.Len())
+				for k2 := range recorded.Keys() {
+					if r2, _ := recorded.Get(k2); r2.Name != "" && len(holders[r2.Name]) < 2 {
+						holders[r2.Name] = append(holders[r2.Name], k2)
 					}
 				}
 			}

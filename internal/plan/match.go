@@ -76,13 +76,19 @@ func recordedName(key string, rec Recorded) string {
 // edited between runs) resolve to the smallest key, so that the choice
 // does not depend on map order; Diff deletes neither (see Diff).
 func Match(spaces []Space, recorded map[string]Recorded) []string {
+	return MatchRecords(spaces, RecordMap(recorded))
+}
+
+// MatchRecords is Match of records read as the planner needs them.
+func MatchRecords(spaces []Space, recorded Records) []string {
 	keys := make([]string, len(spaces))
-	if len(recorded) == 0 {
+	if recorded.Len() == 0 {
 		return keys
 	}
-	byKey := make(map[Key]string, len(recorded))
-	byName := make(map[Key]string, len(recorded))
-	for k, rec := range recorded {
+	byKey := make(map[Key]string, recorded.Len())
+	byName := make(map[Key]string, recorded.Len())
+	for k := range recorded.Keys() {
+		rec, _ := recorded.Get(k)
 		for _, idx := range []struct {
 			m  map[Key]string
 			id Key
@@ -108,7 +114,7 @@ func Match(spaces []Space, recorded map[string]Recorded) []string {
 		if !explicit(s) {
 			return "", false
 		}
-		if _, ok := recorded[s.Key]; ok {
+		if _, ok := recorded.Get(s.Key); ok {
 			return s.Key, true
 		}
 		k, ok := byKey[KeyOf(s.Key)]
@@ -122,7 +128,7 @@ func Match(spaces []Space, recorded map[string]Recorded) []string {
 		return k, ok
 	})
 	pass(func(s Space) (string, bool) {
-		if _, ok := recorded[s.DisplayName]; ok && !explicit(s) && KeyOf(currentName(s.DisplayName, recorded[s.DisplayName])) == KeyOf(s.DisplayName) {
+		if rec, ok := recorded.Get(s.DisplayName); ok && !explicit(s) && KeyOf(currentName(s.DisplayName, rec)) == KeyOf(s.DisplayName) {
 			return s.DisplayName, true // the common case, without a lookup
 		}
 		k, ok := byName[KeyOf(s.DisplayName)]
@@ -132,7 +138,7 @@ func Match(spaces []Space, recorded map[string]Recorded) []string {
 		if explicit(s) {
 			return "", false
 		}
-		if _, ok := recorded[s.DisplayName]; ok {
+		if _, ok := recorded.Get(s.DisplayName); ok {
 			return s.DisplayName, true
 		}
 		k, ok := byKey[KeyOf(s.DisplayName)]

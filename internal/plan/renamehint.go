@@ -31,7 +31,7 @@ const maxRenamePairs = 10_000
 // recorded with (the caller and the space's creator left out, at least one
 // member), or the two names are similar (similarName). The first such
 // create in config order is named.
-func hintRenames(cfg *Config, p *Plan, recorded map[string]Recorded) {
+func hintRenames(cfg *Config, p *Plan, recorded Records) {
 	var creates, deletes []int
 	for i, it := range p.Items {
 		switch {
@@ -70,7 +70,7 @@ func hintRenames(cfg *Config, p *Plan, recorded map[string]Recorded) {
 	compare := len(creates)*len(deletes) <= maxRenamePairs
 	for _, i := range deletes {
 		it := &p.Items[i]
-		rec := recorded[key(*it)]
+		rec, _ := recorded.Get(key(*it))
 		match, ok := byFold[foldName(it.Key)]
 		if !ok {
 			match, ok = byMembers[membersKey(cfg.Caller, rec.Principal, rec.Members, rec.Owners, rec.Managers)]

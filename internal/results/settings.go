@@ -37,26 +37,55 @@ func (s *Settings) Flat() map[string]string {
 	if s == nil {
 		return nil
 	}
-	m := make(map[string]string, 5+len(s.Permissions))
-	if s.Description != nil {
-		m[settingDescription] = *s.Description
-	}
-	if s.Guidelines != nil {
-		m[settingGuidelines] = *s.Guidelines
-	}
-	if s.History != "" {
-		m[settingHistory] = s.History
-	}
-	if s.Audience != "" {
-		m[settingAudience] = s.Audience
-	}
-	if s.ExternalUsers != nil {
-		m[settingExternalUsers] = fmt.Sprint(*s.ExternalUsers)
-	}
-	for k, v := range s.Permissions {
-		m[settingPermissions+k] = v
+	m := make(map[string]string, s.Len())
+	for k, v := range s.All() {
+		m[k] = v
 	}
 	return m
+}
+
+// Len is the number of settings Flat holds.
+func (s *Settings) Len() int {
+	if s == nil {
+		return 0
+	}
+	n := len(s.Permissions)
+	for _, set := range [...]bool{s.Description != nil, s.Guidelines != nil, s.History != "", s.Audience != "", s.ExternalUsers != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
+// All yields what Flat holds, name and value, without building the map;
+// in no particular order.
+func (s *Settings) All() iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		if s == nil {
+			return
+		}
+		if s.Description != nil && !yield(settingDescription, *s.Description) {
+			return
+		}
+		if s.Guidelines != nil && !yield(settingGuidelines, *s.Guidelines) {
+			return
+		}
+		if s.History != "" && !yield(settingHistory, s.History) {
+			return
+		}
+		if s.Audience != "" && !yield(settingAudience, s.Audience) {
+			return
+		}
+		if s.ExternalUsers != nil && !yield(settingExternalUsers, strconv.FormatBool(*s.ExternalUsers)) {
+			return
+		}
+		for k, v := range s.Permissions {
+			if !yield(settingPermissions+k, v) {
+				return
+			}
+		}
+	}
 }
 
 // Equal reports whether flat holds exactly what Flat would return for s,
@@ -72,12 +101,7 @@ func (s *Settings) Equal(flat map[string]string) bool {
 // EqualAll is Equal for settings given as n names and values, each name
 // once (the planner's, which are not a map), for a non-nil s.
 func (s *Settings) EqualAll(n int, flat iter.Seq2[string, string]) bool {
-	have := len(s.Permissions)
-	for _, set := range [...]bool{s.Description != nil, s.Guidelines != nil, s.History != "", s.Audience != "", s.ExternalUsers != nil} {
-		if set {
-			have++
-		}
-	}
+	have := s.Len()
 	if have != n {
 		return false
 	}
