@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"strings"
 	"time"
 )
@@ -67,13 +68,26 @@ func journalPath(path string) string { return path + ".journal" }
 func lockPath(path string) string    { return path + ".lock" }
 
 // readFile reads and checks the results file; a missing file is empty.
+// The file is decoded as it is read (parseStream); one that is not read
+// that way is read whole, and parse reads it or says where it is wrong.
 func readFile(path string) (*File, int64, error) {
-	data, _, err := readFileNoFollow(path, "results file", true)
+	fd, fi, err := openFile(path, "results file", os.O_RDONLY, true)
 	if errors.Is(err, fs.ErrNotExist) {
 		return newFile(), 0, nil
 	}
 	if errors.Is(err, ErrSymlink) || errors.Is(err, ErrUnsafeFile) {
 		return nil, 0, err
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading results file: %w", err)
+	}
+	defer fd.Close()
+	if f, n, ok := parseStream(fd); ok {
+		return f, n, nil
+	}
+	var data []byte
+	if _, err = fd.Seek(0, io.SeekStart); err == nil {
+		data, err = readSized(fd, fi.Size())
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading results file: %w", err)
