@@ -10,9 +10,10 @@ func TestGCPercent(t *testing.T) {
 		{0, 100},
 		{10 << 20, 100},
 		{heapHeadroom, 100},
-		{128 << 20, 50},
-		{256 << 20, 25},
-		{1 << 30, 25},
+		{64 << 20, 25},
+		{128 << 20, 12},
+		{160 << 20, 10},
+		{1 << 30, 10},
 	}
 	for _, tt := range tests {
 		if got := gcPercent(tt.live); got != tt.want {
