@@ -40,7 +40,11 @@ func DiffRecords(cfg *Config, recorded Records) *Plan {
 		}
 	}
 	p := &Plan{File: cfg.File, Items: make([]Item, 0, len(cfg.Spaces)+max(0, recorded.Len()-matched))}
-	used := make(map[string]bool, len(cfg.Spaces))
+	// The keys taken, when some record may not be (an orphan).
+	var used map[string]bool
+	if matched < recorded.Len() {
+		used = make(map[string]bool, matched)
+	}
 	// The identities of the recorded keys the config's spaces took: a new
 	// space may not be recorded under one of them. Built for the first new
 	// space (a run with nothing new needs none).
@@ -80,7 +84,9 @@ func DiffRecords(cfg *Config, recorded Records) *Plan {
 			p.Items = append(p.Items, warn(cfg, it))
 			continue
 		}
-		used[key] = true
+		if used != nil {
+			used[key] = true
+		}
 		rec, _ := recorded.Get(key)
 		if key != s.DisplayName {
 			it.RecordedKey = key
@@ -157,6 +163,9 @@ func DiffRecords(cfg *Config, recorded Records) *Plan {
 	var names map[Key]string        // the config's identities, built for the first delete
 	var holders map[string][]string // space name → keys recording it (two at most), likewise
 	for k := range recorded.Keys() {
+		if matched == recorded.Len() {
+			break // every record was taken: no orphan
+		}
 		if used[k] {
 			continue
 		}
