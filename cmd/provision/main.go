@@ -65,10 +65,14 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 )
 
 func main() {
+	// The command writes no memory profile: sampling its allocations for
+	// one would hold 1.4 MiB at 100,000 spaces for nothing.
+	runtime.MemProfileRate = 0
 	tuneGC()
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
@@ -81,5 +85,7 @@ func main() {
 		// The journal already holds everything that finished.
 		os.Exit(130)
 	}()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	memReport()
+	os.Exit(code)
 }

@@ -85,16 +85,25 @@ func MatchRecords(spaces []Space, recorded Records) []string {
 	if recorded.Len() == 0 {
 		return keys
 	}
-	byKey := make(map[Key]string, recorded.Len())
-	byName := make(map[Key]string, recorded.Len())
-	for k := range recorded.Keys() {
-		rec, _ := recorded.Get(k)
-		for _, idx := range []struct {
-			m  map[Key]string
-			id Key
-		}{{byKey, KeyOf(k)}, {byName, KeyOf(currentName(k, rec))}} {
-			if prev, ok := idx.m[idx.id]; !ok || k < prev {
-				idx.m[idx.id] = k
+	// The records by identity of their key and of their name, made for
+	// the first space that a lookup as written does not match: a run
+	// whose spaces are all recorded under their names needs neither.
+	var byKey, byName map[Key]string
+	index := func() {
+		if byKey != nil {
+			return
+		}
+		byKey = make(map[Key]string, recorded.Len())
+		byName = make(map[Key]string, recorded.Len())
+		for k := range recorded.Keys() {
+			rec, _ := recorded.Get(k)
+			for _, idx := range []struct {
+				m  map[Key]string
+				id Key
+			}{{byKey, KeyOf(k)}, {byName, KeyOf(currentName(k, rec))}} {
+				if prev, ok := idx.m[idx.id]; !ok || k < prev {
+					idx.m[idx.id] = k
+				}
 			}
 		}
 	}
@@ -117,6 +126,7 @@ func MatchRecords(spaces []Space, recorded Records) []string {
 		if _, ok := recorded.Get(s.Key); ok {
 			return s.Key, true
 		}
+		index()
 		k, ok := byKey[KeyOf(s.Key)]
 		return k, ok
 	})
@@ -124,6 +134,7 @@ func MatchRecords(spaces []Space, recorded Records) []string {
 		if !explicit(s) {
 			return "", false
 		}
+		index()
 		k, ok := byName[KeyOf(s.Key)]
 		return k, ok
 	})
@@ -131,6 +142,7 @@ func MatchRecords(spaces []Space, recorded Records) []string {
 		if rec, ok := recorded.Get(s.DisplayName); ok && !explicit(s) && KeyOf(currentName(s.DisplayName, rec)) == KeyOf(s.DisplayName) {
 			return s.DisplayName, true // the common case, without a lookup
 		}
+		index()
 		k, ok := byName[KeyOf(s.DisplayName)]
 		return k, ok
 	})
@@ -141,12 +153,17 @@ func MatchRecords(spaces []Space, recorded Records) []string {
 		if _, ok := recorded.Get(s.DisplayName); ok {
 			return s.DisplayName, true
 		}
+		index()
 		k, ok := byKey[KeyOf(s.DisplayName)]
 		return k, ok
 	})
 	pass(func(s Space) (string, bool) {
+		if !explicit(s) {
+			return "", false
+		}
+		index()
 		k, ok := byKey[KeyOf(s.DisplayName)]
-		return k, ok && explicit(s)
+		return k, ok
 	})
 	return keys
 }

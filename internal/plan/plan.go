@@ -310,12 +310,6 @@ type Item struct {
 	// space whose key is the results file's key of another space. The run
 	// fails it with no call, and records nothing for it.
 	Blocked string
-	// MarkUnreachable, on an Unreachable item, asks the run to record the
-	// space as unreachable (a refresh confirmed it lives out of sight);
-	// Reachable, on any item of a space recorded as unreachable, asks it
-	// to record the space's earlier status again (a refresh could read
-	// it). Neither makes a call.
-	MarkUnreachable, Reachable bool
 	// AddMembers are the members the space still has to receive: all of
 	// Space.Members for Create, those not recorded as received for
 	// Update and Retry, or, after a refresh that read the members, those
@@ -349,9 +343,6 @@ type Item struct {
 	// changed since it was recorded, sorted by member: the new ID is the
 	// config's member, and the run records it.
 	Groups []GroupChange
-	// Welcome is set when the space is to receive Space.Welcome: it has
-	// none recorded (WelcomeID names the message).
-	Welcome bool
 	// RecordSettings, when not nil, are settings the results file should
 	// record for this space with no call, because the plan takes the space
 	// to have them while the record does not say so: all the config states
@@ -368,6 +359,15 @@ type Item struct {
 	// Withheld is set on an orphan that Config.Prune would delete, kept
 	// because the plan's deletions are over Config.MaxDeletions (Guard).
 	Withheld bool
+	// Welcome is set when the space is to receive Space.Welcome: it has
+	// none recorded (WelcomeID names the message).
+	Welcome bool
+	// MarkUnreachable, on an Unreachable item, asks the run to record the
+	// space as unreachable (a refresh confirmed it lives out of sight);
+	// Reachable, on any item of a space recorded as unreachable, asks it
+	// to record the space's earlier status again (a refresh could read
+	// it). Neither makes a call.
+	MarkUnreachable, Reachable bool
 }
 
 // Rename is a display name changed under the same key.
