@@ -40,12 +40,18 @@ bench: build
 chaos: build
 	$(GO) test -race -count=1 -run 'TestChaos' ./cmd/provision -chaos.long
 
+# The differential fuzzers (FuzzParseSplit, FuzzParseStream) and FuzzLoad
+# run with the minimizer off: on this code it can spend the whole run on one
+# input it found interesting, fuzzing nothing meanwhile. A failing input is
+# still saved, unminimized.
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/plan
 	$(GO) test -run '^$$' -fuzz '^FuzzParseCSV$$' -fuzztime $(FUZZTIME) ./internal/plan
-	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./internal/results
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSplit$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0 ./internal/plan
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0 ./internal/results
 	$(GO) test -run '^$$' -fuzz '^FuzzJournal$$' -fuzztime $(FUZZTIME) ./internal/results
+	$(GO) test -run '^$$' -fuzz '^FuzzParseStream$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0 ./internal/results
 
 vet:
 	$(GO) vet $(PKGS)
