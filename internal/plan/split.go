@@ -13,7 +13,8 @@
 //
 // A piece is parsed alone only when that cannot change what it says: the
 // whole file is parsed as one document (the way every config was read
-// before) when the file has no such list, when a piece does not parse, when
+// before) when the file has no such list, when it has a directive (%TAG
+// may change what a tag means), when a piece does not parse, when
 // the document without the list does not have spaces: where the text showed
 // it, with nothing as its value, or when an item has an anchor or an alias
 // (which may reach across pieces). So every syntax error, and every problem
@@ -47,8 +48,9 @@ type spacesList struct {
 }
 
 // findSpacesList finds the top-level spaces: list of a block-style file, or
-// returns false: no such list, or text whose lines YAML would count in ways
-// this scan does not (a lone CR, NEL, LS or PS), where the file is read whole.
+// returns false: no such list, text whose lines YAML would count in ways
+// this scan does not (a lone CR, NEL, LS or PS), or a directive before the
+// list (a piece parsed alone would not have it), where the file is read whole.
 func findSpacesList(data []byte) (*spacesList, bool) {
 	if bytes.Contains(data, []byte("\u0085")) || bytes.Contains(data, []byte("\u2028")) || bytes.Contains(data, []byte("\u2029")) {
 		return nil, false
@@ -71,6 +73,11 @@ func findSpacesList(data []byte) (*spacesList, bool) {
 		case l.keyLine == 0:
 			if off == 0 {
 				text = bytes.TrimPrefix(text, []byte("\uFEFF"))
+			}
+			if bytes.HasPrefix(text, []byte("%")) {
+				// A directive: %TAG may give "!!" another meaning in the
+				// document than in a piece parsed alone.
+				return nil, false
 			}
 			if isSpacesKey(text) {
 				l.keyLine = line

@@ -38,6 +38,8 @@ var splitCases = []struct {
 	{"second document", "spaces:\n- displayName: a\n---\nspaces:\n- displayName: b\n", false},
 	{"syntax error in an item", "spaces:\n  - displayName: a\n    description: [x\n  - displayName: b\n", false},
 	{"tag directive", "%TAG !e! tag:example.com,2000:\n---\nspaces:\n  - displayName: !e!x a\n", false},
+	{"secondary tag handle redefined", "%TAG !! tag:example.com,2000:\n---\nspaces:\n  - displayName: a\n    history: !!str on\n", false},
+	{"version directive", "%YAML 1.1\n---\nspaces:\n  - displayName: a\n", false},
 	{"tab-indented item", "spaces:\n\t- displayName: a\n", false},
 	{"no list", "defaults:\n  history: on\n", false},
 }
