@@ -16,10 +16,11 @@
 // before) when the file has no such list, when it has a directive (%TAG
 // may change what a tag means), when a piece does not parse, when
 // the document without the list does not have spaces: where the text showed
-// it, with nothing as its value, or when an item has an anchor or an alias
-// (which may reach across pieces). So every syntax error, and every problem
-// position, is the one the whole document gives; FuzzParseSplit checks that
-// both ways read every input alike.
+// it, with nothing as its value, when an item has an anchor or an alias
+// (which may reach across pieces), or when an item nests deeper than any
+// config does (the parser's limit counts the levels above it). So every
+// syntax error, and every problem position, is the one the whole document
+// gives; FuzzParseSplit checks that both ways read every input alike.
 
 package plan
 
@@ -169,7 +170,7 @@ func (p *parser) splitSpaces(data []byte, l *spacesList, defaults *settings, see
 			return errSplit
 		}
 		list := doc.Content[0]
-		if list.Kind != yaml.SequenceNode || len(list.Content) != last-first || !shiftLines(list, l.lines[first]-1) {
+		if list.Kind != yaml.SequenceNode || len(list.Content) != last-first || !shiftLines(list, l.lines[first]-1, 0) {
 			return errSplit
 		}
 		for i, item := range list.Content {
@@ -184,16 +185,22 @@ func (p *parser) splitSpaces(data []byte, l *spacesList, defaults *settings, see
 	return nil
 }
 
+// batchDepth is how deeply a batch's nodes may nest. The parser refuses a
+// document nested deeper than maxDepth, and the whole document has a level
+// more than a batch (its top-level mapping); no config nests near either.
+const batchDepth = 100
+
 // shiftLines moves the positions of a batch's nodes by by lines, to the
-// file's. It returns false when a node has an anchor or is an alias: an
-// alias may name an anchor of another piece, so the file is read whole.
-func shiftLines(n *yaml.Node, by int) bool {
-	if n.Anchor != "" || n.Kind == yaml.AliasNode {
+// file's. It returns false when a node has an anchor or is an alias (an
+// alias may name an anchor of another piece), or lies deeper than
+// batchDepth; then the file is read whole.
+func shiftLines(n *yaml.Node, by, depth int) bool {
+	if n.Anchor != "" || n.Kind == yaml.AliasNode || depth > batchDepth {
 		return false
 	}
 	n.Line += by
 	for _, c := range n.Content {
-		if !shiftLines(c, by) {
+		if !shiftLines(c, by, depth+1) {
 			return false
 		}
 	}

@@ -41,6 +41,7 @@ var splitCases = []struct {
 	{"secondary tag handle redefined", "%TAG !! tag:example.com,2000:\n---\nspaces:\n  - displayName: a\n    history: !!str on\n", false},
 	{"version directive", "%YAML 1.1\n---\nspaces:\n  - displayName: a\n", false},
 	{"tab-indented item", "spaces:\n\t- displayName: a\n", false},
+	{"nested at the parser's depth limit", "spaces:\n  - displayName: a\n  - " + strings.Repeat("- ", 9999) + "a\n", false},
 	{"no list", "defaults:\n  history: on\n", false},
 }
 
