@@ -97,8 +97,13 @@ func findSpacesList(data []byte) (*spacesList, bool) {
 			case col > indent:
 			case col == indent && item:
 				l.items, l.lines = append(l.items, off), append(l.lines, line)
-			default:
+			case col == 0:
 				end = off
+			default:
+				// Indented, but less than the items: the document
+				// without the list could read the line as the value
+				// of spaces: (a tag alone, "!", is a null).
+				return nil, false
 			}
 		}
 		if end < len(data) {

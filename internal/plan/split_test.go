@@ -38,6 +38,8 @@ var splitCases = []struct {
 	{"lone CR", "spaces:\r  - displayName: a\r", false},
 	{"line separator", "spaces:\n  - displayName: \"a\u2028b\"\n", false},
 	{"misindented line after the list", "spaces:\n  - displayName: a\n description: b\n", false},
+	{"tag alone after the list", "spaces:\n  - displayName: a\n  !\n", false},
+	{"tag alone after an empty item", "spaces:\n  - #> \n  ! #-+", false},
 	{"second document", "spaces:\n- displayName: a\n---\nspaces:\n- displayName: b\n", false},
 	{"syntax error in an item", "spaces:\n  - displayName: a\n    description: [x\n  - displayName: b\n", false},
 	{"tag directive", "%TAG !e! tag:example.com,2000:\n---\nspaces:\n  - displayName: !e!x a\n", false},
