@@ -27,6 +27,7 @@ package plan
 import (
 	"bytes"
 	"fmt"
+	"math"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -174,8 +175,16 @@ func (p *parser) splitSpaces(data []byte, l *spacesList, defaults *settings, see
 		if yaml.Unmarshal(data[l.items[first]:l.items[last]], &doc) != nil || doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
 			return errSplit
 		}
+		// No node of a batch lies on the line where the next batch
+		// begins, but the empty value of a key without ":" ("? key"),
+		// which the parser places at the token after it: the batch alone
+		// does not have that token.
+		before := math.MaxInt
+		if last < n {
+			before = l.lines[last]
+		}
 		list := doc.Content[0]
-		if list.Kind != yaml.SequenceNode || len(list.Content) != last-first || !shiftLines(list, l.lines[first]-1, 0) {
+		if list.Kind != yaml.SequenceNode || len(list.Content) != last-first || !shiftLines(list, l.lines[first]-1, before, 0) {
 			return errSplit
 		}
 		for i, item := range list.Content {
@@ -197,15 +206,15 @@ const batchDepth = 100
 
 // shiftLines moves the positions of a batch's nodes by by lines, to the
 // file's. It returns false when a node has an anchor or is an alias (an
-// alias may name an anchor of another piece), or lies deeper than
-// batchDepth; then the file is read whole.
-func shiftLines(n *yaml.Node, by, depth int) bool {
-	if n.Anchor != "" || n.Kind == yaml.AliasNode || depth > batchDepth {
+// alias may name an anchor of another piece), lies deeper than batchDepth,
+// or lies at or after the line before; then the file is read whole.
+func shiftLines(n *yaml.Node, by, before, depth int) bool {
+	if n.Anchor != "" || n.Kind == yaml.AliasNode || depth > batchDepth || n.Line+by >= before {
 		return false
 	}
 	n.Line += by
 	for _, c := range n.Content {
-		if !shiftLines(c, by, depth+1) {
+		if !shiftLines(c, by, before, depth+1) {
 			return false
 		}
 	}

@@ -47,6 +47,7 @@ var splitCases = []struct {
 	{"version directive", "%YAML 1.1\n---\nspaces:\n  - displayName: a\n", false},
 	{"tab-indented item", "spaces:\n\t- displayName: a\n", false},
 	{"nested at the parser's depth limit", "spaces:\n  - displayName: a\n  - " + strings.Repeat("- ", 9999) + "a\n", false},
+	{"key without a value at the end of a batch", "spaces:\n  - displayName: a\n    #" + strings.Repeat("x", batchBytes-31) + "\n  - ? displayName\n  - displayName: b\n", false},
 	{"no list", "defaults:\n  history: on\n", false},
 }
 
