@@ -233,6 +233,11 @@ func (p *parser) config(doc *yaml.Node) {
 		}
 	})
 	seen := make(map[Key]identity)
+	if p.list != nil && (spacesKey == nil || !p.list.holds(spacesKey, spacesNode)) {
+		// The file is read whole, and its includes with it: not here too.
+		p.bail = true
+		return
+	}
 	if includeNode != nil {
 		// The spaces of included files come after the file's own.
 		defer func() {
@@ -245,7 +250,7 @@ func (p *parser) config(doc *yaml.Node) {
 		}
 	}
 	if p.list != nil {
-		if spacesKey == nil || !p.list.holds(spacesKey, spacesNode) || p.splitSpaces(p.data, p.list, &defaults, seen) != nil {
+		if p.splitSpaces(p.data, p.list, &defaults, seen) != nil {
 			p.bail = true
 			return
 		}

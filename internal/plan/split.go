@@ -13,18 +13,21 @@
 //
 // A piece is parsed alone only when that cannot change what it says: the
 // whole file is parsed as one document (the way every config was read
-// before) when the file has no such list, when a piece does not parse, when
+// before) when the file has no such list, when it has a directive (%TAG
+// may change what a tag means), when a piece does not parse, when
 // the document without the list does not have spaces: where the text showed
-// it, with nothing as its value, or when an item has an anchor or an alias
-// (which may reach across pieces). So every syntax error, and every problem
-// position, is the one the whole document gives; FuzzParseSplit checks that
-// both ways read every input alike.
+// it, with nothing as its value, when an item has an anchor or an alias
+// (which may reach across pieces), or when an item nests deeper than any
+// config does (the parser's limit counts the levels above it). So every
+// syntax error, and every problem position, is the one the whole document
+// gives; FuzzParseSplit checks that both ways read every input alike.
 
 package plan
 
 import (
 	"bytes"
 	"fmt"
+	"math"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -47,8 +50,9 @@ type spacesList struct {
 }
 
 // findSpacesList finds the top-level spaces: list of a block-style file, or
-// returns false: no such list, or text whose lines YAML would count in ways
-// this scan does not (a lone CR, NEL, LS or PS), where the file is read whole.
+// returns false: no such list, text whose lines YAML would count in ways
+// this scan does not (a lone CR, NEL, LS or PS), or a directive before the
+// list (a piece parsed alone would not have it), where the file is read whole.
 func findSpacesList(data []byte) (*spacesList, bool) {
 	if bytes.Contains(data, []byte("\u0085")) || bytes.Contains(data, []byte("\u2028")) || bytes.Contains(data, []byte("\u2029")) {
 		return nil, false
@@ -72,6 +76,11 @@ func findSpacesList(data []byte) (*spacesList, bool) {
 			if off == 0 {
 				text = bytes.TrimPrefix(text, []byte("\uFEFF"))
 			}
+			if bytes.HasPrefix(text, []byte("%")) {
+				// A directive: %TAG may give "!!" another meaning in the
+				// document than in a piece parsed alone.
+				return nil, false
+			}
 			if isSpacesKey(text) {
 				l.keyLine = line
 			}
@@ -89,8 +98,13 @@ func findSpacesList(data []byte) (*spacesList, bool) {
 			case col > indent:
 			case col == indent && item:
 				l.items, l.lines = append(l.items, off), append(l.lines, line)
-			default:
+			case col == 0:
 				end = off
+			default:
+				// Indented, but less than the items: the document
+				// without the list could read the line as the value
+				// of spaces: (a tag alone, "!", is a null).
+				return nil, false
 			}
 		}
 		if end < len(data) {
@@ -161,8 +175,16 @@ func (p *parser) splitSpaces(data []byte, l *spacesList, defaults *settings, see
 		if yaml.Unmarshal(data[l.items[first]:l.items[last]], &doc) != nil || doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
 			return errSplit
 		}
+		// No node of a batch lies on the line where the next batch
+		// begins, but the empty value of a key without ":" ("? key"),
+		// which the parser places at the token after it: the batch alone
+		// does not have that token.
+		before := math.MaxInt
+		if last < n {
+			before = l.lines[last]
+		}
 		list := doc.Content[0]
-		if list.Kind != yaml.SequenceNode || len(list.Content) != last-first || !shiftLines(list, l.lines[first]-1) {
+		if list.Kind != yaml.SequenceNode || len(list.Content) != last-first || !shiftLines(list, l.lines[first]-1, before, 0) {
 			return errSplit
 		}
 		for i, item := range list.Content {
@@ -177,16 +199,22 @@ func (p *parser) splitSpaces(data []byte, l *spacesList, defaults *settings, see
 	return nil
 }
 
+// batchDepth is how deeply a batch's nodes may nest. The parser refuses a
+// document nested deeper than maxDepth, and the whole document has a level
+// more than a batch (its top-level mapping); no config nests near either.
+const batchDepth = 100
+
 // shiftLines moves the positions of a batch's nodes by by lines, to the
-// file's. It returns false when a node has an anchor or is an alias: an
-// alias may name an anchor of another piece, so the file is read whole.
-func shiftLines(n *yaml.Node, by int) bool {
-	if n.Anchor != "" || n.Kind == yaml.AliasNode {
+// file's. It returns false when a node has an anchor or is an alias (an
+// alias may name an anchor of another piece), lies deeper than batchDepth,
+// or lies at or after the line before; then the file is read whole.
+func shiftLines(n *yaml.Node, by, before, depth int) bool {
+	if n.Anchor != "" || n.Kind == yaml.AliasNode || depth > batchDepth || n.Line+by >= before {
 		return false
 	}
 	n.Line += by
 	for _, c := range n.Content {
-		if !shiftLines(c, by) {
+		if !shiftLines(c, by, before, depth+1) {
 			return false
 		}
 	}

@@ -19,6 +19,7 @@ var splitCases = []struct {
 	{"comments and blank lines", "spaces: # the list\n\n# first\n  - displayName: a\n# between, at column 1\n\n  - displayName: b # two\n    # inside\n", true},
 	{"CRLF and BOM", "\uFEFFspaces:\r\n  - displayName: a\r\n  -\r\n    displayName: b\r\n", true},
 	{"keys after the list", "spaces:\n  - displayName: a\ndefaults:\n  description: d\ninclude:\n", true},
+	{"include", "include: [a.csv]\nspaces:\n  - displayName: a\n", true},
 	{"block scalars", "spaces:\n  - displayName: a\n    description: |\n      - not an item\n\n      # nor this\n    guidelines: >-\n      x\n  - displayName: b\n", true},
 	{"problems in items", "spaces:\n  - displayName: a\n    members: [bad]\n  - displayName: A\n  - nope\n  - displayName: b\n    history: maybe\n", true},
 	{"problems in defaults after the list", "spaces:\n  - displayName: a\ndefaults:\n  colour: red\n", true},
@@ -32,24 +33,44 @@ var splitCases = []struct {
 	{"alias to the defaults", "defaults: &d\n  history: on\nspaces:\n  - displayName: a\n    history: *d\n", false},
 	{"anchored list", "spaces: &all\n  - displayName: a\n", false},
 	{"key in a quoted string", "defaults:\n  description: \"x\nspaces:\n  - displayName: a\n  \"\n", false},
+	{"key in a quoted string, with include", "include: [a.csv]\ndefaults:\n  description: \"x\nspaces:\n  - displayName: a\n  \"\n", false},
+	{"include and a syntax error in an item", "include: [a.csv]\nspaces:\n  - displayName: a\n    description: [x\n", false},
 	{"lone CR", "spaces:\r  - displayName: a\r", false},
 	{"line separator", "spaces:\n  - displayName: \"a\u2028b\"\n", false},
 	{"misindented line after the list", "spaces:\n  - displayName: a\n description: b\n", false},
+	{"tag alone after the list", "spaces:\n  - displayName: a\n  !\n", false},
+	{"tag alone after an empty item", "spaces:\n  - #> \n  ! #-+", false},
 	{"second document", "spaces:\n- displayName: a\n---\nspaces:\n- displayName: b\n", false},
 	{"syntax error in an item", "spaces:\n  - displayName: a\n    description: [x\n  - displayName: b\n", false},
 	{"tag directive", "%TAG !e! tag:example.com,2000:\n---\nspaces:\n  - displayName: !e!x a\n", false},
+	{"secondary tag handle redefined", "%TAG !! tag:example.com,2000:\n---\nspaces:\n  - displayName: a\n    history: !!str on\n", false},
+	{"version directive", "%YAML 1.1\n---\nspaces:\n  - displayName: a\n", false},
 	{"tab-indented item", "spaces:\n\t- displayName: a\n", false},
+	{"nested at the parser's depth limit", "spaces:\n  - displayName: a\n  - " + strings.Repeat("- ", 9999) + "a\n", false},
+	{"key without a value at the end of a batch", "spaces:\n  - displayName: a\n    #" + strings.Repeat("x", batchBytes-31) + "\n  - ? displayName\n  - displayName: b\n", false},
 	{"no list", "defaults:\n  history: on\n", false},
 }
 
 // parseBothWays parses data as Parse does and with the list read whole,
 // and fails the test unless both read the same: the same spaces, or the
-// same problems at the same positions.
+// same problems at the same positions, from the same files included as
+// often.
 func parseBothWays(t *testing.T, data []byte) (split bool) {
 	t.Helper()
-	for _, opts := range []Options{{}, {App: true}} {
+	reads := 0
+	include := func(string) ([]byte, error) {
+		reads++
+		return []byte("displayName\nincluded\n"), nil
+	}
+	for _, opts := range []Options{{}, {App: true, Include: include}} {
+		reads = 0
 		a := readYAML("f.yaml", data, opts, true)
+		inBatches := reads
+		reads = 0
 		b := readYAML("f.yaml", data, opts, false)
+		if inBatches != reads {
+			t.Fatalf("%q: %d files included in batches, %d read whole", data, inBatches, reads)
+		}
 		a.problems.sort("f.yaml")
 		b.problems.sort("f.yaml")
 		if fmt.Sprint(a.problems.unique()) != fmt.Sprint(b.problems.unique()) {

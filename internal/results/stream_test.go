@@ -77,6 +77,22 @@ var streamCases = []struct {
 	{"not an object", `[]`, false},
 	{"empty", ``, false},
 	{"cut short", `{"version":2,"spaces":{"A":{"status":"created"`, false},
+	{"escaped key", `{"vers\u0069on":2,"sp\u0061ces":{"A":{"status":"failed"}}}`, true},
+	{"duplicate key escaped", `{"version":2,"vers\u0069on":2}`, false},
+	{"duplicate field in an entry", `{"version":2,"spaces":{"A":{"status":"created","status":"failed"}}}`, true},
+	{"field in another case", `{"version":2,"spaces":{"A":{"STATUS":"failed"}}}`, true},
+	{"key in another case", `{"Version":2}`, false},
+	{"version 2.0", `{"version":2.0}`, false},
+	{"version 2e0", `{"version":2e0}`, false},
+	{"null version", `{"version":null}`, false},
+	{"null updatedAt", `{"version":2,"updatedAt":null,"deleted":null}`, true},
+	{"null entry", `{"version":2,"spaces":{"A":null}}`, false},
+	{"deleted before spaces", `{"version":1,"deleted":[{"displayName":"Z","deletedAt":"2026-12-01T10:00:00Z","entry":{"status":"created","name":"spaces/Z","applied":{"managers":["users/1"]}}}],"spaces":{}}`, true},
+	{"invalid UTF-8 in a key", "{\"version\":2,\"spaces\":{\"\xff\":{\"status\":\"failed\"}}}", true},
+	{"keys alike once decoded", "{\"version\":2,\"spaces\":{\"\xff\":{\"status\":\"failed\"},\"\xfe\":{\"status\":\"failed\"}}}", false},
+	{"trailing white space", "{\"version\":2}\n\t \r\n", true},
+	{"byte order mark", "\uFEFF{\"version\":2}", false},
+	{"spaces a list", `{"version":2,"spaces":[]}`, false},
 }
 
 // FuzzParseStream checks that reading a results file as a stream never
