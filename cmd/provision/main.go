@@ -85,7 +85,5 @@ func main() {
 		// The journal already holds everything that finished.
 		os.Exit(130)
 	}()
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	memReport()
-	os.Exit(code)
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
