@@ -56,6 +56,7 @@ type report struct {
 	unit           []benchLine
 	overhead       []overheadRow
 	provisionLines []string
+	clientBytes    float64 // BenchmarkChatCreate's bytes a create: the Chat Go client alone
 	quota          []quotaRow
 	creation       []creationRow
 	roles          *rolesRow
@@ -148,8 +149,12 @@ func (r *report) write(w io.Writer) {
 			}
 		}
 		if worst != nil {
+			figure := fmt.Sprintf("%.1f KiB at %d spaces", worst.bytes/1024, worst.n)
+			if r.clientBytes > 0 {
+				figure += fmt.Sprintf(" (one spaces.create through the Chat Go client alone: %.1f KiB)", r.clientBytes/1024)
+			}
 			goals = append(goals, goal{fmt.Sprintf("≤ 10 KiB allocated per space (the most of %d to %d spaces)", first.n, last.n),
-				fmt.Sprintf("%.1f KiB at %d spaces", worst.bytes/1024, worst.n), worst.bytes <= 10*1024})
+				figure, worst.bytes <= 10*1024})
 		}
 		tr := (last.elapsed.Seconds() / float64(last.n)) / (first.elapsed.Seconds() / float64(first.n))
 		ar := last.bytes / first.bytes

@@ -130,6 +130,15 @@ func (b *bench) allocations(context.Context) error {
 		row.inproc, row.bytes, row.allocs = l.metrics["ns/space"], l.metrics["B/space"], l.metrics["allocs/space"]
 		b.rep.provisionLines = append(b.rep.provisionLines, l.text)
 	}
+	// The floor under those figures: one spaces.create through the Chat
+	// Go client alone.
+	client, err := goBench("./cmd/provision", "^BenchmarkChatCreate$", "5000x", "-bench.endpoint="+emu.url)
+	if err != nil {
+		return err
+	}
+	l := find(client, "BenchmarkChatCreate")
+	b.rep.clientBytes = l.metrics["B/op"]
+	b.rep.provisionLines = append(b.rep.provisionLines, l.text)
 	return nil
 }
 
