@@ -32,12 +32,7 @@ var benchEndpoint = flag.String("bench.endpoint", "",
 func BenchmarkProvision(b *testing.B) {
 	for _, n := range []int{1_000, 10_000, 20_000, 100_000} {
 		b.Run(fmt.Sprintf("spaces=%d", n), func(b *testing.B) {
-			endpoint := *benchEndpoint
-			if endpoint == "" {
-				srv := httptest.NewServer(chatemu.New(chatemu.WithSpaceQuota(0), chatemu.WithMemberQuota(0), chatemu.WithReadQuota(0)))
-				b.Cleanup(srv.Close)
-				endpoint = srv.URL
-			}
+			endpoint := benchEmulator(b)
 			dir := b.TempDir()
 			var mallocs, alloced uint64
 			b.ResetTimer()
@@ -72,6 +67,17 @@ func BenchmarkProvision(b *testing.B) {
 			b.ReportMetric(float64(mallocs)/spaces, "allocs/space")
 		})
 	}
+}
+
+// benchEmulator returns -bench.endpoint, or the URL of an emulator started
+// in-process, quotas off, for b.
+func benchEmulator(b *testing.B) string {
+	if *benchEndpoint != "" {
+		return *benchEndpoint
+	}
+	srv := httptest.NewServer(chatemu.New(chatemu.WithSpaceQuota(0), chatemu.WithMemberQuota(0), chatemu.WithReadQuota(0)))
+	b.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // writeBenchConfig writes a config of n spaces without members, named

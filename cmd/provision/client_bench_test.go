@@ -4,15 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	chat "google.golang.org/api/chat/v1"
 	"google.golang.org/api/option"
-
-	"provision/internal/chatemu"
 )
 
 // BenchmarkChatCreate is the floor under BenchmarkProvision's allocations:
@@ -22,14 +19,8 @@ import (
 // -bench.endpoint the emulator runs in another process, so the
 // allocations counted are the client's and net/http's alone.
 func BenchmarkChatCreate(b *testing.B) {
-	endpoint := *benchEndpoint
-	if endpoint == "" {
-		srv := httptest.NewServer(chatemu.New(chatemu.WithSpaceQuota(0), chatemu.WithMemberQuota(0), chatemu.WithReadQuota(0)))
-		b.Cleanup(srv.Close)
-		endpoint = srv.URL
-	}
 	ctx := context.Background()
-	svc, err := chat.NewService(ctx, option.WithEndpoint(endpoint), option.WithHTTPClient(&http.Client{}))
+	svc, err := chat.NewService(ctx, option.WithEndpoint(benchEmulator(b)), option.WithHTTPClient(&http.Client{}))
 	if err != nil {
 		b.Fatal(err)
 	}
