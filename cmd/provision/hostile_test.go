@@ -20,15 +20,7 @@ import (
 func TestNoSecretInOutputOrResults(t *testing.T) {
 	t.Parallel()
 	const tok = "tok-SECRET-8675309"
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(400)
-		auth := r.Header.Get("Authorization")
-		fmt.Fprintf(w, `{"error":{"code":400,"status":"INVALID_ARGUMENT","message":"you sent %s; invalid credential %s; url %s"}}`,
-			auth, strings.TrimPrefix(auth, "Bearer "), r.URL.String())
-	}))
-	t.Cleanup(srv.Close)
-	endpoint := strings.Replace(srv.URL, "http://", "http://admin:PaSsWoRd-42@", 1) + "/"
+	endpoint := secretEchoServer(t, "PaSsWoRd-42")
 	dir := t.TempDir()
 	config := writeConfig(t, dir, 2, nil)
 	out := invocation{vars: map[string]string{"GOOGLE_OAUTH_ACCESS_TOKEN": tok}}.run(t.Context(), t,
@@ -188,4 +180,20 @@ func TestLockLostSaidOnce(t *testing.T) {
 	if !strings.Contains(out.stdout, "Results: not written: the lock was lost") {
 		t.Fatalf("summary:\n%s", out.stdout)
 	}
+}
+
+// secretEchoServer starts a server that answers every call 400 with the
+// Authorization header, the token and the URL in its message, and returns
+// its endpoint with the user admin and password in it.
+func secretEchoServer(t *testing.T, password string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(400)
+		auth := r.Header.Get("Authorization")
+		fmt.Fprintf(w, `{"error":{"code":400,"status":"INVALID_ARGUMENT","message":"you sent %s; invalid credential %s; url %s"}}`,
+			auth, strings.TrimPrefix(auth, "Bearer "), r.URL.String())
+	}))
+	t.Cleanup(srv.Close)
+	return strings.Replace(srv.URL, "http://", "http://admin:"+password+"@", 1) + "/"
 }

@@ -71,15 +71,7 @@ func TestJSONLogsOnTerminal(t *testing.T) {
 func TestJSONLogsNoSecret(t *testing.T) {
 	t.Parallel()
 	const tok = "tok-SECRET-4815162342"
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(400)
-		auth := r.Header.Get("Authorization")
-		fmt.Fprintf(w, `{"error":{"code":400,"status":"INVALID_ARGUMENT","message":"you sent %s; invalid credential %s; url %s"}}`,
-			auth, strings.TrimPrefix(auth, "Bearer "), r.URL.String())
-	}))
-	t.Cleanup(srv.Close)
-	endpoint := strings.Replace(srv.URL, "http://", "http://admin:PaSsWoRd-77@", 1) + "/"
+	endpoint := secretEchoServer(t, "PaSsWoRd-77")
 	dir := t.TempDir()
 	config := writeConfig(t, dir, 2, nil)
 	out := invocation{vars: map[string]string{"GOOGLE_OAUTH_ACCESS_TOKEN": tok}}.run(t.Context(), t,

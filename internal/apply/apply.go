@@ -283,9 +283,7 @@ func Run(ctx context.Context, svc *chat.Service, rec Recorder, p *plan.Plan, o O
 	sum.SettingsPatched = int(r.stats.patches.Load())
 	sum.WelcomesPosted = int(r.stats.welcomes.Load())
 	sum.Elapsed = time.Since(start)
-	r.callsMu.Lock()
-	sum.Calls, sum.QuotaWait = r.calls, r.quotaWait
-	r.callsMu.Unlock()
+	sum.Calls, sum.QuotaWait = r.tally()
 
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		// Stopped by the run itself (credentials refused, quota gone,

@@ -83,9 +83,7 @@ func Import(ctx context.Context, svc *chat.Service, query string, o Options, pro
 		out.Spaces, out.Gone, err = r.importRead(ctx, spaces, progress)
 	}
 	out.Reads = r.stats.reads.Load()
-	r.callsMu.Lock()
-	out.Calls, out.QuotaWait = r.calls, r.quotaWait
-	r.callsMu.Unlock()
+	out.Calls, out.QuotaWait = r.tally()
 	if cause := context.Cause(ctx); cause != nil {
 		return out, cause
 	}

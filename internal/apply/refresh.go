@@ -162,9 +162,7 @@ feed:
 	wg.Wait()
 	out.groups = r.groups.answers()
 	out.Reads = r.stats.reads.Load()
-	r.callsMu.Lock()
-	out.Calls, out.QuotaWait = r.calls, r.quotaWait
-	r.callsMu.Unlock()
+	out.Calls, out.QuotaWait = r.tally()
 	if cause := context.Cause(ctx); cause != nil {
 		return out, cause
 	}

@@ -109,6 +109,14 @@ func (r *runner) called(method string, err error) {
 	r.calls[method][code]++
 }
 
+// tally returns the attempts counted by method and status, and the time
+// held by the server's quota, once the workers are done.
+func (r *runner) tally() (map[string]map[int]int, time.Duration) {
+	r.callsMu.Lock()
+	defer r.callsMu.Unlock()
+	return r.calls, r.quotaWait
+}
+
 // waited adds to the time the run spent held by the server's quota: the
 // wait of d that a call of lim just ended, counted once however many
 // workers waited it out together.

@@ -40,11 +40,6 @@ func DiffRecords(cfg *Config, recorded Records) *Plan {
 		}
 	}
 	p := &Plan{File: cfg.File, Items: make([]Item, 0, len(cfg.Spaces)+max(0, recorded.Len()-matched))}
-	// The keys taken, when some record may not be (an orphan).
-	var used map[string]bool
-	if matched < recorded.Len() {
-		used = make(map[string]bool, matched)
-	}
 	// The identities of the recorded keys the config's spaces took: a new
 	// space may not be recorded under one of them. Built for the first new
 	// space (a run with nothing new needs none).
@@ -83,9 +78,6 @@ func DiffRecords(cfg *Config, recorded Records) *Plan {
 			it.Welcome = s.Welcome != ""
 			p.Items = append(p.Items, warn(cfg, it))
 			continue
-		}
-		if used != nil {
-			used[key] = true
 		}
 		rec, _ := recorded.Get(key)
 		if key != s.DisplayName {
@@ -162,13 +154,7 @@ func DiffRecords(cfg *Config, recorded Records) *Plan {
 	var orphans []Item
 	var names map[Key]string        // the config's identities, built for the first delete
 	var holders map[string][]string // space name → keys recording it (two at most), likewise
-	for k := range recorded.Keys() {
-		if matched == recorded.Len() {
-			break // every record was taken: no orphan
-		}
-		if used[k] {
-			continue
-		}
+	for _, k := range leftOver(recorded, keys, matched) {
 		rec, _ := recorded.Get(k)
 		it := orphan(cfg, k, rec)
 		if it.Action == Delete {
@@ -277,4 +263,26 @@ func (p *Plan) Counts() Counts {
 // Changes reports whether applying the plan makes any write call.
 func (c Counts) Changes() bool {
 	return c.Create+c.Update+c.Retry+c.Delete > 0
+}
+
+// leftOver returns the recorded keys no space took (keys, from Match, of
+// which matched are taken), in no order: none, and no set of the taken
+// keys built, when every record was taken.
+func leftOver(recorded Records, keys []string, matched int) []string {
+	if matched == recorded.Len() {
+		return nil
+	}
+	used := make(map[string]bool, matched)
+	for _, k := range keys {
+		if k != "" {
+			used[k] = true
+		}
+	}
+	var out []string
+	for k := range recorded.Keys() {
+		if !used[k] {
+			out = append(out, k)
+		}
+	}
+	return out
 }

@@ -73,14 +73,16 @@ func readYAML(file string, data []byte, opts Options, split bool) *parser {
 	if p.scanText(data) {
 		return p
 	}
-	if l, ok := findSpacesList(data); split && ok {
-		q := *p
-		q.data, q.list = data, l
-		if doc := q.document(l.header); doc != nil {
-			q.config(doc)
-		}
-		if !q.bail && q.listRead {
-			return &q
+	if split {
+		if l, ok := findSpacesList(data); ok {
+			q := *p
+			q.data, q.list = data, l
+			if doc := q.document(l.header); doc != nil {
+				q.config(doc)
+			}
+			if !q.bail && q.listRead {
+				return &q
+			}
 		}
 	}
 	if doc := p.document(data); doc != nil {

@@ -24,6 +24,16 @@ type backend struct {
 	crash func(t *testing.T, h Handle)
 }
 
+// mustOpen opens the state for a run, or fails the test.
+func (b backend) mustOpen(t *testing.T) Handle {
+	t.Helper()
+	h, err := b.open(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 // backends are every implementation of Handle, each over a fresh state.
 func backends(t *testing.T) []func(t *testing.T) backend {
 	return []func(t *testing.T) backend{
@@ -98,10 +108,7 @@ func TestConformance(t *testing.T) {
 			t.Run("RecordThenReopen", func(t *testing.T) {
 				t.Parallel()
 				b := mk(t)
-				h, err := b.open(t)
-				if err != nil {
-					t.Fatal(err)
-				}
+				h := b.mustOpen(t)
 				for _, ev := range []Event{pendingEvent("A"), createdEvent("A", "AAA"), {Space: "A", Member: "users/x@example.com", Role: "owner"}} {
 					if err := h.Record(ev); err != nil {
 						t.Fatal(err)
@@ -113,10 +120,7 @@ func TestConformance(t *testing.T) {
 				if err := h.Close(); err != nil {
 					t.Fatal(err)
 				}
-				h, err = b.open(t)
-				if err != nil {
-					t.Fatal(err)
-				}
+				h = b.mustOpen(t)
 				defer h.Close()
 				e := h.Entry("A")
 				if e == nil || e.Name != "spaces/AAA" || e.Applied == nil || len(e.Applied.Owners) != 1 {
@@ -126,10 +130,7 @@ func TestConformance(t *testing.T) {
 			t.Run("SecondRunRefused", func(t *testing.T) {
 				t.Parallel()
 				b := mk(t)
-				h, err := b.open(t)
-				if err != nil {
-					t.Fatal(err)
-				}
+				h := b.mustOpen(t)
 				defer h.Close()
 				if _, err := b.open(t); !errors.Is(err, ErrLocked) {
 					t.Fatalf("second open: %v, want ErrLocked", err)
@@ -138,10 +139,7 @@ func TestConformance(t *testing.T) {
 			t.Run("CrashKeepsRecords", func(t *testing.T) {
 				t.Parallel()
 				b := mk(t)
-				h, err := b.open(t)
-				if err != nil {
-					t.Fatal(err)
-				}
+				h := b.mustOpen(t)
 				if err := h.Record(pendingEvent("B")); err != nil {
 					t.Fatal(err)
 				}
@@ -153,10 +151,7 @@ func TestConformance(t *testing.T) {
 					t.Fatalf("load during the run: %+v, want B pending and C", f.Spaces)
 				}
 				b.crash(t, h)
-				h, err = b.open(t)
-				if err != nil {
-					t.Fatal(err)
-				}
+				h = b.mustOpen(t)
 				if e := h.Entry("B"); e == nil || e.RequestID != "req-B" {
 					t.Fatalf("after a crash, Entry(B) = %+v, want its requestId", e)
 				}
@@ -174,10 +169,7 @@ func TestConformance(t *testing.T) {
 			t.Run("ConcurrentRecords", func(t *testing.T) {
 				t.Parallel()
 				b := mk(t)
-				h, err := b.open(t)
-				if err != nil {
-					t.Fatal(err)
-				}
+				h := b.mustOpen(t)
 				var wg sync.WaitGroup
 				for i := range 16 {
 					wg.Go(func() {
@@ -197,10 +189,7 @@ func TestConformance(t *testing.T) {
 			t.Run("RecordAfterClose", func(t *testing.T) {
 				t.Parallel()
 				b := mk(t)
-				h, err := b.open(t)
-				if err != nil {
-					t.Fatal(err)
-				}
+				h := b.mustOpen(t)
 				if err := h.Close(); err != nil {
 					t.Fatal(err)
 				}
@@ -214,10 +203,7 @@ func TestConformance(t *testing.T) {
 			t.Run("InvalidEventRefused", func(t *testing.T) {
 				t.Parallel()
 				b := mk(t)
-				h, err := b.open(t)
-				if err != nil {
-					t.Fatal(err)
-				}
+				h := b.mustOpen(t)
 				defer h.Close()
 				if err := h.Record(Event{Space: "E"}); !errors.Is(err, ErrInvalidEvent) {
 					t.Fatalf("Record(empty event): %v, want ErrInvalidEvent", err)
