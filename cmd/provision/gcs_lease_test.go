@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -133,24 +131,9 @@ func TestGCSPausedProcessWritesNothing(t *testing.T) {
 			"--lock-lease", "3s", "--results", gsResults, writeConfig(t, dir, n, members)}
 	}
 	env := append(os.Environ(), "STORAGE_EMULATOR_HOST="+host)
-	cmd := exec.Command(provisionBin, args(t.TempDir())...)
-	cmd.Env = env
-	var first bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &first, &first
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, first := startUntilCreated(t, provisionBin, env, args(t.TempDir()), obj, 5)
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if f, err := results.LoadRemote(context.Background(), obj, "prod/spaces.results.json"); err == nil && countStatus(f, results.Created) >= 5 {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("the first run recorded no 5 spaces in 20 s:\n%s", first.String())
-		}
-	}
 	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}

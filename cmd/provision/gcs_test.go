@@ -60,6 +60,31 @@ func loadGS(t *testing.T, obj results.Objects) *results.File {
 	return f
 }
 
+// startUntilCreated starts bin with env and args, and returns once the
+// bucket's results object records at least k spaces created; the process
+// runs on, its stdout and stderr in the buffer returned. Past 20 s the
+// process is killed and the test fails.
+func startUntilCreated(t *testing.T, bin string, env, args []string, obj results.Objects, k int) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if f, err := results.LoadRemote(context.Background(), obj, "prod/spaces.results.json"); err == nil && countStatus(f, results.Created) >= k {
+			return cmd, &out
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("the first run recorded no %d spaces in 20 s:\n%s", k, out.String())
+		}
+	}
+}
+
 // dirFiles lists the files in dir.
 func dirFiles(t *testing.T, dir string) []string {
 	t.Helper()
@@ -213,27 +238,8 @@ func TestGCSKilledRunResumedElsewhere(t *testing.T) {
 	}
 	env := append(os.Environ(), "STORAGE_EMULATOR_HOST="+host)
 
-	cmd := exec.Command(provisionBin, args(t.TempDir())...)
-	cmd.Env = env
-	var first bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &first, &first
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	// Kill it once it has recorded a few spaces.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		f, err := results.LoadRemote(context.Background(), obj, "prod/spaces.results.json")
-		if err == nil && countStatus(f, results.Created) >= 5 {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("the first run recorded no 5 spaces in 20 s:\n%s", first.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	cmd, _ := startUntilCreated(t, provisionBin, env, args(t.TempDir()), obj, 5)
 	cmd.Process.Kill()
 	cmd.Wait()
 	atKill := loadGS(t, obj)
